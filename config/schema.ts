@@ -1,0 +1,202 @@
+import { z } from "zod";
+
+/** Builds an error message that shows the bad value and the allowed form. */
+function badValue(allowed: string) {
+  return (issue: { input?: unknown }) => `${JSON.stringify(issue.input)} is not allowed; ${allowed}`;
+}
+
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const pseudoTenants = ["common", "organizations", "consumers"];
+const loopbackHosts = ["127.0.0.1", "localhost", "[::1]"];
+
+export const isGuid = (value: string) => guidPattern.test(value);
+
+/** True for http(s) URLs whose host is a loopback address: only local stand-ins may skip https. */
+export function isLoopbackUrl(url: URL): boolean {
+  return loopbackHosts.includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+}
+
+const catalogueName = z.string().regex(/^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/, {
+  error: badValue(
+    "use 1–32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen (it becomes part of every resource name)",
+  ),
+});
+
+const displayName = z
+  .string()
+  .regex(/^[^\p{Cc}]{1,120}$/u, { error: badValue("use 1–120 characters without control characters") });
+
+/** App role and scope values reach the token and the policy, so they are kept to a plain token. */
+const permissionValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$/, {
+  error: badValue("use 1–120 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)"),
+});
+
+const httpsUrl = (allowLoopbackHttp: boolean) =>
+  z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        if (url.username || url.password || url.search || url.hash) return false;
+        return url.protocol === "https:" || (allowLoopbackHttp && url.protocol === "http:" && isLoopbackUrl(url));
+      } catch {
+        return false;
+      }
+    },
+    {
+      error: badValue(
+        allowLoopbackHttp
+          ? "use an https:// URL (http:// only for a loopback stand-in such as http://127.0.0.1:8400)"
+          : "use an https:// URL without credentials, query or fragment",
+      ),
+    },
+  );
+
+const authorityHost = httpsUrl(true).refine((value) => new URL(value).pathname.replace(/\/+$/, "") === "", {
+  error: badValue("use the authority host alone, without a path or tenant (e.g. https://login.microsoftonline.com)"),
+});
+
+const tenantId = z
+  .string()
+  .refine((value) => !pseudoTenants.includes(value.toLowerCase()), {
+    error: badValue(
+      `"common", "organizations" and "consumers" are not tenants; a token's issuer names one tenant, so use its GUID (e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47)`,
+    ),
+    abort: true,
+  })
+  .refine(isGuid, {
+    error: badValue("use the tenant's GUID (e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47), not a domain name"),
+  });
+
+const apiPath = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._~-]|\/(?!\/))*$/, {
+  error: badValue("use a URL path without a leading or trailing slash, of letters, digits, '.', '_', '~', '-' and '/'"),
+});
+
+const backendUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  },
+  { error: badValue("use an absolute http(s):// URL without credentials") },
+);
+
+const isoDate = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)), {
+  error: badValue("use a calendar date in the form YYYY-MM-DD"),
+});
+
+const authorizationServer = z.strictObject({
+  /** Whether the APIM OAuth 2.0 authorization server (developer portal / test console) is made. */
+  enabled: z.boolean().default(true),
+  /** The catalogue client whose id and secret the developer portal uses; it needs a secret credential. */
+  client: catalogueName,
+});
+
+export const apiEntry = z.strictObject({
+  name: catalogueName,
+  displayName,
+  path: apiPath,
+  backendUrl,
+  appRole: permissionValue.default("access_as_app"),
+  scope: permissionValue.default("access_as_user"),
+  tokenVersion: z
+    .union([z.literal(1), z.literal(2)], { error: badValue("use 1 or 2 (the API app's requestedAccessTokenVersion)") })
+    .default(2),
+  openApiFile: z
+    .string()
+    .regex(/^[^\0]+\.(json|ya?ml)$/, { error: badValue("use a path to an OpenAPI .json, .yaml or .yml file") })
+    .optional(),
+  validation: z
+    .enum(["validate-jwt", "validate-azure-ad-token"], {
+      error: badValue(`use "validate-jwt" or "validate-azure-ad-token"`),
+    })
+    .default("validate-jwt"),
+  clockSkewSeconds: z
+    .int({ error: badValue("use a whole number of seconds from 0 to 300") })
+    .min(0, { error: badValue("use a whole number of seconds from 0 to 300") })
+    .max(300, { error: badValue("use a whole number of seconds from 0 to 300") })
+    .default(60),
+  allowedClients: z
+    .array(
+      z.string().regex(/^(?:[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?|[0-9a-fA-F-]{36})$/, {
+        error: badValue("use a catalogue client name or a client id GUID"),
+      }),
+    )
+    .optional(),
+  authorizationServer: authorizationServer.optional(),
+});
+
+const federatedCredential = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,119}$/, {
+    error: badValue("use 1–120 letters, digits, '-' or '_', starting with a letter or digit"),
+  }),
+  issuer: httpsUrl(false),
+  subject: z.string().regex(/^[^*?\s][^*?]{0,599}$/, {
+    error: badValue(
+      "use the exact subject the issuer puts in its tokens (1–600 characters); wildcards are not supported",
+    ),
+  }),
+});
+
+const secretLifetimeDays = z
+  .int({ error: badValue("use a whole number of days from 1 to 730") })
+  .min(1, { error: badValue("use a whole number of days from 1 to 730") })
+  .max(730, { error: badValue("use a whole number of days from 1 to 730 (the portal's maximum is 24 months)") });
+
+export const clientEntry = z.strictObject({
+  name: catalogueName,
+  displayName,
+  credential: z
+    .enum(["secret", "federated", "none"], { error: badValue(`use "secret", "federated" or "none"`) })
+    .default("secret"),
+  /** The day the secret is issued; changing it is the explicit rotation. Required for `secret`. */
+  secretRotatedOn: isoDate.optional(),
+  secretLifetimeDays: secretLifetimeDays.default(180),
+  federatedCredentials: z
+    .array(federatedCredential)
+    .max(20, { error: "Entra ID allows at most 20 federated credentials per app" })
+    .optional(),
+  apis: z.array(catalogueName).default([]),
+});
+
+const apimSku = z.enum(["Consumption", "Developer", "Basic", "Standard", "BasicV2", "StandardV2", "Premium"], {
+  error: badValue("use Consumption, Developer, Basic, Standard, BasicV2, StandardV2 or Premium"),
+});
+
+const apimCreate = z.strictObject({
+  sku: apimSku,
+  capacity: z.int().min(0).max(12).optional(),
+  location: z.string().regex(/^[a-z0-9]+$/, { error: badValue("use an Azure region name such as westeurope") }),
+  publisherName: displayName,
+  publisherEmail: z.email({ error: badValue("use an e-mail address") }),
+});
+
+export const apimSettings = z.strictObject({
+  resourceGroupName: z.string().regex(/^[-\w._()]{1,89}[-\w_()]$/u, {
+    error: badValue("use 1–90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'"),
+  }),
+  serviceName: z.string().regex(/^[a-zA-Z](?:[a-zA-Z0-9-]{0,48}[a-zA-Z0-9])?$/, {
+    error: badValue("use 1–50 letters, digits or hyphens, starting with a letter and not ending with a hyphen"),
+  }),
+  create: apimCreate.optional(),
+});
+
+export const stackSettings = z.strictObject({
+  tenantId: tenantId.optional(),
+  authorityHost: authorityHost.default("https://login.microsoftonline.com"),
+  nameSuffix: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{0,20}$/, { error: badValue(`use up to 20 letters, digits or hyphens ("" for none)`) })
+    .optional(),
+  protect: z.boolean({ error: badValue("use true or false") }).default(false),
+  apim: apimSettings,
+  apis: z.array(apiEntry).min(1, { error: "declare at least one API" }),
+  clients: z.array(clientEntry).default([]),
+});
+
+export type StackSettingsInput = z.input<typeof stackSettings>;
+export type ApiEntry = z.output<typeof apiEntry>;
+export type ClientEntry = z.output<typeof clientEntry>;
+export type ApimSettings = z.output<typeof apimSettings>;

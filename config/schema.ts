@@ -16,9 +16,9 @@ export function isLoopbackUrl(url: URL): boolean {
   return loopbackHosts.includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
 }
 
-const catalogueName = z.string().regex(/^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/, {
+const catalogueName = z.string().regex(/^(?!.*--)[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/, {
   error: badValue(
-    "use 1–32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen (it becomes part of every resource name)",
+    "use 1–32 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (it becomes part of every resource name)",
   ),
 });
 

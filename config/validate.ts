@@ -40,8 +40,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): s
     return issue.keys
       .map((key) => {
         const near = allowed.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
-        const hint = near ? ` — did you mean "${near}"?` : "";
-        return `${configKey([...issue.path, key])}: unknown key${hint}. Allowed keys: ${allowed.join(", ")}.`;
+        const hint = near ? ` — did you mean "${near}"?` : ".";
+        return `${configKey([...issue.path, key])}: unknown key${hint} Allowed keys: ${allowed.join(", ")}.`;
       })
       .join("\n  - ");
   }

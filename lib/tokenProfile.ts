@@ -37,6 +37,11 @@ const v1IssuerHosts: Record<string, string> = {
   "https://login.partner.microsoftonline.cn": "https://sts.chinacloudapi.cn",
 };
 
+/** The v2.0 token endpoint of a tenant; every client-credentials request goes there. */
+export function tokenEndpoint(authorityHost: string, tenantId: string): string {
+  return `${authorityHost.replace(/\/+$/, "")}/${tenantId}/oauth2/v2.0/token`;
+}
+
 /**
  * Derives audience, issuer, metadata URL and client-id claim from the API app's token version:
  * the one place these four values are decided, so the policy and the token always agree.
@@ -48,7 +53,7 @@ export function tokenProfile(args: TokenProfileArgs): TokenProfile {
   const common = {
     identifierUri,
     scope: `${identifierUri}/.default`,
-    tokenEndpoint: `${tenantAuthority}/oauth2/v2.0/token`,
+    tokenEndpoint: tokenEndpoint(authority, args.tenantId),
   };
   if (args.tokenVersion === 1) {
     const v1IssuerHost = v1IssuerHosts[authority] ?? "https://sts.windows.net";

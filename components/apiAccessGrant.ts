@@ -1,0 +1,46 @@
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface ApiAccessGrantArgs {
+  /** The client app registration's resource id (`/applications/<object id>`). */
+  clientApplicationId: pulumi.Input<string>;
+  /** Object id of the client's service principal: the principal the role is assigned to. */
+  clientServicePrincipalObjectId: pulumi.Input<string>;
+  /** The API app's client id, as the client's permission list names it. */
+  apiClientId: pulumi.Input<string>;
+  /** Object id of the API's service principal: the resource the role belongs to. */
+  apiServicePrincipalObjectId: pulumi.Input<string>;
+  /** Id of the API's app role (application permission) being granted. */
+  appRoleId: pulumi.Input<string>;
+}
+
+/**
+ * Grants a client an API's application permission. The permission list (`ApplicationApiAccess`) only shows
+ * the permission on the client; the app role assignment from the client's service principal to the API's
+ * is the admin consent, and what puts the role in the token's `roles` claim.
+ */
+export class ApiAccessGrant extends pulumi.ComponentResource {
+  public readonly appRoleAssignmentId: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiAccessGrantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("apim-entra-auth:identity:ApiAccessGrant", name, {}, opts);
+
+    new azuread.ApplicationApiAccess(
+      `${name}-permission`,
+      { applicationId: args.clientApplicationId, apiClientId: args.apiClientId, roleIds: [args.appRoleId] },
+      { parent: this },
+    );
+    const consent = new azuread.AppRoleAssignment(
+      `${name}-admin-consent`,
+      {
+        appRoleId: args.appRoleId,
+        principalObjectId: args.clientServicePrincipalObjectId,
+        resourceObjectId: args.apiServicePrincipalObjectId,
+      },
+      { parent: this },
+    );
+
+    this.appRoleAssignmentId = consent.id;
+    this.registerOutputs({ appRoleAssignmentId: this.appRoleAssignmentId });
+  }
+}

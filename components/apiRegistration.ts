@@ -1,0 +1,112 @@
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import { stableId } from "../lib/stableIds";
+import type { TokenVersion } from "../lib/tokenProfile";
+
+export interface ApiRegistrationArgs {
+  /** Display name of the API app registration in the tenant (already suffixed per environment). */
+  displayName: pulumi.Input<string>;
+  /** The API app's `requestedAccessTokenVersion`; it decides the token's `aud`, `iss` and client-id claim. */
+  tokenVersion: TokenVersion;
+  /** Value of the application permission (app role) a client-credentials token carries in `roles`. */
+  appRole: string;
+  /** Value of the admin-consent delegated scope; must differ from `appRole` (one namespace per app). */
+  scope: string;
+  /** Protect the registration and its service principal from deletion. */
+  protect?: boolean;
+}
+
+/**
+ * The app registration that represents an API: `api://<client id>`, an admin-only delegated scope, the
+ * application permission (app role) clients are granted, and a service principal that only issues
+ * tokens to clients assigned that role.
+ */
+export class ApiRegistration extends pulumi.ComponentResource {
+  /** The API app's client (application) id: the v2 audience. */
+  public readonly clientId: pulumi.Output<string>;
+  /** The app registration's resource id (`/applications/<object id>`), which the split resources take. */
+  public readonly applicationId: pulumi.Output<string>;
+  /** `api://<client id>`: the v1 audience and the base of the token request scope. */
+  public readonly identifierUri: pulumi.Output<string>;
+  /** `api://<client id>/.default`: what a client-credentials request asks for. */
+  public readonly tokenRequestScope: pulumi.Output<string>;
+  public readonly appRoleId: pulumi.Output<string>;
+  public readonly appRoleValue: pulumi.Output<string>;
+  public readonly scopeId: pulumi.Output<string>;
+  public readonly tokenVersion: pulumi.Output<TokenVersion>;
+  public readonly servicePrincipalObjectId: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("apim-entra-auth:identity:ApiRegistration", name, {}, opts);
+    const keep = { parent: this, protect: args.protect ?? false };
+
+    const app = new azuread.ApplicationRegistration(
+      `${name}-app`,
+      {
+        displayName: args.displayName,
+        signInAudience: "AzureADMyOrg",
+        requestedAccessTokenVersion: args.tokenVersion,
+      },
+      keep,
+    );
+
+    const identifierUri = new azuread.ApplicationIdentifierUri(
+      `${name}-identifier-uri`,
+      { applicationId: app.id, identifierUri: pulumi.interpolate`api://${app.clientId}` },
+      { parent: this },
+    );
+
+    const scope = new azuread.ApplicationPermissionScope(
+      `${name}-scope`,
+      {
+        applicationId: app.id,
+        scopeId: stableId(name, "scope"),
+        value: args.scope,
+        type: "Admin",
+        adminConsentDisplayName: pulumi.interpolate`Access ${args.displayName}`,
+        adminConsentDescription: pulumi.interpolate`Allows a signed-in user's app to call ${args.displayName}; admins only.`,
+      },
+      { parent: this, dependsOn: [identifierUri] },
+    );
+
+    const appRole = new azuread.ApplicationAppRole(
+      `${name}-app-role`,
+      {
+        applicationId: app.id,
+        roleId: stableId(name, "app-role"),
+        value: args.appRole,
+        allowedMemberTypes: ["Application"],
+        displayName: pulumi.interpolate`Call ${args.displayName} as an application`,
+        description: pulumi.interpolate`Allows a daemon or service to call ${args.displayName} with its own identity.`,
+      },
+      { parent: this },
+    );
+
+    const servicePrincipal = new azuread.ServicePrincipal(
+      `${name}-sp`,
+      { clientId: app.clientId, appRoleAssignmentRequired: true },
+      keep,
+    );
+
+    this.clientId = app.clientId;
+    this.applicationId = app.id;
+    this.identifierUri = identifierUri.identifierUri;
+    this.tokenRequestScope = pulumi.interpolate`${identifierUri.identifierUri}/.default`;
+    this.appRoleId = appRole.roleId;
+    this.appRoleValue = pulumi.output(args.appRole);
+    this.scopeId = scope.scopeId;
+    this.tokenVersion = pulumi.output(args.tokenVersion);
+    this.servicePrincipalObjectId = servicePrincipal.objectId;
+    this.registerOutputs({
+      clientId: this.clientId,
+      applicationId: this.applicationId,
+      identifierUri: this.identifierUri,
+      tokenRequestScope: this.tokenRequestScope,
+      appRoleId: this.appRoleId,
+      appRoleValue: this.appRoleValue,
+      scopeId: this.scopeId,
+      tokenVersion: this.tokenVersion,
+      servicePrincipalObjectId: this.servicePrincipalObjectId,
+    });
+  }
+}

@@ -1,0 +1,54 @@
+import { vi } from "vitest";
+import type { MockEvaluation, MockedResource } from "../../tools/lib/mockEngine";
+
+/** Evaluates index.ts afresh under the mock engine with the given config (keys without the project prefix). */
+export async function evaluate(config: Record<string, unknown>, stack = "test"): Promise<MockEvaluation> {
+  vi.resetModules();
+  const { evaluateProgram } = await import("../../tools/lib/mockEngine.js");
+  return evaluateProgram({ stack, config, importProgram: () => import("../../index.js") });
+}
+
+export const ofType = (evaluation: MockEvaluation, type: string): MockedResource[] =>
+  evaluation.resources.filter((resource) => resource.type === type);
+
+/** The single resource of a type and name; fails the test when there is not exactly one. */
+export function only(evaluation: MockEvaluation, type: string, name: string): MockedResource {
+  const matches = evaluation.resources.filter((resource) => resource.type === type && resource.name === name);
+  if (matches.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${matches.length}`);
+  return matches[0] as MockedResource;
+}
+
+/** The guide's API, My-APIM-API, with the given keys changed. */
+export function guideApi(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: "orders",
+    displayName: "My-APIM-API",
+    path: "orders",
+    backendUrl: "https://orders.test.example.com",
+    ...changes,
+  };
+}
+
+/** The guide's client, My-Client-App, granted the guide's API, with the given keys changed. */
+export function guideClient(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: "reporting",
+    displayName: "My-Client-App",
+    credential: "secret",
+    secretRotatedOn: "2026-11-23",
+    secretLifetimeDays: 180,
+    apis: ["orders"],
+    ...changes,
+  };
+}
+
+/** The guide's pair: one API (My-APIM-API) and one client (My-Client-App) granted it. */
+export function guideConfig(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    tenantId: "11111111-2222-3333-4444-555555555555",
+    apim: { resourceGroupName: "rg-apim-test", serviceName: "apim-test" },
+    apis: [guideApi()],
+    clients: [guideClient()],
+    ...changes,
+  };
+}

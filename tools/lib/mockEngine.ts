@@ -1,0 +1,215 @@
+import * as pulumi from "@pulumi/pulumi";
+import { projectName } from "../../config/validate";
+
+/** Every value Azure would assign at deploy time is replaced by one of these; they all start with `mock-`. */
+export const placeholderPrefix = "mock-";
+export const placeholderTenantId = `${placeholderPrefix}tenant-id`;
+
+export interface MockedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** URN of the parent, absent for top-level resources. */
+  parent?: string;
+  custom: boolean;
+  /** Inputs as the engine received them (secrets unwrapped: redact by type before showing them). */
+  inputs: Record<string, unknown>;
+  protect: boolean;
+}
+
+export interface MockEvaluation {
+  stack: string;
+  resources: MockedResource[];
+  /** The program's exports, fully resolved. */
+  outputs: Record<string, unknown>;
+  /** Dotted paths into `outputs` whose values are Pulumi secrets. */
+  secretOutputPaths: string[];
+}
+
+/** The program threw while being evaluated; `resources` lists what it had registered by then. */
+export class ProgramError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly resources: MockedResource[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "ProgramError";
+  }
+}
+
+export interface EvaluateOptions {
+  stack: string;
+  /** Config keys without the project prefix; objects and lists as values. */
+  config: Record<string, unknown>;
+  /** Keys whose values are secret (shown as secret config to the program). */
+  secretKeys?: string[];
+  /** Imports the program afresh (tests reset their module registry first). */
+  importProgram: () => Promise<Record<string, unknown>>;
+}
+
+const kebab = (text: string) => text.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+const placeholder = (name: string, property: string) => `${placeholderPrefix}${name}-${kebab(property)}`;
+
+/** What the providers would return for each resource type: inputs plus deterministic, readable placeholders. */
+function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+  const { type, name, inputs } = args;
+  switch (type) {
+    case "azuread:index/applicationRegistration:ApplicationRegistration": {
+      const objectId = placeholder(name, "objectId");
+      return {
+        id: `/applications/${objectId}`,
+        state: { ...inputs, clientId: placeholder(name, "clientId"), objectId },
+      };
+    }
+    case "azuread:index/servicePrincipal:ServicePrincipal": {
+      const objectId = placeholder(name, "objectId");
+      return {
+        id: objectId,
+        state: { ...inputs, objectId, appRoleAssignmentRequired: inputs.appRoleAssignmentRequired },
+      };
+    }
+    case "azuread:index/applicationPassword:ApplicationPassword":
+      return {
+        id: placeholder(name, "id"),
+        state: { ...inputs, keyId: placeholder(name, "keyId"), value: placeholder(name, "value") },
+      };
+    default:
+      return { id: placeholder(name, "id"), state: { ...inputs } };
+  }
+}
+
+function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+  switch (args.token) {
+    case "azuread:index/getClientConfig:getClientConfig":
+      return {
+        tenantId: placeholderTenantId,
+        clientId: `${placeholderPrefix}deployer-client-id`,
+        objectId: `${placeholderPrefix}deployer-object-id`,
+      };
+    case "azure-native:apimanagement:getApiManagementService": {
+      const serviceName = String(args.inputs.serviceName);
+      return {
+        name: serviceName,
+        gatewayUrl: `https://${serviceName}.azure-api.net`,
+        sku: { name: "Developer", capacity: 1 },
+      };
+    }
+    default:
+      throw new Error(
+        `The mock engine has no answer for the invoke ${args.token}; add one to tools/lib/mockEngine.ts.`,
+      );
+  }
+}
+
+/** The one place an Output's value is awaited. */
+export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+function urnOf(stack: string, typeChain: string, name: string): string {
+  return `urn:pulumi:${stack}::${projectName}::${typeChain}::${name}`;
+}
+
+async function resolveExports(value: unknown, path: string, secretPaths: string[]): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    if (await pulumi.isSecret(value)) secretPaths.push(path);
+    const resolved = await unwrap(value);
+    return resolveExports(resolved, path, secretPaths);
+  }
+  if (Array.isArray(value)) {
+    return Promise.all(value.map((item, index) => resolveExports(item, `${path}[${index}]`, secretPaths)));
+  }
+  if (value && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+    const entries = await Promise.all(
+      Object.entries(value).map(
+        async ([key, item]) => [key, await resolveExports(item, path ? `${path}.${key}` : key, secretPaths)] as const,
+      ),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+/**
+ * Evaluates the real program for a stack under Pulumi's mock engine: no cloud, no CLI, nothing deployed.
+ * Records every registered resource with its inputs, parent and protection, and resolves the exports.
+ * What it cannot prove: that Azure accepts these inputs, or what it assigns (ids are placeholders).
+ */
+export async function evaluateProgram(options: EvaluateOptions): Promise<MockEvaluation> {
+  const registered = new Map<string, MockedResource>();
+  const typeChains = new WeakMap<pulumi.Resource, { urn: string; chain: string; protect: boolean }>();
+  const resourceObjects: pulumi.Resource[] = [];
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        if (args.type === "pulumi:pulumi:Stack") return { id: `${args.name}-id`, state: {} };
+        const matches = [...registered.values()].filter((r) => r.type === args.type && r.name === args.name);
+        if (matches.length !== 1)
+          throw new Error(`Expected one ${args.type} named ${args.name}, saw ${matches.length}.`);
+        (matches[0] as MockedResource).inputs = args.inputs;
+        return mockState(args);
+      },
+      call: mockCall,
+    },
+    projectName,
+    options.stack,
+    false,
+  );
+  const config = Object.fromEntries(
+    Object.entries(options.config).map(([key, value]) => [
+      `${projectName}:${key}`,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
+  );
+  pulumi.runtime.setAllConfig(
+    config,
+    (options.secretKeys ?? []).map((key) => `${projectName}:${key}`),
+  );
+
+  let programExports: Record<string, unknown> = {};
+  let programFailure: unknown;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      const parent = args.opts.parent ? typeChains.get(args.opts.parent) : undefined;
+      const isStack = args.type === "pulumi:pulumi:Stack";
+      const chain =
+        parent && !parent.chain.startsWith("pulumi:pulumi:Stack") ? `${parent.chain}$${args.type}` : args.type;
+      const urn = urnOf(options.stack, chain, args.name);
+      const protect = args.opts.protect ?? parent?.protect ?? false;
+      typeChains.set(args.resource, { urn, chain, protect });
+      if (!isStack) {
+        resourceObjects.push(args.resource);
+        registered.set(urn, {
+          urn,
+          type: args.type,
+          name: args.name,
+          parent: parent && !parent.chain.startsWith("pulumi:pulumi:Stack") ? parent.urn : undefined,
+          custom: args.resource instanceof pulumi.CustomResource,
+          inputs: {},
+          protect,
+        });
+      }
+      return undefined;
+    });
+    try {
+      programExports = { ...(await options.importProgram()) };
+    } catch (error) {
+      programFailure = error;
+    }
+    return {};
+  });
+  if (programFailure !== undefined) throw new ProgramError(programFailure, [...registered.values()]);
+
+  // Wait until every resource the program registered (including ones no export depends on) has resolved.
+  let settled = 0;
+  while (settled < resourceObjects.length) {
+    const pending = resourceObjects.slice(settled);
+    settled = resourceObjects.length;
+    await Promise.all(pending.map((resource) => unwrap(resource.urn)));
+  }
+
+  const secretOutputPaths: string[] = [];
+  const outputs = (await resolveExports(programExports, "", secretOutputPaths)) as Record<string, unknown>;
+  return { stack: options.stack, resources: [...registered.values()], outputs, secretOutputPaths };
+}

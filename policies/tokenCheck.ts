@@ -1,0 +1,164 @@
+import type { TokenProfile } from "../lib/tokenProfile";
+import { assertApimLiteral } from "./apimLiteral";
+
+/** What the gateway checks on every request's bearer token. */
+export interface TokenCheck {
+  /**
+   * `validate-jwt` pins keys, issuer and audience from {@link TokenCheck.profile} and works with any token version;
+   * `validate-azure-ad-token` lets APIM resolve keys and issuer from {@link TokenCheck.tenantId} and requires
+   * {@link TokenCheck.allowedClientIds}.
+   */
+  validation: "validate-jwt" | "validate-azure-ad-token";
+  /** The single source of audience, issuer, metadata URL and client-id claim; never re-derived here. */
+  profile: TokenProfile;
+  /** Tenant GUID; the `tenant-id` of validate-azure-ad-token. */
+  tenantId: string;
+  /** The app role required in the token's `roles` claim. */
+  appRole: string;
+  /** validate-jwt `clock-skew`: whole seconds of tolerance on `exp`/`nbf`. Not used by validate-azure-ad-token. */
+  clockSkewSeconds: number;
+  /**
+   * Client application ids allowed to call. validate-jwt: optional allow-list on `profile.clientIdClaim`
+   * (`azp` in v2 tokens, `appid` in v1), omitted when empty. validate-azure-ad-token: required and non-empty.
+   * Sorted and deduplicated in the output.
+   */
+  allowedClientIds?: string[];
+}
+
+/** An element to be written by the XML library: attributes in this order, then text or children. */
+export interface XmlElementSpec {
+  name: string;
+  attributes: ReadonlyArray<readonly [string, string]>;
+  text?: string;
+  children: XmlElementSpec[];
+}
+
+/** Same message for every failure, so a caller cannot probe which check it failed. */
+export const failedValidationMessage = "Unauthorized";
+const publicCloudAuthority = "https://login.microsoftonline.com";
+
+/** Validates `check` and returns the token-check element that replaces the template's marker. */
+export function tokenCheckElement(check: TokenCheck): XmlElementSpec {
+  const { profile } = check;
+  assertApimLiteral("TokenCheck.profile.audience", profile.audience);
+  assertApimLiteral("TokenCheck.profile.issuer", profile.issuer);
+  assertApimLiteral("TokenCheck.profile.metadataUrl", profile.metadataUrl);
+  assertApimLiteral("TokenCheck.tenantId", check.tenantId);
+  assertApimLiteral("TokenCheck.appRole", check.appRole);
+  if (profile.clientIdClaim !== "azp" && profile.clientIdClaim !== "appid") {
+    throw new Error(
+      `TokenCheck.profile.clientIdClaim must be "azp" or "appid", got ${JSON.stringify(profile.clientIdClaim)}`,
+    );
+  }
+  (check.allowedClientIds ?? []).forEach((id, i) => {
+    assertApimLiteral(`TokenCheck.allowedClientIds[${i}]`, id);
+  });
+  const clientIds = sortedUnique(check.allowedClientIds ?? []);
+  const authority = urlOrigin(profile.metadataUrl);
+  const rolesClaim = claim("roles", [check.appRole]);
+
+  if (check.validation === "validate-jwt") {
+    if (!Number.isInteger(check.clockSkewSeconds) || check.clockSkewSeconds < 0) {
+      throw new Error(
+        `TokenCheck.clockSkewSeconds must be a whole number of seconds >= 0, got ${JSON.stringify(check.clockSkewSeconds)}`,
+      );
+    }
+    // Pinning <issuers> matters: without it validate-jwt takes the issuer from the metadata document, so a v1/v2
+    // mismatch would surface only as IDX10205 at request time.
+    return element(
+      "validate-jwt",
+      [
+        ["header-name", "Authorization"],
+        ["require-scheme", "Bearer"],
+        ["failed-validation-httpcode", "401"],
+        ["failed-validation-error-message", failedValidationMessage],
+        ["require-expiration-time", "true"],
+        ["require-signed-tokens", "true"],
+        ["clock-skew", String(check.clockSkewSeconds)],
+      ],
+      [
+        element("openid-config", [["url", profile.metadataUrl]]),
+        element("audiences", [], [textElement("audience", profile.audience)]),
+        element("issuers", [], [textElement("issuer", profile.issuer)]),
+        element(
+          "required-claims",
+          [],
+          clientIds.length > 0 ? [rolesClaim, claim(profile.clientIdClaim, clientIds)] : [rolesClaim],
+        ),
+      ],
+    );
+  }
+
+  if (check.validation === "validate-azure-ad-token") {
+    if (clientIds.length === 0) {
+      throw new Error(
+        "TokenCheck.allowedClientIds must list at least one client application id for validate-azure-ad-token (its <client-application-ids> is required)",
+      );
+    }
+    // Shape from the APIM policy reference "Validate Microsoft Entra token" (learn.microsoft.com,
+    // MicrosoftDocs/azure-docs articles/api-management/validate-azure-ad-token-policy.md): attributes tenant-id,
+    // header-name, authentication-endpoint (added 2025 for non-public clouds), failed-validation-*; elements
+    // client-application-ids, backend-application-ids, audiences, required-claims, in that order. It has no
+    // <openid-config>/<issuers>: APIM resolves keys and accepted issuers from tenant-id, so both token versions pass.
+    // It has no require-scheme or clock-skew.
+    return element(
+      "validate-azure-ad-token",
+      [
+        ["tenant-id", check.tenantId],
+        ["header-name", "Authorization"],
+        ...(authority === publicCloudAuthority ? [] : [["authentication-endpoint", authority] as const]),
+        ["failed-validation-httpcode", "401"],
+        ["failed-validation-error-message", failedValidationMessage],
+      ],
+      [
+        element(
+          "client-application-ids",
+          [],
+          clientIds.map((id) => textElement("application-id", id)),
+        ),
+        element("audiences", [], [textElement("audience", profile.audience)]),
+        element("required-claims", [], [rolesClaim]),
+      ],
+    );
+  }
+
+  throw new Error(
+    `TokenCheck.validation must be "validate-jwt" or "validate-azure-ad-token", got ${JSON.stringify(check.validation)}`,
+  );
+}
+
+function urlOrigin(metadataUrl: string): string {
+  try {
+    return new URL(metadataUrl).origin;
+  } catch {
+    throw new Error(`TokenCheck.profile.metadataUrl must be an absolute URL, got ${JSON.stringify(metadataUrl)}`);
+  }
+}
+
+function claim(name: string, values: string[]): XmlElementSpec {
+  return element(
+    "claim",
+    [
+      ["name", name],
+      ["match", "any"],
+    ],
+    values.map((value) => textElement("value", value)),
+  );
+}
+
+function element(
+  name: string,
+  attributes: ReadonlyArray<readonly [string, string]>,
+  children: XmlElementSpec[] = [],
+): XmlElementSpec {
+  return { name, attributes, children };
+}
+
+function textElement(name: string, text: string): XmlElementSpec {
+  return { name, attributes: [], text, children: [] };
+}
+
+/** Code-unit order, not locale order: the output must not depend on the machine's locale. */
+function sortedUnique(values: string[]): string[] {
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,13 +1,20 @@
+import * as fs from "node:fs";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiAccessGrant } from "./components/apiAccessGrant";
+import { apimService } from "./components/apimService";
 import { ApiRegistration } from "./components/apiRegistration";
 import { type ClientCredential, ClientRegistration } from "./components/clientRegistration";
+import { type OpenApiDocument, ProtectedApi } from "./components/protectedApi";
 import { loadStackConfig } from "./config/load";
-import type { ClientEntry } from "./config/schema";
-import { tokenEndpoint } from "./lib/tokenProfile";
+import type { ApiEntry, ClientEntry } from "./config/schema";
+import { isGuid } from "./config/schema";
+import { apiCallCommand, tokenRequestCommand } from "./lib/guideCommands";
+import { tokenEndpoint, tokenProfile } from "./lib/tokenProfile";
+import { defaultPolicyTemplatePath, renderApiPolicy } from "./policies/renderPolicy";
 
 const config = loadStackConfig();
+const policyTemplate = fs.readFileSync(defaultPolicyTemplatePath, "utf8");
 const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
 const tenantId: pulumi.Output<string> = config.tenantId
   ? pulumi.output(config.tenantId)
@@ -24,6 +31,13 @@ function credentialOf(client: ClientEntry): ClientCredential {
   }
 }
 
+function openApiOf(api: ApiEntry): OpenApiDocument | undefined {
+  if (!api.openApiFile) return undefined;
+  const format = api.openApiFile.endsWith(".json") ? "openapi+json" : "openapi";
+  return { format, value: fs.readFileSync(api.openApiFile, "utf8") };
+}
+
+// ── Identity: who may get a token for which API ────────────────────────────────────────────────
 const apiRegistrations = new Map(
   config.apis.map((api) => [
     api.name,
@@ -36,6 +50,7 @@ const apiRegistrations = new Map(
     }),
   ]),
 );
+const apiRegistration = (name: string) => apiRegistrations.get(name) as ApiRegistration;
 
 const clientRegistrations = new Map(
   config.clients.map((client) => [
@@ -47,27 +62,97 @@ const clientRegistrations = new Map(
     }),
   ]),
 );
+const clientRegistration = (name: string) => clientRegistrations.get(name) as ClientRegistration;
 
 for (const client of config.clients) {
-  const registration = clientRegistrations.get(client.name) as ClientRegistration;
   for (const apiName of client.apis) {
-    const api = apiRegistrations.get(apiName) as ApiRegistration;
     new ApiAccessGrant(`${client.name}--${apiName}`, {
-      clientApplicationId: registration.applicationId,
-      clientServicePrincipalObjectId: registration.servicePrincipalObjectId,
-      apiClientId: api.clientId,
-      apiServicePrincipalObjectId: api.servicePrincipalObjectId,
-      appRoleId: api.appRoleId,
+      clientApplicationId: clientRegistration(client.name).applicationId,
+      clientServicePrincipalObjectId: clientRegistration(client.name).servicePrincipalObjectId,
+      apiClientId: apiRegistration(apiName).clientId,
+      apiServicePrincipalObjectId: apiRegistration(apiName).servicePrincipalObjectId,
+      appRoleId: apiRegistration(apiName).appRoleId,
     });
   }
 }
 
+// ── Gateway: the APIM API that accepts exactly those tokens ───────────────────────────────────
+const service = apimService(config.apim, { protect: config.protect });
 const clientTokenEndpoint = tenantId.apply((tenant) => tokenEndpoint(config.authorityHost, tenant));
+
+/** Client ids the policy lets through: the configured allow-list, else (azure-ad-token only) the granted clients. */
+function allowedClientIds(api: ApiEntry): pulumi.Output<string[]> {
+  const granted = config.clients.filter((client) => client.apis.includes(api.name)).map((client) => client.name);
+  const names = api.allowedClients ?? (api.validation === "validate-azure-ad-token" ? granted : []);
+  return pulumi.all(names.map((name) => (isGuid(name) ? pulumi.output(name) : clientRegistration(name).clientId)));
+}
+
+const protectedApis = new Map(
+  config.apis.map((api) => {
+    const registration = apiRegistration(api.name);
+    const policyXml = pulumi
+      .all([tenantId, registration.clientId, allowedClientIds(api)])
+      .apply(([tenant, apiClientId, clientIds]) =>
+        renderApiPolicy(
+          {
+            validation: api.validation,
+            profile: tokenProfile({
+              authorityHost: config.authorityHost,
+              tenantId: tenant,
+              apiClientId,
+              tokenVersion: api.tokenVersion,
+            }),
+            tenantId: tenant,
+            appRole: api.appRole,
+            clockSkewSeconds: api.clockSkewSeconds,
+            allowedClientIds: clientIds,
+          },
+          policyTemplate,
+          defaultPolicyTemplatePath,
+        ),
+      );
+    const server = api.authorizationServer?.enabled ? api.authorizationServer : undefined;
+    const portalClient = server ? clientRegistration(server.client) : undefined;
+    return [
+      api.name,
+      new ProtectedApi(api.name, {
+        resourceGroupName: service.resourceGroupName,
+        serviceName: service.serviceName,
+        displayName: api.displayName,
+        path: api.path,
+        backendUrl: api.backendUrl,
+        openApi: openApiOf(api),
+        policyXml,
+        authorizationServer: portalClient && {
+          displayName: `${api.displayName} (Entra ID)`,
+          authorizationEndpoint: tenantId.apply((tenant) => `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`),
+          tokenEndpoint: clientTokenEndpoint,
+          defaultScope: registration.tokenRequestScope,
+          // An existing service's tier is only known once looked up: stop before the server is created.
+          clientId: pulumi.all([service.skuName, portalClient.clientId]).apply(([sku, clientId]) => {
+            if (sku === "Consumption") {
+              throw new Error(
+                `apim-entra-auth:apis[${config.apis.indexOf(api)}].authorizationServer: the APIM service ${config.apim.serviceName} is on the Consumption tier, which has no developer portal; set enabled: false.`,
+              );
+            }
+            return clientId;
+          }),
+          clientSecret: portalClient.clientSecret.apply((secret) => secret ?? ""),
+        },
+        protect: config.protect,
+      }),
+    ];
+  }),
+);
+
+// ── Outputs ──────────────────────────────────────────────────────────────────────────────────
+/** The APIM gateway's base URL. */
+export const gatewayUrl = service.gatewayUrl;
 
 /** Per client: what a client-credentials request needs. The secret stays a Pulumi secret. */
 export const clients = Object.fromEntries(
   config.clients.map((client) => {
-    const registration = clientRegistrations.get(client.name) as ClientRegistration;
+    const registration = clientRegistration(client.name);
     return [
       client.name,
       {
@@ -75,9 +160,7 @@ export const clients = Object.fromEntries(
         tenantId,
         tokenEndpoint: clientTokenEndpoint,
         credential: client.credential,
-        scopes: Object.fromEntries(
-          client.apis.map((apiName) => [apiName, (apiRegistrations.get(apiName) as ApiRegistration).tokenRequestScope]),
-        ),
+        scopes: Object.fromEntries(client.apis.map((name) => [name, apiRegistration(name).tokenRequestScope])),
         clientSecret: registration.clientSecret,
         secretEndDate: registration.secretEndDate,
       },
@@ -85,10 +168,11 @@ export const clients = Object.fromEntries(
   }),
 );
 
-/** Per API: the ids a token for it carries. */
+/** Per API: the ids its tokens carry, its gateway URL, its rendered policy and the guide's commands. */
 export const apis = Object.fromEntries(
   config.apis.map((api) => {
-    const registration = apiRegistrations.get(api.name) as ApiRegistration;
+    const registration = apiRegistration(api.name);
+    const url = pulumi.interpolate`${service.gatewayUrl}/${api.path}`;
     return [
       api.name,
       {
@@ -97,6 +181,12 @@ export const apis = Object.fromEntries(
         appRole: registration.appRoleValue,
         appRoleId: registration.appRoleId,
         tokenVersion: registration.tokenVersion,
+        url,
+        policy: (protectedApis.get(api.name) as ProtectedApi).policyXml,
+        tokenRequest: pulumi
+          .all([clientTokenEndpoint, registration.tokenRequestScope])
+          .apply(([endpoint, scope]) => tokenRequestCommand(endpoint, scope)),
+        apiCall: url.apply(apiCallCommand),
       },
     ];
   }),

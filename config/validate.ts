@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import type { z } from "zod";
 import { type ApiEntry, type ApimSettings, type ClientEntry, isGuid, stackSettings } from "./schema";
 
@@ -114,6 +115,11 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
       );
     }
     const grantedClients = settings.clients.filter((client) => client.apis.includes(api.name));
+    if (api.openApiFile && !fs.existsSync(api.openApiFile)) {
+      problems.push(
+        `${configKey(["apis", index, "openApiFile"])}: "${api.openApiFile}" does not exist; give a path relative to the project directory (${process.cwd()}).`,
+      );
+    }
     api.allowedClients?.forEach((allowed, position) => {
       if (!isGuid(allowed) && !clientsByName.has(allowed)) {
         problems.push(

@@ -109,7 +109,12 @@ describe("the guide's pair (My-APIM-API and My-Client-App)", () => {
   it("passes no inputs to components, so no secret is stored as a component input", async () => {
     const stack = await evaluate(guideConfig());
     const components = stack.resources.filter((resource) => !resource.custom);
-    expect(components.map((component) => component.name).sort()).toEqual(["orders", "reporting", "reporting--orders"]);
+    expect(components.map((component) => `${component.type} ${component.name}`).sort()).toEqual([
+      "apim-entra-auth:gateway:ProtectedApi orders",
+      "apim-entra-auth:identity:ApiAccessGrant reporting--orders",
+      "apim-entra-auth:identity:ApiRegistration orders",
+      "apim-entra-auth:identity:ClientRegistration reporting",
+    ]);
     for (const component of components) expect(component.inputs).toEqual({});
     const everyInput = JSON.stringify(stack.resources.map((resource) => resource.inputs));
     expect(everyInput).not.toContain("mock-reporting-secret-value");
@@ -179,13 +184,20 @@ describe("stack-wide settings", () => {
     expect(only(stack, T.app, "orders-app").inputs.requestedAccessTokenVersion).toBe(1);
   });
 
-  it("protects registrations, service principals and secrets — not grants — when protect is true", async () => {
+  it("protects registrations, service principals, secrets and APIs — not grants — when protect is true", async () => {
     const stack = await evaluate({ ...guideConfig(), protect: true });
     const protectedNames = stack.resources
       .filter((r) => r.protect)
       .map((r) => r.name)
       .sort();
-    expect(protectedNames).toEqual(["orders-app", "orders-sp", "reporting-app", "reporting-secret", "reporting-sp"]);
+    expect(protectedNames).toEqual([
+      "orders-api",
+      "orders-app",
+      "orders-sp",
+      "reporting-app",
+      "reporting-secret",
+      "reporting-sp",
+    ]);
     const unprotected = await evaluate(guideConfig());
     expect(unprotected.resources.filter((r) => r.protect)).toEqual([]);
   });

@@ -12,8 +12,12 @@ export interface MockedResource {
   /** URN of the parent, absent for top-level resources. */
   parent?: string;
   custom: boolean;
-  /** Inputs as the engine received them (secrets unwrapped: redact by type before showing them). */
+  /** Inputs as the engine received them, with secret values unwrapped (see `secretInputs`). */
   inputs: Record<string, unknown>;
+  /** Dotted paths into `inputs` that the program marked secret. */
+  secretInputs: string[];
+  /** For each input fed by other resources' outputs: the URNs of those resources (data flow, not nesting). */
+  inputSources: Record<string, string[]>;
   protect: boolean;
 }
 
@@ -50,6 +54,14 @@ export interface EvaluateOptions {
 const kebab = (text: string) => text.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 const placeholder = (name: string, property: string) => `${placeholderPrefix}${name}-${kebab(property)}`;
 
+const namingInputs: Record<string, string> = {
+  "azure-native:apimanagement:Api": "apiId",
+  "azure-native:apimanagement:ApiPolicy": "policyId",
+  "azure-native:apimanagement:ApiOperation": "operationId",
+  "azure-native:apimanagement:AuthorizationServer": "authsid",
+  "azure-native:apimanagement:ApiManagementService": "serviceName",
+};
+
 /** What the providers would return for each resource type: inputs plus deterministic, readable placeholders. */
 function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
   const { type, name, inputs } = args;
@@ -73,8 +85,16 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
         id: placeholder(name, "id"),
         state: { ...inputs, keyId: placeholder(name, "keyId"), value: placeholder(name, "value") },
       };
-    default:
-      return { id: placeholder(name, "id"), state: { ...inputs } };
+    default: {
+      // azure-native resources are named by one of their inputs; their `name` output repeats it.
+      const naming = namingInputs[type];
+      const named = naming ? { name: inputs[naming] } : {};
+      const service =
+        type === "azure-native:apimanagement:ApiManagementService"
+          ? { gatewayUrl: `https://${inputs.serviceName}.azure-api.net` }
+          : {};
+      return { id: placeholder(name, "id"), state: { ...inputs, ...named, ...service } };
+    }
   }
 }
 
@@ -100,6 +120,36 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       );
   }
 }
+
+const secretSignature = "4dabf18193072939515e22adb298388d";
+
+/** Replaces the engine's secret envelopes by their values and lists where they were. */
+function unwrapSecrets(value: unknown, path: string, found: string[]): unknown {
+  if (Array.isArray(value)) return value.map((item, index) => unwrapSecrets(item, `${path}[${index}]`, found));
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    if (secretSignature in record) {
+      found.push(path);
+      return unwrapSecrets(record.value, path, []);
+    }
+    return Object.fromEntries(
+      Object.entries(record).map(([key, item]) => [key, unwrapSecrets(item, path ? `${path}.${key}` : key, found)]),
+    );
+  }
+  return value;
+}
+
+/** Every Output inside an input value (inputs may nest Outputs in lists and objects). */
+function outputsIn(value: unknown): pulumi.Output<unknown>[] {
+  if (pulumi.Output.isInstance(value)) return [value];
+  if (Array.isArray(value)) return value.flatMap(outputsIn);
+  if (value && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+    return Object.values(value).flatMap(outputsIn);
+  }
+  return [];
+}
+
+type OutputInternals = { allResources?: () => Promise<Set<pulumi.Resource>> };
 
 /** The one place an Output's value is awaited. */
 export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
@@ -139,6 +189,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
   const registered = new Map<string, MockedResource>();
   const typeChains = new WeakMap<pulumi.Resource, { urn: string; chain: string; protect: boolean }>();
   const resourceObjects: pulumi.Resource[] = [];
+  const sourceLookups: Promise<void>[] = [];
 
   await pulumi.runtime.setMocks(
     {
@@ -147,7 +198,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
         const matches = [...registered.values()].filter((r) => r.type === args.type && r.name === args.name);
         if (matches.length !== 1)
           throw new Error(`Expected one ${args.type} named ${args.name}, saw ${matches.length}.`);
-        (matches[0] as MockedResource).inputs = args.inputs;
+        const record = matches[0] as MockedResource;
+        record.inputs = unwrapSecrets(args.inputs, "", record.secretInputs) as Record<string, unknown>;
         return mockState(args);
       },
       call: mockCall,
@@ -187,8 +239,26 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           parent: parent && !parent.chain.startsWith("pulumi:pulumi:Stack") ? parent.urn : undefined,
           custom: args.resource instanceof pulumi.CustomResource,
           inputs: {},
+          secretInputs: [],
+          inputSources: {},
           protect,
         });
+        const record = registered.get(urn) as MockedResource;
+        for (const [key, value] of Object.entries(args.props ?? {})) {
+          const outputs = outputsIn(value);
+          if (outputs.length === 0) continue;
+          sourceLookups.push(
+            Promise.all(
+              outputs.map((output) => (output as OutputInternals).allResources?.() ?? new Set<pulumi.Resource>()),
+            ).then((sets) => {
+              const sources = [...new Set(sets.flatMap((set) => [...set]))]
+                .map((resource) => typeChains.get(resource)?.urn)
+                .filter((source): source is string => source !== undefined && source !== urn)
+                .sort();
+              if (sources.length > 0) record.inputSources[key] = sources;
+            }),
+          );
+        }
       }
       return undefined;
     });
@@ -208,6 +278,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
     settled = resourceObjects.length;
     await Promise.all(pending.map((resource) => unwrap(resource.urn)));
   }
+
+  await Promise.all(sourceLookups);
 
   const secretOutputPaths: string[] = [];
   const outputs = (await resolveExports(programExports, "", secretOutputPaths)) as Record<string, unknown>;

@@ -1,0 +1,191 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ExplainIo, runExplain, usage } from "../tools/explain";
+
+const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const apiId = "6e1a1d1c-aaaa-4bbb-8ccc-000000000001";
+const clientId = "c11e0000-aaaa-4bbb-8ccc-000000000002";
+const v2Issuer = `https://login.microsoftonline.com/${tid}/v2.0`;
+const now = "2026-01-15T12:00:00.000Z";
+const nowSeconds = Date.parse(now) / 1000;
+
+const policyXml = `<policies>
+  <inbound>
+    <base />
+    <validate-jwt header-name="Authorization" require-scheme="Bearer" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized" clock-skew="60">
+      <openid-config url="https://login.microsoftonline.com/${tid}/v2.0/.well-known/openid-configuration" />
+      <audiences><audience>${apiId}</audience></audiences>
+      <required-claims><claim name="roles" match="any"><value>access_as_app</value></claim></required-claims>
+    </validate-jwt>
+  </inbound>
+</policies>`;
+
+let dir: string;
+let files: Record<"policy" | "token" | "v1Token" | "openIdConfig" | "jwks" | "noCheck", string>;
+let token: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "explain-"));
+  const { privateKey, publicKey } = await generateKeyPair("RS256");
+  const sign = (claims: JWTPayload) =>
+    new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: "k1" }).sign(privateKey);
+  const claims = {
+    aud: apiId,
+    iss: v2Issuer,
+    azp: clientId,
+    ver: "2.0",
+    tid,
+    roles: ["access_as_app"],
+    iat: nowSeconds - 60,
+    nbf: nowSeconds - 60,
+    exp: nowSeconds + 3540,
+  };
+  token = await sign(claims);
+  files = {
+    policy: join(dir, "policy.xml"),
+    token: join(dir, "token.jwt"),
+    v1Token: join(dir, "v1.jwt"),
+    openIdConfig: join(dir, "openid-configuration.json"),
+    jwks: join(dir, "keys.json"),
+    noCheck: join(dir, "no-check.xml"),
+  };
+  const { azp: _azp, ...v1Base } = claims;
+  await Promise.all([
+    writeFile(files.policy, policyXml),
+    writeFile(files.token, `${token}\n`),
+    writeFile(
+      files.v1Token,
+      await sign({ ...v1Base, iss: `https://sts.windows.net/${tid}/`, appid: clientId, ver: "1.0" }),
+    ),
+    writeFile(files.openIdConfig, JSON.stringify({ issuer: v2Issuer, jwks_uri: "https://unused.invalid/keys" })),
+    writeFile(files.jwks, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", use: "sig" }] })),
+    writeFile(files.noCheck, "<policies><inbound><base /></inbound></policies>"),
+  ]);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[], extra: Partial<ExplainIo> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runExplain(argv, { out: (text) => out.push(text), err: (text) => err.push(text), ...extra });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+const offline = () => ["--openid-config", files.openIdConfig, "--jwks", files.jwks, "--now", now];
+
+describe("explain", () => {
+  it("accepts a good token offline, printing its key claims, and exits 0", async () => {
+    const result = await run(["--policy", files.policy, "--token", `@${files.token}`, ...offline()]);
+    expect(result).toEqual({
+      code: 0,
+      out: [
+        "ACCEPT",
+        `  iss: ${v2Issuer}`,
+        `  aud: ${apiId}`,
+        `  azp: ${clientId}`,
+        "  roles: access_as_app",
+        "  ver: 2.0",
+        `  tid: ${tid}`,
+        "  nbf: 2026-01-15T11:59:00.000Z",
+        "  exp: 2026-01-15T12:59:00.000Z",
+      ].join("\n"),
+      err: "",
+    });
+  });
+
+  it("takes the token inline, with or without a Bearer prefix", async () => {
+    expect((await run(["--policy", files.policy, "--token", token, ...offline()])).code).toBe(0);
+    expect((await run(["--policy", files.policy, "--token", `Bearer ${token}`, ...offline()])).code).toBe(0);
+  });
+
+  it("rejects a v1 token under the v2 metadata's issuer and exits 1", async () => {
+    const result = await run(["--policy", files.policy, "--token", `@${files.v1Token}`, ...offline()]);
+    expect(result).toEqual({
+      code: 1,
+      out: `REJECT: issuer: issuer https://sts.windows.net/${tid}/ is a v1 issuer; this policy accepts ${v2Issuer} — the API app's token version and the policy disagree`,
+      err: "",
+    });
+  });
+
+  it("judges expiry at --now", async () => {
+    const later = ["--openid-config", files.openIdConfig, "--jwks", files.jwks, "--now", "2026-01-15T14:00:00Z"];
+    const result = await run(["--policy", files.policy, "--token", token, ...later]);
+    expect(result.code).toBe(1);
+    expect(result.out).toBe(
+      "REJECT: expiry: the token expired at 2026-01-15T12:59:00.000Z, 3660 s before 2026-01-15T14:00:00.000Z (clock skew allowed: 60 s): the client must request a new token",
+    );
+  });
+
+  it("resolves --stack/--api through the injected resolver", async () => {
+    const asked: string[] = [];
+    const resolveStackPolicy = async (stack: string, api: string) => {
+      asked.push(`${stack}/${api}`);
+      return policyXml;
+    };
+    const result = await run(["--stack", "dev", "--api", "orders", "--token", token, ...offline()], {
+      resolveStackPolicy,
+    });
+    expect(result.code).toBe(0);
+    expect(asked).toEqual(["dev/orders"]);
+  });
+
+  it("prints help and exits 0", async () => {
+    expect(await run(["--help"])).toEqual({ code: 0, out: usage, err: "" });
+  });
+
+  it.each([
+    { argv: () => ["--policy", files.policy], error: "error: --token is required", withUsage: true },
+    { argv: () => ["--token", token], error: "error: --policy or --stack with --api is required", withUsage: true },
+    {
+      argv: () => ["--policy", files.policy, "--token", token, "--bogus"],
+      error: "error: Unknown option '--bogus'",
+      withUsage: true,
+    },
+    {
+      argv: () => ["--policy", files.policy, "--stack", "dev", "--api", "orders", "--token", token],
+      error: "error: give either --policy or --stack with --api, not both",
+      withUsage: true,
+    },
+    {
+      argv: () => ["--stack", "dev", "--token", token],
+      error: "error: --stack and --api go together",
+      withUsage: true,
+    },
+    {
+      argv: () => ["--stack", "dev", "--api", "orders", "--token", token],
+      error: "error: --stack/--api cannot be resolved here (no stack policy resolver is wired in); use --policy <file>",
+      withUsage: true,
+    },
+    {
+      argv: () => ["--policy", files.policy, "--token", token, "--now", "yesterday"],
+      error: "error: --now yesterday is not an ISO-8601 date and time",
+      withUsage: true,
+    },
+    {
+      argv: () => ["--policy", "/nonexistent-explain-dir/policy.xml", "--token", token],
+      error: "error: --policy /nonexistent-explain-dir/policy.xml cannot be read (ENOENT)",
+      withUsage: false,
+    },
+    {
+      argv: () => ["--policy", files.noCheck, "--token", token],
+      error: "error: policy's <inbound> section has no <validate-jwt> or <validate-azure-ad-token> element",
+      withUsage: false,
+    },
+    {
+      argv: () => ["--policy", files.policy, "--token", token, "--jwks", "/dev/null"],
+      error: "error: --jwks /dev/null is not JSON",
+      withUsage: false,
+    },
+  ])("exits 2 with '$error'", async ({ argv, error, withUsage }) => {
+    const result = await run(argv());
+    expect(result.code).toBe(2);
+    expect(result.out).toBe("");
+    expect(result.err).toBe(withUsage ? `${error}\n${usage}` : error);
+  });
+});

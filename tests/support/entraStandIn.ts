@@ -1,0 +1,286 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import { BodyTooLarge, listenBounded, readBody, sendJson } from "./boundedServer";
+
+export interface StandInClient {
+  clientId: string;
+  secret?: string;
+  displayName?: string;
+}
+
+export interface StandInApi {
+  clientId: string;
+  identifierUri: string;
+  tokenVersion: 1 | 2;
+  appRoleAssignmentRequired: boolean;
+  roles: { id: string; value: string }[];
+  displayName?: string;
+}
+
+export interface StandInAssignment {
+  clientId: string;
+  apiClientId: string;
+  roleId: string;
+}
+
+export interface EntraStandInOptions {
+  tenantId: string;
+  clients: StandInClient[];
+  apis: StandInApi[];
+  assignments: StandInAssignment[];
+  /** The first N token requests fail with AADSTS700016, as while new objects replicate. */
+  replicationDelayResponses?: number;
+  tokenLifetimeSeconds?: number;
+}
+
+export interface EntraStandIn {
+  /** `http://127.0.0.1:<port>`, used where Entra's `https://login.microsoftonline.com` would be. */
+  authorityHost: string;
+  /** The RS256 signing key's kid, as published in the JWKS. */
+  kid: string;
+  /** The service principal object id (`oid`, `sub`) of each client. */
+  servicePrincipalIds: Record<string, string>;
+  /** Every request served so far. */
+  readonly requests: number;
+  /** Token endpoint requests served so far. */
+  readonly tokenRequests: number;
+  close(): Promise<void>;
+}
+
+interface EntraError {
+  status: 400 | 401;
+  error: string;
+  code: number;
+  description: string;
+}
+
+/** A local imitation of Entra ID's metadata, JWKS and client-credentials token endpoint, for one tenant. */
+export async function startEntraStandIn(options: EntraStandInOptions): Promise<EntraStandIn> {
+  const { tenantId } = options;
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { modulusLength: 2048 });
+  const kid = randomUUID();
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, use: "sig" };
+  const servicePrincipalIds = Object.fromEntries(options.clients.map((client) => [client.clientId, randomUUID()]));
+  const counters = { requests: 0, tokenRequests: 0 };
+  let authorityHost = "";
+
+  const metadata = (version: 1 | 2) => {
+    const tenantAuthority = `${authorityHost}/${tenantId}`;
+    return version === 2
+      ? {
+          issuer: `${tenantAuthority}/v2.0`,
+          jwks_uri: `${tenantAuthority}/discovery/v2.0/keys`,
+          token_endpoint: `${tenantAuthority}/oauth2/v2.0/token`,
+          authorization_endpoint: `${tenantAuthority}/oauth2/v2.0/authorize`,
+          token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+          id_token_signing_alg_values_supported: ["RS256"],
+          response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
+          subject_types_supported: ["pairwise"],
+          tenant_region_scope: "EU",
+        }
+      : {
+          issuer: `https://sts.windows.net/${tenantId}/`,
+          jwks_uri: `${tenantAuthority}/discovery/keys`,
+          token_endpoint: `${tenantAuthority}/oauth2/token`,
+          authorization_endpoint: `${tenantAuthority}/oauth2/authorize`,
+          token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+          id_token_signing_alg_values_supported: ["RS256"],
+          response_types_supported: ["code", "id_token", "code id_token", "token id_token", "token"],
+          subject_types_supported: ["pairwise"],
+          tenant_region_scope: "EU",
+        };
+  };
+
+  const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>> = {
+    [`GET /${tenantId}/v2.0/.well-known/openid-configuration`]: async (_req, res) => sendJson(res, 200, metadata(2)),
+    [`GET /${tenantId}/.well-known/openid-configuration`]: async (_req, res) => sendJson(res, 200, metadata(1)),
+    [`GET /${tenantId}/discovery/v2.0/keys`]: async (_req, res) => sendJson(res, 200, { keys: [publicJwk] }),
+    [`GET /${tenantId}/discovery/keys`]: async (_req, res) => sendJson(res, 200, { keys: [publicJwk] }),
+    [`POST /${tenantId}/oauth2/v2.0/token`]: async (req, res) => {
+      counters.tokenRequests += 1;
+      const outcome = await tokenResponse(req, counters.tokenRequests);
+      if ("status" in outcome) sendEntraError(res, outcome, authorityHost);
+      else sendJson(res, 200, outcome);
+    },
+  };
+
+  const tokenResponse = async (request: IncomingMessage, attempt: number): Promise<EntraError | object> => {
+    let form: URLSearchParams;
+    try {
+      form = new URLSearchParams((await readBody(request, 64 * 1024)).toString("utf8"));
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return invalidRequest(900144, "The request body is too large.");
+      throw error;
+    }
+    if (!(request.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
+      return invalidRequest(900144, "The request body must contain the following parameter: 'grant_type'.");
+    }
+    const grantType = form.get("grant_type");
+    if (!grantType)
+      return invalidRequest(900144, "The request body must contain the following parameter: 'grant_type'.");
+    if (grantType !== "client_credentials") {
+      return {
+        status: 400,
+        error: "unsupported_grant_type",
+        code: 70003,
+        description: `The app requested an unsupported grant type '${grantType}'.`,
+      };
+    }
+    const clientId = form.get("client_id") ?? "";
+    const client = options.clients.find((candidate) => candidate.clientId === clientId);
+    if (!client || attempt <= (options.replicationDelayResponses ?? 0)) {
+      return {
+        status: 400,
+        error: "unauthorized_client",
+        code: 700016,
+        description: `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      };
+    }
+    const secret = form.get("client_secret");
+    if (!secret) {
+      return {
+        status: 401,
+        error: "invalid_client",
+        code: 7000218,
+        description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      };
+    }
+    if (client.secret === undefined || secret !== client.secret) {
+      return {
+        status: 401,
+        error: "invalid_client",
+        code: 7000215,
+        description: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+      };
+    }
+    const scope = form.get("scope");
+    if (!scope) return invalidRequest(900144, "The request body must contain the following parameter: 'scope'.");
+    if (!scope.endsWith("/.default") || /\s/.test(scope)) {
+      return {
+        status: 400,
+        error: "invalid_scope",
+        code: 1002012,
+        description: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      };
+    }
+    const resource = scope.slice(0, -"/.default".length);
+    const api = options.apis.find(
+      (candidate) => candidate.identifierUri === resource || candidate.clientId === resource,
+    );
+    if (!api) {
+      return {
+        status: 400,
+        error: "invalid_resource",
+        code: 500011,
+        description: `The resource principal named ${resource} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      };
+    }
+    const roleIds = options.assignments
+      .filter((assignment) => assignment.clientId === clientId && assignment.apiClientId === api.clientId)
+      .map((assignment) => assignment.roleId);
+    if (api.appRoleAssignmentRequired && roleIds.length === 0) {
+      return {
+        status: 400,
+        error: "invalid_grant",
+        code: 501051,
+        description: `Application '${clientId}'(${client.displayName ?? clientId}) is not assigned to a role for the application '${api.identifierUri}'(${api.displayName ?? api.clientId}).`,
+      };
+    }
+    const roles = api.roles.filter((role) => roleIds.includes(role.id)).map((role) => role.value);
+    const lifetime = options.tokenLifetimeSeconds ?? 3600;
+    const accessToken = await new SignJWT(tokenClaims(api, resource, clientId, roles, lifetime))
+      .setProtectedHeader({ typ: "JWT", alg: "RS256", kid })
+      .sign(privateKey);
+    return { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
+  };
+
+  const tokenClaims = (
+    api: StandInApi,
+    resource: string,
+    clientId: string,
+    roles: string[],
+    lifetime: number,
+  ): JWTPayload => {
+    const iat = Math.floor(Date.now() / 1000);
+    const oid = servicePrincipalIds[clientId] as string;
+    const common = {
+      tid: tenantId,
+      oid,
+      sub: oid,
+      ...(roles.length > 0 ? { roles } : {}),
+      iat,
+      nbf: iat,
+      exp: iat + lifetime,
+    };
+    return api.tokenVersion === 2
+      ? {
+          aud: api.clientId,
+          iss: `${authorityHost}/${tenantId}/v2.0`,
+          azp: clientId,
+          azpacr: "1",
+          ver: "2.0",
+          ...common,
+        }
+      : {
+          aud: resource,
+          iss: `https://sts.windows.net/${tenantId}/`,
+          appid: clientId,
+          appidacr: "1",
+          ver: "1.0",
+          ...common,
+        };
+  };
+
+  const server = await listenBounded(async (request, response) => {
+    counters.requests += 1;
+    const path = new URL(request.url ?? "/", "http://stand-in").pathname;
+    const route = routes[`${request.method} ${path}`];
+    if (route) return route(request, response);
+    const tenant = path.split("/")[1];
+    if (tenant && tenant !== tenantId && !tenant.startsWith(".")) {
+      return sendEntraError(
+        response,
+        invalidRequest(
+          90002,
+          `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        ),
+        authorityHost,
+      );
+    }
+    sendJson(response, 404, { error: "not_found" });
+  });
+  authorityHost = server.url;
+
+  return {
+    authorityHost,
+    kid,
+    servicePrincipalIds,
+    get requests() {
+      return counters.requests;
+    },
+    get tokenRequests() {
+      return counters.tokenRequests;
+    },
+    close: server.close,
+  };
+}
+
+function invalidRequest(code: number, description: string): EntraError {
+  return { status: 400, error: "invalid_request", code, description };
+}
+
+function sendEntraError(response: ServerResponse, failure: EntraError, authorityHost: string): void {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = `${new Date().toISOString().replace("T", " ").slice(0, 19)}Z`;
+  sendJson(response, failure.status, {
+    error: failure.error,
+    error_description: `AADSTS${failure.code}: ${failure.description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_codes: [failure.code],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `${authorityHost}/error?code=${failure.code}`,
+  });
+}

@@ -1,0 +1,158 @@
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import type { JSONWebKeySet, JWTPayload } from "jose";
+import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./lib/evaluateToken";
+import { readTokenCheck } from "./lib/policySpec";
+
+export interface ExplainIo {
+  out(text: string): void;
+  err(text: string): void;
+  resolveStackPolicy?(stack: string, api: string): Promise<string>;
+}
+
+export const usage = `usage: explain (--policy <file> | --stack <stack> --api <name>) --token <jwt|@file>
+               [--openid-config <file|url>] [--jwks <file|url>] [--now <iso-8601>]
+
+Says whether the API's token check (validate-jwt or validate-azure-ad-token) accepts the token, and
+if not, which check fails and why. --openid-config and --jwks replace the documents the policy would
+fetch, for offline use. Exit status: 0 accepted, 1 rejected, 2 usage or input error.`;
+
+class UsageError extends Error {}
+
+const options = {
+  policy: { type: "string" },
+  stack: { type: "string" },
+  api: { type: "string" },
+  token: { type: "string" },
+  "openid-config": { type: "string" },
+  jwks: { type: "string" },
+  now: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The explain CLI without process globals: returns the exit status. */
+export async function runExplain(argv: string[], io: ExplainIo): Promise<number> {
+  try {
+    return await explain(argv, io);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`error: ${message}`);
+    if (error instanceof UsageError) io.err(usage);
+    return 2;
+  }
+}
+
+async function explain(argv: string[], io: ExplainIo): Promise<number> {
+  const args = parseArguments(argv);
+  if (args.help) {
+    io.out(usage);
+    return 0;
+  }
+  if (args.token === undefined) throw new UsageError("--token is required");
+  const now = args.now === undefined ? new Date() : parseNow(args.now);
+  const policyXml = await readPolicy(args, io);
+  const spec = readTokenCheck(policyXml);
+  const rawToken = (await readTokenArgument(args.token)).trim();
+  const keys: SigningMaterial = {};
+  if (args["openid-config"] !== undefined) {
+    const document = await readJsonArgument(args["openid-config"], "--openid-config");
+    keys.openIdConfigs = Object.fromEntries(openIdConfigUrlsOf(spec).map((url) => [url, document]));
+  }
+  if (args.jwks !== undefined) keys.jwks = (await readJsonArgument(args.jwks, "--jwks")) as JSONWebKeySet;
+  const verdict = await evaluateToken({
+    spec,
+    ...(/^\S+\s+\S+$/.test(rawToken) ? { authorizationHeader: rawToken } : { token: rawToken }),
+    now,
+    keys,
+  });
+  if (!verdict.accepted) {
+    io.out(`REJECT: ${verdict.check}: ${verdict.reason}`);
+    return 1;
+  }
+  io.out(["ACCEPT", ...describeClaims(verdict.claims)].join("\n"));
+  return 0;
+}
+
+function parseArguments(argv: string[]) {
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>["values"];
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  return values;
+}
+
+async function readPolicy(args: ReturnType<typeof parseArguments>, io: ExplainIo): Promise<string> {
+  const byStack = args.stack !== undefined || args.api !== undefined;
+  if (args.policy !== undefined && byStack)
+    throw new UsageError("give either --policy or --stack with --api, not both");
+  if (args.policy !== undefined) return readText(args.policy, "--policy");
+  if (!byStack) throw new UsageError("--policy or --stack with --api is required");
+  if (args.stack === undefined || args.api === undefined) throw new UsageError("--stack and --api go together");
+  if (!io.resolveStackPolicy) {
+    throw new UsageError(
+      "--stack/--api cannot be resolved here (no stack policy resolver is wired in); use --policy <file>",
+    );
+  }
+  return io.resolveStackPolicy(args.stack, args.api);
+}
+
+function parseNow(text: string): Date {
+  const now = new Date(text);
+  if (Number.isNaN(now.getTime())) throw new UsageError(`--now ${text} is not an ISO-8601 date and time`);
+  return now;
+}
+
+async function readTokenArgument(value: string): Promise<string> {
+  return value.startsWith("@") ? readText(value.slice(1), "--token") : value;
+}
+
+async function readJsonArgument(value: string, option: string): Promise<unknown> {
+  if (/^https?:\/\//i.test(value)) return loadDocument(value);
+  const text = await readText(value, option);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${option} ${value} is not JSON`);
+  }
+}
+
+async function readText(path: string, option: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new Error(`${option} ${path} cannot be read (${code})`);
+  }
+}
+
+function describeClaims(claims: JWTPayload): string[] {
+  const shown = ["iss", "aud", "azp", "appid", "roles", "scp", "ver", "tid", "sub"];
+  const lines = shown
+    .filter((name) => claims[name] !== undefined)
+    .map((name) => {
+      const value = claims[name];
+      return `  ${name}: ${Array.isArray(value) ? value.join(", ") : String(value)}`;
+    });
+  for (const name of ["nbf", "exp"] as const) {
+    const value = claims[name];
+    if (typeof value === "number") lines.push(`  ${name}: ${new Date(value * 1000).toISOString()}`);
+  }
+  return lines;
+}
+
+if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
+  runExplain(process.argv.slice(2), {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -9,185 +9,191 @@ import { type OpenApiDocument, ProtectedApi } from "./components/protectedApi";
 import { loadStackConfig } from "./config/load";
 import type { ApiEntry, ClientEntry } from "./config/schema";
 import { isGuid } from "./config/schema";
+import { assertPortalTier } from "./config/validate";
 import { apiCallCommand, tokenRequestCommand } from "./lib/guideCommands";
 import { tokenEndpoint, tokenProfile } from "./lib/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "./policies/renderPolicy";
 
-const config = loadStackConfig();
-const policyTemplate = fs.readFileSync(defaultPolicyTemplatePath, "utf8");
-const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
-const tenantId: pulumi.Output<string> = config.tenantId
-  ? pulumi.output(config.tenantId)
-  : azuread.getClientConfigOutput().tenantId;
+/**
+ * The program: validate the stack's config (and the existing APIM service's tier) before anything is registered,
+ * then register the identity half, then the gateway half. Pulumi runs the exported function; its result is the
+ * stack's outputs.
+ */
+export = async () => {
+  const config = loadStackConfig();
+  const service = await apimService(config.apim, { protect: config.protect });
+  assertPortalTier(config, service.skuName);
+  const policyTemplate = fs.readFileSync(defaultPolicyTemplatePath, "utf8");
+  const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
+  const tenantId: pulumi.Output<string> = config.tenantId
+    ? pulumi.output(config.tenantId)
+    : azuread.getClientConfigOutput().tenantId;
 
-function credentialOf(client: ClientEntry): ClientCredential {
-  switch (client.credential) {
-    case "secret":
-      return { kind: "secret", rotatedOn: client.secretRotatedOn ?? "", lifetimeDays: client.secretLifetimeDays };
-    case "federated":
-      return { kind: "federated", credentials: client.federatedCredentials ?? [] };
-    case "none":
-      return { kind: "none" };
+  function credentialOf(client: ClientEntry): ClientCredential {
+    switch (client.credential) {
+      case "secret":
+        return { kind: "secret", rotatedOn: client.secretRotatedOn ?? "", lifetimeDays: client.secretLifetimeDays };
+      case "federated":
+        return { kind: "federated", credentials: client.federatedCredentials ?? [] };
+      case "none":
+        return { kind: "none" };
+    }
   }
-}
 
-function openApiOf(api: ApiEntry): OpenApiDocument | undefined {
-  if (!api.openApiFile) return undefined;
-  const format = api.openApiFile.endsWith(".json") ? "openapi+json" : "openapi";
-  return { format, value: fs.readFileSync(api.openApiFile, "utf8") };
-}
-
-// ── Identity: who may get a token for which API ────────────────────────────────────────────────
-const apiRegistrations = new Map(
-  config.apis.map((api) => [
-    api.name,
-    new ApiRegistration(api.name, {
-      displayName: suffixed(api.displayName),
-      tokenVersion: api.tokenVersion,
-      appRole: api.appRole,
-      scope: api.scope,
-      protect: config.protect,
-    }),
-  ]),
-);
-const apiRegistration = (name: string) => apiRegistrations.get(name) as ApiRegistration;
-
-const clientRegistrations = new Map(
-  config.clients.map((client) => [
-    client.name,
-    new ClientRegistration(client.name, {
-      displayName: suffixed(client.displayName),
-      credential: credentialOf(client),
-      protect: config.protect,
-    }),
-  ]),
-);
-const clientRegistration = (name: string) => clientRegistrations.get(name) as ClientRegistration;
-
-for (const client of config.clients) {
-  for (const apiName of client.apis) {
-    new ApiAccessGrant(`${client.name}--${apiName}`, {
-      clientApplicationId: clientRegistration(client.name).applicationId,
-      clientServicePrincipalObjectId: clientRegistration(client.name).servicePrincipalObjectId,
-      apiClientId: apiRegistration(apiName).clientId,
-      apiServicePrincipalObjectId: apiRegistration(apiName).servicePrincipalObjectId,
-      appRoleId: apiRegistration(apiName).appRoleId,
-    });
+  function openApiOf(api: ApiEntry): OpenApiDocument | undefined {
+    if (!api.openApiFile) return undefined;
+    const format = api.openApiFile.endsWith(".json") ? "openapi+json" : "openapi";
+    return { format, value: fs.readFileSync(api.openApiFile, "utf8") };
   }
-}
 
-// ── Gateway: the APIM API that accepts exactly those tokens ───────────────────────────────────
-const service = apimService(config.apim, { protect: config.protect });
-const clientTokenEndpoint = tenantId.apply((tenant) => tokenEndpoint(config.authorityHost, tenant));
-
-/** Client ids the policy lets through: the configured allow-list, else (azure-ad-token only) the granted clients. */
-function allowedClientIds(api: ApiEntry): pulumi.Output<string[]> {
-  const granted = config.clients.filter((client) => client.apis.includes(api.name)).map((client) => client.name);
-  const names = api.allowedClients ?? (api.validation === "validate-azure-ad-token" ? granted : []);
-  return pulumi.all(names.map((name) => (isGuid(name) ? pulumi.output(name) : clientRegistration(name).clientId)));
-}
-
-const protectedApis = new Map(
-  config.apis.map((api) => {
-    const registration = apiRegistration(api.name);
-    const policyXml = pulumi
-      .all([tenantId, registration.clientId, allowedClientIds(api)])
-      .apply(([tenant, apiClientId, clientIds]) =>
-        renderApiPolicy(
-          {
-            validation: api.validation,
-            profile: tokenProfile({
-              authorityHost: config.authorityHost,
-              tenantId: tenant,
-              apiClientId,
-              tokenVersion: api.tokenVersion,
-            }),
-            tenantId: tenant,
-            appRole: api.appRole,
-            clockSkewSeconds: api.clockSkewSeconds,
-            allowedClientIds: clientIds,
-          },
-          policyTemplate,
-          defaultPolicyTemplatePath,
-        ),
-      );
-    const server = api.authorizationServer?.enabled ? api.authorizationServer : undefined;
-    const portalClient = server ? clientRegistration(server.client) : undefined;
-    return [
+  // ── Identity: who may get a token for which API ────────────────────────────────────────────────
+  const apiRegistrations = new Map(
+    config.apis.map((api) => [
       api.name,
-      new ProtectedApi(api.name, {
-        resourceGroupName: service.resourceGroupName,
-        serviceName: service.serviceName,
-        displayName: api.displayName,
-        path: api.path,
-        backendUrl: api.backendUrl,
-        openApi: openApiOf(api),
-        policyXml,
-        authorizationServer: portalClient && {
-          displayName: `${api.displayName} (Entra ID)`,
-          authorizationEndpoint: tenantId.apply((tenant) => `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`),
-          tokenEndpoint: clientTokenEndpoint,
-          defaultScope: registration.tokenRequestScope,
-          // An existing service's tier is only known once looked up: stop before the server is created.
-          clientId: pulumi.all([service.skuName, portalClient.clientId]).apply(([sku, clientId]) => {
-            if (sku === "Consumption") {
-              throw new Error(
-                `apim-entra-auth:apis[${config.apis.indexOf(api)}].authorizationServer: the APIM service ${config.apim.serviceName} is on the Consumption tier, which has no developer portal; set enabled: false.`,
-              );
-            }
-            return clientId;
-          }),
-          clientSecret: portalClient.clientSecret.apply((secret) => secret ?? ""),
-        },
+      new ApiRegistration(api.name, {
+        displayName: suffixed(api.displayName),
+        tokenVersion: api.tokenVersion,
+        appRole: api.appRole,
+        scope: api.scope,
         protect: config.protect,
       }),
-    ];
-  }),
-);
+    ]),
+  );
+  const apiRegistration = (name: string) => apiRegistrations.get(name) as ApiRegistration;
 
-// ── Outputs ──────────────────────────────────────────────────────────────────────────────────
-/** The APIM gateway's base URL. */
-export const gatewayUrl = service.gatewayUrl;
-
-/** Per client: what a client-credentials request needs. The secret stays a Pulumi secret. */
-export const clients = Object.fromEntries(
-  config.clients.map((client) => {
-    const registration = clientRegistration(client.name);
-    return [
+  const clientRegistrations = new Map(
+    config.clients.map((client) => [
       client.name,
-      {
-        clientId: registration.clientId,
-        tenantId,
-        tokenEndpoint: clientTokenEndpoint,
-        credential: client.credential,
-        scopes: Object.fromEntries(client.apis.map((name) => [name, apiRegistration(name).tokenRequestScope])),
-        clientSecret: registration.clientSecret,
-        secretEndDate: registration.secretEndDate,
-      },
-    ];
-  }),
-);
+      new ClientRegistration(client.name, {
+        displayName: suffixed(client.displayName),
+        credential: credentialOf(client),
+        protect: config.protect,
+      }),
+    ]),
+  );
+  const clientRegistration = (name: string) => clientRegistrations.get(name) as ClientRegistration;
 
-/** Per API: the ids its tokens carry, its gateway URL, its rendered policy and the guide's commands. */
-export const apis = Object.fromEntries(
-  config.apis.map((api) => {
-    const registration = apiRegistration(api.name);
-    const url = pulumi.interpolate`${service.gatewayUrl}/${api.path}`;
-    return [
-      api.name,
-      {
-        clientId: registration.clientId,
-        identifierUri: registration.identifierUri,
-        appRole: registration.appRoleValue,
-        appRoleId: registration.appRoleId,
-        tokenVersion: registration.tokenVersion,
-        url,
-        policy: (protectedApis.get(api.name) as ProtectedApi).policyXml,
-        tokenRequest: pulumi
-          .all([clientTokenEndpoint, registration.tokenRequestScope])
-          .apply(([endpoint, scope]) => tokenRequestCommand(endpoint, scope)),
-        apiCall: url.apply(apiCallCommand),
-      },
-    ];
-  }),
-);
+  for (const client of config.clients) {
+    for (const apiName of client.apis) {
+      new ApiAccessGrant(`${client.name}--${apiName}`, {
+        clientApplicationId: clientRegistration(client.name).applicationId,
+        clientServicePrincipalObjectId: clientRegistration(client.name).servicePrincipalObjectId,
+        apiClientId: apiRegistration(apiName).clientId,
+        apiServicePrincipalObjectId: apiRegistration(apiName).servicePrincipalObjectId,
+        appRoleId: apiRegistration(apiName).appRoleId,
+      });
+    }
+  }
+
+  // ── Gateway: the APIM API that accepts exactly those tokens ───────────────────────────────────
+
+  const clientTokenEndpoint = tenantId.apply((tenant) => tokenEndpoint(config.authorityHost, tenant));
+
+  /** Client ids the policy lets through: the configured allow-list, else (azure-ad-token only) the granted clients. */
+  function allowedClientIds(api: ApiEntry): pulumi.Output<string[]> {
+    const granted = config.clients.filter((client) => client.apis.includes(api.name)).map((client) => client.name);
+    const names = api.allowedClients ?? (api.validation === "validate-azure-ad-token" ? granted : []);
+    return pulumi.all(names.map((name) => (isGuid(name) ? pulumi.output(name) : clientRegistration(name).clientId)));
+  }
+
+  const protectedApis = new Map(
+    config.apis.map((api) => {
+      const registration = apiRegistration(api.name);
+      const policyXml = pulumi
+        .all([tenantId, registration.clientId, allowedClientIds(api)])
+        .apply(([tenant, apiClientId, clientIds]) =>
+          renderApiPolicy(
+            {
+              validation: api.validation,
+              profile: tokenProfile({
+                authorityHost: config.authorityHost,
+                tenantId: tenant,
+                apiClientId,
+                tokenVersion: api.tokenVersion,
+              }),
+              tenantId: tenant,
+              appRole: api.appRole,
+              clockSkewSeconds: api.clockSkewSeconds,
+              allowedClientIds: clientIds,
+            },
+            policyTemplate,
+            defaultPolicyTemplatePath,
+          ),
+        );
+      const server = api.authorizationServer?.enabled ? api.authorizationServer : undefined;
+      const portalClient = server ? clientRegistration(server.client) : undefined;
+      return [
+        api.name,
+        new ProtectedApi(api.name, {
+          resourceGroupName: service.resourceGroupName,
+          serviceName: service.serviceName,
+          displayName: api.displayName,
+          path: api.path,
+          backendUrl: api.backendUrl,
+          openApi: openApiOf(api),
+          policyXml,
+          authorizationServer: portalClient && {
+            displayName: `${api.displayName} (Entra ID)`,
+            authorizationEndpoint: tenantId.apply(
+              (tenant) => `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`,
+            ),
+            tokenEndpoint: clientTokenEndpoint,
+            defaultScope: registration.tokenRequestScope,
+            clientId: portalClient.clientId,
+            clientSecret: portalClient.clientSecret.apply((secret) => secret ?? ""),
+          },
+          protect: config.protect,
+        }),
+      ];
+    }),
+  );
+
+  // ── Outputs ──────────────────────────────────────────────────────────────────────────────────
+  /** The APIM gateway's base URL. */
+  const gatewayUrl = service.gatewayUrl;
+
+  /** Per client: what a client-credentials request needs. The secret stays a Pulumi secret. */
+  const clients = Object.fromEntries(
+    config.clients.map((client) => {
+      const registration = clientRegistration(client.name);
+      return [
+        client.name,
+        {
+          clientId: registration.clientId,
+          tenantId,
+          tokenEndpoint: clientTokenEndpoint,
+          credential: client.credential,
+          scopes: Object.fromEntries(client.apis.map((name) => [name, apiRegistration(name).tokenRequestScope])),
+          clientSecret: registration.clientSecret,
+          secretEndDate: registration.secretEndDate,
+        },
+      ];
+    }),
+  );
+
+  /** Per API: the ids its tokens carry, its gateway URL, its rendered policy and the guide's commands. */
+  const apis = Object.fromEntries(
+    config.apis.map((api) => {
+      const registration = apiRegistration(api.name);
+      const url = pulumi.interpolate`${service.gatewayUrl}/${api.path}`;
+      return [
+        api.name,
+        {
+          clientId: registration.clientId,
+          identifierUri: registration.identifierUri,
+          appRole: registration.appRoleValue,
+          appRoleId: registration.appRoleId,
+          tokenVersion: registration.tokenVersion,
+          url,
+          policy: (protectedApis.get(api.name) as ProtectedApi).policyXml,
+          tokenRequest: pulumi
+            .all([clientTokenEndpoint, registration.tokenRequestScope])
+            .apply(([endpoint, scope]) => tokenRequestCommand(endpoint, scope)),
+          apiCall: url.apply(apiCallCommand),
+        },
+      ];
+    }),
+  );
+
+  return { gatewayUrl, clients, apis };
+};

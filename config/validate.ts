@@ -6,6 +6,7 @@ export const projectName = "apim-entra-auth";
 
 /** The validated catalogue of one stack: every value here has passed every check. */
 export interface StackConfig {
+  stackName: string;
   tenantId?: string;
   authorityHost: string;
   nameSuffix: string;
@@ -148,11 +149,7 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
           `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not granted "${api.name}"; add "${api.name}" to its apis so its tokens carry the role.`,
         );
       }
-      if (settings.apim.create?.sku === "Consumption") {
-        problems.push(
-          `${configKey(["apis", index, "authorizationServer"])}: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers; set enabled: false or choose another sku in ${configKey(["apim", "create", "sku"])}.`,
-        );
-      }
+      if (settings.apim.create?.sku === "Consumption") problems.push(consumptionPortalProblem(index, "create"));
     }
   });
 
@@ -208,6 +205,23 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
   return problems;
 }
 
+function consumptionPortalProblem(apiIndex: number, service: "create" | string): string {
+  const where =
+    service === "create"
+      ? `choose another sku in ${configKey(["apim", "create", "sku"])}`
+      : `the existing service ${service} is on it`;
+  return `${configKey(["apis", apiIndex, "authorizationServer"])}: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers (${where}); set enabled: false.`;
+}
+
+/** Stops when an API asks for the portal's authorization server on a Consumption service found by lookup. */
+export function assertPortalTier(config: StackConfig, skuName: string): void {
+  if (skuName !== "Consumption") return;
+  const problems = config.apis.flatMap((api, index) =>
+    api.authorizationServer?.enabled ? [consumptionPortalProblem(index, config.apim.serviceName)] : [],
+  );
+  if (problems.length > 0) throw new ConfigError(config.stackName, problems);
+}
+
 /**
  * Validates a stack's raw configuration (as read from Pulumi config) and fills in defaults.
  * Throws {@link ConfigError} naming every bad key, its value and the allowed form.
@@ -225,6 +239,7 @@ export function validateStackConfig(raw: Record<string, unknown>, stack: string)
   const { nameSuffix, authorityHost, ...rest } = parsed.data;
   return {
     ...rest,
+    stackName: stack,
     authorityHost: authorityHost.replace(/\/+$/, ""),
     nameSuffix: nameSuffix ?? stack,
   };

@@ -2,10 +2,14 @@ import { vi } from "vitest";
 import type { MockEvaluation, MockedResource } from "../../tools/lib/mockEngine";
 
 /** Evaluates index.ts afresh under the mock engine with the given config (keys without the project prefix). */
-export async function evaluate(config: Record<string, unknown>, stack = "test"): Promise<MockEvaluation> {
+export async function evaluate(
+  config: Record<string, unknown>,
+  stack = "test",
+  invokeResults?: Record<string, Record<string, unknown>>,
+): Promise<MockEvaluation> {
   vi.resetModules();
   const { evaluateProgram } = await import("../../tools/lib/mockEngine.js");
-  return evaluateProgram({ stack, config, importProgram: () => import("../../index.js") });
+  return evaluateProgram({ stack, config, invokeResults, importProgram: () => import("../../index.js") });
 }
 
 export const ofType = (evaluation: MockEvaluation, type: string): MockedResource[] =>

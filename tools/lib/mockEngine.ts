@@ -19,6 +19,8 @@ export interface MockedResource {
   /** For each input fed by other resources' outputs: the URNs of those resources (data flow, not nesting). */
   inputSources: Record<string, string[]>;
   protect: boolean;
+  /** Custom timeouts the program set (e.g. for a long APIM service creation). */
+  customTimeouts?: pulumi.CustomTimeouts;
 }
 
 export interface MockEvaluation {
@@ -47,8 +49,10 @@ export interface EvaluateOptions {
   config: Record<string, unknown>;
   /** Keys whose values are secret (shown as secret config to the program). */
   secretKeys?: string[];
-  /** Imports the program afresh (tests reset their module registry first). */
-  importProgram: () => Promise<Record<string, unknown>>;
+  /** Answers to invokes that replace the mock engine's defaults, by token (e.g. an existing service's SKU). */
+  invokeResults?: Record<string, Record<string, unknown>>;
+  /** Imports the program afresh (tests reset their module registry first); an exported function is run. */
+  importProgram: () => Promise<unknown>;
 }
 
 const kebab = (text: string) => text.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
@@ -151,9 +155,12 @@ function outputsIn(value: unknown): pulumi.Output<unknown>[] {
 
 type OutputInternals = { allResources?: () => Promise<Set<pulumi.Resource>> };
 
-/** The one place an Output's value is awaited. */
+type OutputPromise<T> = { promise?: () => Promise<T> };
+
+/** The one place an Output's value is awaited; a failed registration or apply rejects instead of hanging. */
 export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
+  const internal = (output as unknown as OutputPromise<T>).promise;
+  return internal ? internal.call(output) : new Promise((resolve) => output.apply(resolve));
 }
 
 function urnOf(stack: string, typeChain: string, name: string): string {
@@ -202,7 +209,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
         record.inputs = unwrapSecrets(args.inputs, "", record.secretInputs) as Record<string, unknown>;
         return mockState(args);
       },
-      call: mockCall,
+      call: (args) => options.invokeResults?.[args.token] ?? mockCall(args),
     },
     projectName,
     options.stack,
@@ -242,6 +249,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           secretInputs: [],
           inputSources: {},
           protect,
+          ...(args.opts.customTimeouts ? { customTimeouts: args.opts.customTimeouts } : {}),
         });
         const record = registered.get(urn) as MockedResource;
         for (const [key, value] of Object.entries(args.props ?? {})) {
@@ -263,7 +271,10 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
       return undefined;
     });
     try {
-      programExports = { ...(await options.importProgram()) };
+      const program = (await options.importProgram()) as Record<string, unknown> | (() => unknown);
+      const main = typeof program === "function" ? program : program.default;
+      const result = typeof main === "function" ? await main() : program;
+      programExports = { ...(result as Record<string, unknown>) };
     } catch (error) {
       programFailure = error;
     }

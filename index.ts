@@ -195,5 +195,5 @@ export = async () => {
     }),
   );
 
-  return { gatewayUrl, clients, apis };
+  return { authorityHost: config.authorityHost, tenantId, gatewayUrl, clients, apis };
 };

@@ -14,6 +14,8 @@ export interface MockedResource {
   custom: boolean;
   /** Inputs as the engine received them, with secret values unwrapped (see `secretInputs`). */
   inputs: Record<string, unknown>;
+  /** What the mock provider returned: the inputs plus the `mock-` placeholders Azure would assign. */
+  state: Record<string, unknown>;
   /** Dotted paths into `inputs` that the program marked secret. */
   secretInputs: string[];
   /** For each input fed by other resources' outputs: the URNs of those resources (data flow, not nesting). */
@@ -207,7 +209,9 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           throw new Error(`Expected one ${args.type} named ${args.name}, saw ${matches.length}.`);
         const record = matches[0] as MockedResource;
         record.inputs = unwrapSecrets(args.inputs, "", record.secretInputs) as Record<string, unknown>;
-        return mockState(args);
+        const mocked = mockState(args);
+        record.state = unwrapSecrets(mocked.state, "", []) as Record<string, unknown>;
+        return mocked;
       },
       call: (args) => options.invokeResults?.[args.token] ?? mockCall(args),
     },
@@ -246,6 +250,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           parent: parent && !parent.chain.startsWith("pulumi:pulumi:Stack") ? parent.urn : undefined,
           custom: args.resource instanceof pulumi.CustomResource,
           inputs: {},
+          state: {},
           secretInputs: [],
           inputSources: {},
           protect,

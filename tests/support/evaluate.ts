@@ -6,10 +6,11 @@ export async function evaluate(
   config: Record<string, unknown>,
   stack = "test",
   invokeResults?: Record<string, Record<string, unknown>>,
+  secretKeys?: string[],
 ): Promise<MockEvaluation> {
   vi.resetModules();
   const { evaluateProgram } = await import("../../tools/lib/mockEngine.js");
-  return evaluateProgram({ stack, config, invokeResults, importProgram: () => import("../../index.js") });
+  return evaluateProgram({ stack, config, secretKeys, invokeResults, importProgram: () => import("../../index.js") });
 }
 
 export const ofType = (evaluation: MockEvaluation, type: string): MockedResource[] =>

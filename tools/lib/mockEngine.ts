@@ -14,6 +14,8 @@ export interface MockedResource {
   custom: boolean;
   /** Inputs as the engine received them, with secret values unwrapped (see `secretInputs`). */
   inputs: Record<string, unknown>;
+  /** The id the mock provider assigned (custom resources). */
+  id?: string;
   /** What the mock provider returned: the inputs plus the `mock-` placeholders Azure would assign. */
   state: Record<string, unknown>;
   /** Dotted paths into `inputs` that the program marked secret. */
@@ -211,6 +213,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
         record.inputs = unwrapSecrets(args.inputs, "", record.secretInputs) as Record<string, unknown>;
         const mocked = mockState(args);
         record.state = unwrapSecrets(mocked.state, "", []) as Record<string, unknown>;
+        if (args.custom) record.id = mocked.id;
         return mocked;
       },
       call: (args) => options.invokeResults?.[args.token] ?? mockCall(args),

@@ -1,0 +1,146 @@
+import type { MockEvaluation, MockedResource } from "./mockEngine";
+import { secretPlaceholder } from "./stackFiles";
+
+/** The plan as data: what `--json` writes and the Markdown report is made from. Secrets are redacted. */
+export interface PlanData {
+  stack: string;
+  resources: { urn: string; type: string; name: string; parent?: string; inputs: Record<string, unknown> }[];
+  outputs: Record<string, unknown>;
+  policies: Record<string, string>;
+}
+
+/** Replaces the values at the given dotted paths (`a.b[0].c`). */
+function replaceAt(value: unknown, paths: string[], replacement: string, at = ""): unknown {
+  if (at !== "" && paths.includes(at)) return replacement;
+  if (Array.isArray(value)) return value.map((item, index) => replaceAt(item, paths, replacement, `${at}[${index}]`));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, replaceAt(item, paths, replacement, at ? `${at}.${key}` : key)]),
+    );
+  }
+  return value;
+}
+
+/** Replaces the secret values at the given dotted paths by `[secret]`. */
+export const redact = (value: unknown, paths: string[]): unknown => replaceAt(value, paths, secretPlaceholder);
+
+export function planData(evaluation: MockEvaluation): PlanData {
+  const outputs = redact(evaluation.outputs, evaluation.secretOutputPaths) as Record<string, unknown>;
+  const apis = (evaluation.outputs.apis ?? {}) as Record<string, { policy?: string }>;
+  return {
+    stack: evaluation.stack,
+    resources: evaluation.resources.map((resource) => ({
+      urn: resource.urn,
+      type: resource.type,
+      name: resource.name,
+      ...(resource.parent ? { parent: resource.parent } : {}),
+      inputs: redact(resource.inputs, resource.secretInputs) as Record<string, unknown>,
+    })),
+    outputs,
+    policies: Object.fromEntries(Object.entries(apis).map(([name, api]) => [name, api.policy ?? ""])),
+  };
+}
+
+/** `azuread:index/applicationRegistration:ApplicationRegistration` → `ApplicationRegistration (azuread)`. */
+function shortType(type: string): string {
+  const [pkg] = type.split(":");
+  const kind = type.split(":").pop() ?? type;
+  return pkg === "apim-entra-auth" ? `${kind} (component)` : `${kind} (${pkg})`;
+}
+
+/**
+ * Names the output that feeds an input: the source's provider-assigned property (else id, else input) whose
+ * value the input holds — exactly if possible, else within it (e.g. `api://<clientId>`).
+ */
+function sourceLabel(source: MockedResource | undefined, input: unknown): string {
+  if (!source) return "?";
+  const text = typeof input === "string" ? input : JSON.stringify(input);
+  const properties: [string, unknown][] = [
+    ...Object.entries(source.state).filter(([key]) => !(key in source.inputs)),
+    ["id", source.id],
+    ...Object.entries(source.state).filter(([key]) => key in source.inputs),
+  ];
+  const candidates = properties.filter(([, value]) => typeof value === "string" && value.length >= 6);
+  const exact = candidates.find(([, value]) => value === input);
+  const within = candidates
+    .filter(([, value]) => text.includes(value as string))
+    .sort(([, a], [, b]) => String(b).length - String(a).length)[0];
+  const match = exact ?? within;
+  return match ? `${source.name}.${match[0]}` : source.name;
+}
+
+function showValue(key: string, value: unknown): string {
+  if (typeof value === "string") {
+    if (key === "value" && value.trimStart().startsWith("<policies")) return "(the API policy: see Policies)";
+    if (value.includes("\n") || value.length > 160) return `(${value.length} characters)`;
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+function resourceLines(resource: MockedResource, data: PlanData, byUrn: Map<string, MockedResource>): string[] {
+  const redacted = data.resources.find((r) => r.urn === resource.urn)?.inputs ?? {};
+  const flags = resource.protect ? " — protected" : "";
+  const lines = [`- **${shortType(resource.type)}** \`${resource.name}\`${flags}`];
+  for (const key of Object.keys(redacted).sort()) {
+    const value = redacted[key];
+    if (value === undefined) continue;
+    const sources = (resource.inputSources[key] ?? []).map((urn) => sourceLabel(byUrn.get(urn), resource.inputs[key]));
+    const fed = sources.length > 0 ? ` ← ${sources.join(", ")}` : "";
+    lines.push(`  - ${key}: \`${showValue(key, value)}\`${fed}`);
+  }
+  return lines;
+}
+
+/** The human-readable plan: resource tree with inputs and data flow, policies, outputs and counts. */
+export function renderPlanMarkdown(evaluation: MockEvaluation): string {
+  const data = planData(evaluation);
+  const byUrn = new Map(evaluation.resources.map((resource) => [resource.urn, resource]));
+  const children = (parent?: string) => evaluation.resources.filter((resource) => resource.parent === parent);
+  const tree = (parent: string | undefined, depth: number): string[] =>
+    children(parent).flatMap((resource) => [
+      ...resourceLines(resource, data, byUrn).map((line) => `${"  ".repeat(depth)}${line}`),
+      ...tree(resource.urn, depth + 1),
+    ]);
+
+  const counts = new Map<string, number>();
+  for (const resource of evaluation.resources) counts.set(resource.type, (counts.get(resource.type) ?? 0) + 1);
+  const custom = evaluation.resources.filter((resource) => resource.custom).length;
+
+  const outputsForReading = replaceAt(
+    data.outputs,
+    Object.keys(data.policies).map((name) => `apis.${name}.policy`),
+    "(see Policies)",
+  );
+
+  return [
+    `# Plan of stack \`${data.stack}\``,
+    "",
+    "> Evaluated offline under Pulumi's mock engine: nothing was deployed and no Azure API was called.",
+    "> Values starting with `mock-` stand for what Azure assigns at deploy time (client and object ids, and the",
+    "> tenant when `tenantId` is unset). `[secret]` marks secret values, which are never shown. `a ← b.c` means",
+    "> input `a` is fed by output `c` of resource `b`, so `b` is created first.",
+    "",
+    `## Resources (${custom} Azure resources in ${evaluation.resources.length - custom} components)`,
+    "",
+    ...tree(undefined, 0),
+    "",
+    "## Count by type",
+    "",
+    "| type | count |",
+    "| --- | --- |",
+    ...[...counts.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([type, count]) => `| \`${type}\` | ${count} |`),
+    "",
+    "## Policies",
+    "",
+    ...Object.entries(data.policies).flatMap(([name, xml]) => [`### ${name}`, "", "```xml", xml.trimEnd(), "```", ""]),
+    "## Outputs",
+    "",
+    "```json",
+    JSON.stringify(outputsForReading, null, 2),
+    "```",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,148 @@
+// npm run bench: the figures the README quotes, measured in one run on this machine. Medians, not means:
+// a garbage collection or a busy neighbour moves a mean, rarely a median.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { tokenProfile } from "../lib/tokenProfile";
+import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
+import { evaluateToken } from "../tools/lib/evaluateToken";
+import { evaluateProgram } from "../tools/lib/mockEngine";
+import { readTokenCheck } from "../tools/lib/policySpec";
+import { readStackConfig } from "../tools/lib/stackFiles";
+
+const projectDir = path.resolve(__dirname, "..");
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+async function timeEach(runs: number, action: () => Promise<unknown> | unknown): Promise<number[]> {
+  const times: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const start = process.hrtime.bigint();
+    await action();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return times;
+}
+
+/** Re-evaluates index.ts in this process: drop the project's own modules from the require cache first. */
+function importProgramAfresh(): Promise<unknown> {
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(projectDir) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[key];
+  }
+  return Promise.resolve(require("../index"));
+}
+
+function catalogue(size: number): Record<string, unknown> {
+  const { config } = readStackConfig(projectDir, "dev");
+  const apis = Array.from({ length: size }, (_, i) => ({
+    name: `api${i}`,
+    displayName: `API ${i}`,
+    path: `api${i}`,
+    backendUrl: `https://api${i}.example.com`,
+  }));
+  const clients = Array.from({ length: size }, (_, i) => ({
+    name: `client${i}`,
+    displayName: `Client ${i}`,
+    secretRotatedOn: "2026-11-23",
+    apis: [`api${i}`],
+  }));
+  return { ...config, apis, clients };
+}
+
+async function main() {
+  const rows: [string, string][] = [];
+  const runs = Number(process.env.BENCH_RUNS ?? 15);
+
+  // 1. The plan's cost as the catalogue grows (mock engine, in process, after one warm-up).
+  const evaluate = (size: number) => () =>
+    evaluateProgram({ stack: "bench", config: catalogue(size), importProgram: importProgramAfresh });
+  await evaluate(1)();
+  const small = median(await timeEach(runs, evaluate(1)));
+  const large = median(await timeEach(runs, evaluate(20)));
+  rows.push(["evaluate program, 1 API + 1 client (ms)", small.toFixed(1)]);
+  rows.push(["evaluate program, 20 APIs + 20 clients (ms)", large.toFixed(1)]);
+  rows.push(["  ratio 20 : 1 (resources 20×)", (large / small).toFixed(1)]);
+
+  // 2. Rendering a policy, and judging a token against it the way the gateway stand-in does.
+  const tenantId = "11111111-2222-3333-4444-555555555555";
+  const apiClientId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+  const profile = tokenProfile({
+    authorityHost: "https://login.microsoftonline.com",
+    tenantId,
+    apiClientId,
+    tokenVersion: 2,
+  });
+  const template = fs.readFileSync(defaultPolicyTemplatePath, "utf8");
+  const render = () =>
+    renderApiPolicy(
+      { validation: "validate-jwt", profile, tenantId, appRole: "access_as_app", clockSkewSeconds: 60 },
+      template,
+    );
+  const batch = 100;
+  const renderMs = median(await timeEach(runs, () => Array.from({ length: batch }, render))) / batch;
+  rows.push(["render one policy (ms)", renderMs.toFixed(3)]);
+
+  const { publicKey, privateKey } = await generateKeyPair("RS256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "bench", alg: "RS256", use: "sig" };
+  const now = new Date("2026-11-23T12:00:00Z");
+  const token = await new SignJWT({ azp: "cccccccc-0000-0000-0000-000000000000", roles: ["access_as_app"], ver: "2.0" })
+    .setProtectedHeader({ alg: "RS256", kid: "bench" })
+    .setIssuer(profile.issuer)
+    .setAudience(profile.audience)
+    .setIssuedAt(Math.floor(now.getTime() / 1000) - 60)
+    .setExpirationTime(Math.floor(now.getTime() / 1000) + 3600)
+    .sign(privateKey);
+  const spec = readTokenCheck(render());
+  const judge = () =>
+    evaluateToken({
+      spec,
+      authorizationHeader: `Bearer ${token}`,
+      now,
+      keys: {
+        openIdConfigs: { [profile.metadataUrl]: { issuer: profile.issuer, jwks_uri: "x" } },
+        jwks: { keys: [jwk] },
+      },
+    });
+  const verdict = await judge();
+  if (!verdict.accepted) throw new Error(`bench token rejected: ${verdict.reason}`);
+  const judgeMs =
+    median(
+      await timeEach(runs, async () => {
+        for (let i = 0; i < batch; i++) await judge();
+      }),
+    ) / batch;
+  rows.push(["judge one token against a policy (ms)", judgeMs.toFixed(3)]);
+
+  // 3. What type-checking on every `pulumi preview` would add, against the plan's own cold start.
+  const bin = path.join(projectDir, "node_modules", ".bin");
+  const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
+  const processRuns = Math.max(3, Math.floor(runs / 3));
+  const planCold = median(
+    await timeEach(processRuns, () =>
+      execFileSync("tsx", ["tools/plan.ts"], { cwd: projectDir, env, stdio: "ignore" }),
+    ),
+  );
+  const typecheck = median(
+    await timeEach(processRuns, () =>
+      execFileSync("tsc", ["--noEmit", "-p", "."], { cwd: projectDir, env, stdio: "ignore" }),
+    ),
+  );
+  rows.push(["npm run plan, whole process, transpile only (ms)", planCold.toFixed(0)]);
+  rows.push(["tsc --noEmit on the project (ms)", typecheck.toFixed(0)]);
+  rows.push(["  ratio type-check : plan", (typecheck / planCold).toFixed(1)]);
+
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stdout.write(`median of ${runs} runs (${processRuns} for whole processes), Node ${process.version}\n`);
+  for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
 import { type ApiEntry, type ApimSettings, type ClientEntry, isGuid, stackSettings } from "./schema";
 
@@ -16,8 +17,11 @@ export interface StackConfig {
   clients: ClientEntry[];
 }
 
-/** Thrown before any resource is registered; `problems` holds one line per bad key. */
-export class ConfigError extends Error {
+/**
+ * Thrown before any resource is registered; `problems` holds one line per bad key. A RunError, so that
+ * `pulumi preview` prints the message alone, without a stack trace.
+ */
+export class ConfigError extends RunError {
   constructor(
     readonly stackName: string,
     readonly problems: string[],

@@ -203,7 +203,9 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     lifetime: number,
   ): JWTPayload => {
     const iat = Math.floor(Date.now() / 1000);
-    const oid = servicePrincipalIds[clientId] as string;
+    // Clients added to the options after start get their service principal on first use.
+    servicePrincipalIds[clientId] ??= randomUUID();
+    const oid = servicePrincipalIds[clientId];
     const common = {
       tid: tenantId,
       oid,

@@ -1,0 +1,222 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeJwt } from "jose";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { explainAadsts } from "../tools/lib/clientCredentials";
+import type { MockEvaluation } from "../tools/lib/mockEngine";
+import { parseStackOutputs, type StackOutputs } from "../tools/lib/stackOutputs";
+import { runSmoke } from "../tools/smoke";
+import { runToken, type TokenIo } from "../tools/token";
+import { type EntraStandIn, type EntraStandInOptions, startEntraStandIn } from "./support/entraStandIn";
+import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
+import { type RunningStandIn, startBackendStandIn, startGatewayStandIn } from "./support/gatewayStandIn";
+import { entraDirectoryOf } from "./support/stackDirectory";
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const delays: number[] = [];
+  const io: TokenIo = {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    env: {},
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+  };
+  return { io, out, err, delays, all: () => [...out, ...err].join("\n") };
+}
+
+/** The smoke table's data rows as [check, result], read from the aligned columns. */
+function tableRows(out: string[]): { line: string; result: string }[] {
+  const lines = out.join("\n").split("\n");
+  const header = lines.findIndex((line) => /^check\s+expected\s+actual\s+result$/.test(line));
+  expect(header).toBeGreaterThanOrEqual(0);
+  return lines
+    .slice(header + 1)
+    .filter((line) => !/checks passed$/.test(line))
+    .map((line) => ({ line, result: line.trim().split(/\s+/).at(-1) ?? "" }));
+}
+
+const tenantId = guideConfig().tenantId as string;
+
+describe.each([1, 2] as const)("token version %i, from the evaluated program to the gateway", (tokenVersion) => {
+  const directory: EntraStandInOptions = {
+    tenantId,
+    clients: [],
+    apis: [],
+    assignments: [],
+    tokenLifetimeSeconds: 600,
+  };
+  const perTest: { close(): Promise<void> }[] = [];
+  let entra: EntraStandIn;
+  let backend: RunningStandIn & { readonly requests: number };
+  let gateway: RunningStandIn;
+  let evaluation: MockEvaluation;
+  let outputs: StackOutputs;
+  let dir: string;
+  let outputsFile: string;
+  let reportingSecret: string;
+
+  beforeAll(async () => {
+    entra = await startEntraStandIn(directory);
+    evaluation = await evaluate(
+      guideConfig({
+        authorityHost: entra.authorityHost,
+        apis: [guideApi({ tokenVersion })],
+        clients: [guideClient(), guideClient({ name: "intruder", displayName: "Intruder", apis: [] })],
+      }),
+    );
+    const deployed = entraDirectoryOf(evaluation);
+    directory.clients.push(...deployed.clients);
+    directory.apis.push(...deployed.apis);
+    directory.assignments.push(...deployed.assignments);
+
+    outputs = parseStackOutputs(evaluation.outputs);
+    const orders = outputs.apis.orders as StackOutputs["apis"][string];
+    const path = new URL(orders.url).pathname.replace(/^\/+/, "");
+    backend = await startBackendStandIn();
+    gateway = await startGatewayStandIn({ apis: [{ path, policyXml: orders.policy, backendUrl: backend.url }] });
+    const deployedOutputs = structuredClone(evaluation.outputs) as { apis: { orders: { url: string } } };
+    deployedOutputs.apis.orders.url = `${gateway.url}/orders`;
+    dir = await mkdtemp(join(tmpdir(), "e2e-"));
+    outputsFile = join(dir, "outputs.json");
+    await writeFile(outputsFile, JSON.stringify(deployedOutputs), { mode: 0o600 });
+    reportingSecret = outputs.clients.reporting?.clientSecret as string;
+    expect(reportingSecret).toBeTruthy();
+  });
+
+  afterEach(async () => {
+    await Promise.all(perTest.splice(0).map((server) => server.close()));
+  });
+
+  afterAll(async () => {
+    await Promise.all([entra?.close(), backend?.close(), gateway?.close()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fills the stand-in from what the program registered: assignment required, one role assigned to reporting", () => {
+    const apiClientId = outputs.apis.orders?.clientId;
+    expect(directory.apis).toEqual([
+      expect.objectContaining({ clientId: apiClientId, tokenVersion, appRoleAssignmentRequired: true }),
+    ]);
+    expect(directory.assignments).toEqual([
+      { clientId: outputs.clients.reporting?.clientId, apiClientId, roleId: outputs.apis.orders?.appRoleId },
+    ]);
+  });
+
+  it("smoke: the granted client's token has the API's claims and only it gets through the gateway", async () => {
+    const { io, out, all } = capture();
+    const before = backend.requests;
+
+    const status = await runSmoke(["--outputs", outputsFile, "--client", "reporting"], io);
+
+    expect(status, all()).toBe(0);
+    const rows = tableRows(out);
+    expect(rows).toHaveLength(9);
+    expect(rows.map((row) => row.result)).toEqual(Array(9).fill("pass"));
+    const apiClientId = outputs.apis.orders?.clientId as string;
+    const clientId = outputs.clients.reporting?.clientId as string;
+    const expected =
+      tokenVersion === 1
+        ? {
+            ver: "1.0",
+            aud: `api://${apiClientId}`,
+            iss: `https://sts.windows.net/${tenantId}/`,
+            clientIdClaim: "appid",
+          }
+        : { ver: "2.0", aud: apiClientId, iss: `${entra.authorityHost}/${tenantId}/v2.0`, clientIdClaim: "azp" };
+    const row = (check: string) => rows.find((candidate) => candidate.line.startsWith(`${check} `))?.line ?? "";
+    expect(row("token ver").split(/\s+/)).toEqual(["token", "ver", expected.ver, expected.ver, "pass"]);
+    expect(row("token aud").split(/\s+/)).toEqual(["token", "aud", expected.aud, expected.aud, "pass"]);
+    expect(row("token iss").split(/\s+/)).toEqual(["token", "iss", expected.iss, expected.iss, "pass"]);
+    expect(row(`token ${expected.clientIdClaim}`).split(/\s+/)).toEqual([
+      "token",
+      expected.clientIdClaim,
+      clientId,
+      clientId,
+      "pass",
+    ]);
+    expect(row("token roles").split(/\s+/)).toEqual([
+      "token",
+      "roles",
+      "contains",
+      "access_as_app",
+      "access_as_app",
+      "pass",
+    ]);
+    expect(row("GET without token").split(/\s+/)).toEqual(["GET", "without", "token", "401", "401", "pass"]);
+    expect(row("GET with tampered token").split(/\s+/)).toEqual([
+      "GET",
+      "with",
+      "tampered",
+      "token",
+      "401",
+      "401",
+      "pass",
+    ]);
+    expect(row("GET with token").split(/\s+/)).toEqual(["GET", "with", "token", "not", "401/403", "200", "pass"]);
+    expect(out.at(-1)).toBe("9 of 9 checks passed");
+    expect(backend.requests - before).toBe(1);
+    expect(all()).not.toContain(reportingSecret);
+  });
+
+  it("token: a client without the app role assignment is refused by Entra (AADSTS501051)", async () => {
+    const { io, out, err, all } = capture();
+    const scope = outputs.clients.reporting?.scopes.orders as string;
+    expect(scope).toBe(`api://${outputs.apis.orders?.clientId}/.default`);
+
+    const status = await runToken(["--outputs", outputsFile, "--client", "intruder", "--scope", scope], io);
+
+    expect(status).toBe(1);
+    expect(out).toEqual([]);
+    expect(err).toEqual([`error: ${explainAadsts(501051, undefined)} (AADSTS501051)`]);
+    expect(err[0]).toContain("not assigned a role on the API");
+    expect(all()).not.toContain(outputs.clients.intruder?.clientSecret as string);
+  });
+
+  it("smoke: for the ungranted client the token check fails and the API checks are skipped", async () => {
+    const { io, out } = capture();
+    const before = backend.requests;
+
+    const status = await runSmoke(["--outputs", outputsFile, "--client", "intruder", "--api", "orders"], io);
+
+    expect(status).toBe(1);
+    const rows = tableRows(out);
+    expect(rows).toHaveLength(9);
+    expect(rows[0]?.line).toMatch(/^token issued\s+access token\s+.*not assigned a role.*\(AADSTS501051\)\s+FAIL$/);
+    expect(rows.slice(1).map((row) => row.result)).toEqual(Array(8).fill("SKIP"));
+    expect(out.at(-1)).toBe("0 of 9 checks passed");
+    expect(backend.requests).toBe(before);
+  });
+
+  it("token: retries while the new client replicates, with the backoff delays, then prints the token", async () => {
+    const lagging = await startEntraStandIn({
+      ...entraDirectoryOf(evaluation),
+      tenantId,
+      replicationDelayResponses: 2,
+    });
+    perTest.push(lagging);
+    const { io, out, err, delays, all } = capture();
+
+    const status = await runToken(
+      ["--outputs", outputsFile, "--client", "reporting", "--authority", lagging.authorityHost],
+      io,
+    );
+
+    expect(status, all()).toBe(0);
+    expect(delays).toEqual([2000, 4000]);
+    expect(lagging.tokenRequests).toBe(3);
+    const sentence = explainAadsts(700016, undefined);
+    expect(err).toEqual([
+      `attempt 2 of 6 in 2 s: AADSTS700016 ${sentence}`,
+      `attempt 3 of 6 in 4 s: AADSTS700016 ${sentence}`,
+    ]);
+    expect(out).toHaveLength(1);
+    const claims = decodeJwt(out[0] as string);
+    expect(claims.roles).toEqual(["access_as_app"]);
+    expect(claims.ver).toBe(tokenVersion === 1 ? "1.0" : "2.0");
+    expect(all()).not.toContain(reportingSecret);
+  });
+});

@@ -1,0 +1,270 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { decodeJwt, decodeProtectedHeader } from "jose";
+import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
+import { type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
+import { isLoopback } from "./lib/evaluateToken";
+import {
+  chooseApi,
+  chooseClient,
+  type Exec,
+  readStackOutputs,
+  type StackApiOutputs,
+  type StackClientOutputs,
+  type StackOutputs,
+  StackOutputsError,
+} from "./lib/stackOutputs";
+
+export interface TokenIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+  exec?: Exec;
+}
+
+export const defaultAuthorityHost = "https://login.microsoftonline.com";
+
+export const valueHelp = `Each value comes from its flag, else its environment variable, else the stack's outputs:
+  --tenant <id>             TENANT_ID       the tenant's GUID
+  --client-id <id>          CLIENT_ID       the client app's client (application) id
+  --client-secret <secret>  CLIENT_SECRET   prefer the environment variable: a flag shows in the process
+                                            list and in shell history
+  --scope <scope>           SCOPE           api://<api client id>/.default
+  --authority <url>         AUTHORITY_HOST  default ${defaultAuthorityHost}
+The outputs come from --outputs <file> (\`pulumi stack output --json --show-secrets\`), else from the
+pulumi CLI (--stack <stack>, or the selected stack); they are read only when a value is missing.
+--client defaults to the stack's only client, --api to that client's only granted API.`;
+
+export const usage = `usage: token [--stack <stack> | --outputs <file>] [--client <name>] [--api <name>] [--decode]
+             [--tenant <id>] [--client-id <id>] [--scope <scope>] [--authority <url>]
+
+Requests a client-credentials access token from Entra ID and prints it; with --decode, prints its
+header and claims as JSON instead. Retries while new app registrations replicate.
+${valueHelp}
+Exit status: 0 token printed, 1 token request failed, 2 usage or input error.`;
+
+/** The flags that say where a token request's values come from; smoke.ts takes them too. */
+export const tokenValueOptions = {
+  stack: { type: "string" },
+  outputs: { type: "string" },
+  client: { type: "string" },
+  api: { type: "string" },
+  tenant: { type: "string" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  scope: { type: "string" },
+  authority: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const options = { ...tokenValueOptions, decode: { type: "boolean" } } as const;
+
+export type TokenValues = Partial<Record<Exclude<keyof typeof tokenValueOptions, "help">, string>>;
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface StackSelection {
+  outputs: StackOutputs;
+  clientName: string;
+  client: StackClientOutputs;
+  apiName?: string;
+  api?: StackApiOutputs;
+}
+
+export interface ResolvedTokenRequest {
+  request: TokenRequest;
+  authorityHost: string;
+  tenantId: string;
+  /** Present when the stack's outputs were read. */
+  stack?: StackSelection;
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value.trim());
+
+/**
+ * Each value from its flag, else its environment variable, else the stack's outputs. The outputs are read only
+ * when a value is missing or `needApi` asks for the API's facts (smoke).
+ */
+export async function resolveTokenRequest(
+  values: TokenValues,
+  env: Record<string, string | undefined>,
+  exec?: Exec,
+  { needApi = false }: { needApi?: boolean } = {},
+): Promise<ResolvedTokenRequest> {
+  const given = {
+    tenant: nonEmpty(values.tenant) ?? nonEmpty(env.TENANT_ID),
+    clientId: nonEmpty(values["client-id"]) ?? nonEmpty(env.CLIENT_ID),
+    secret: nonEmpty(values["client-secret"]) ?? nonEmpty(env.CLIENT_SECRET),
+    scope: nonEmpty(values.scope) ?? nonEmpty(env.SCOPE),
+    authority: nonEmpty(values.authority) ?? nonEmpty(env.AUTHORITY_HOST),
+  };
+  if (values.stack !== undefined && values.outputs !== undefined) {
+    throw new UsageError("give --stack or --outputs, not both");
+  }
+  if (given.tenant && given.clientId && given.secret && given.scope && !needApi) {
+    const authorityHost = checkedAuthority(given.authority ?? defaultAuthorityHost);
+    return {
+      request: requestOf(authorityHost, checkedTenant(given.tenant), given.clientId, given.secret, given.scope),
+      authorityHost,
+      tenantId: given.tenant,
+    };
+  }
+
+  const outputs = await readStackOutputs({ stack: values.stack, outputsFile: values.outputs }, exec);
+  const { name: clientName, client } = chooseClient(outputs, values.client);
+  const chosenApi = needApi || !given.scope ? chooseApi(outputs, clientName, values.api) : undefined;
+  const tenantId = checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId);
+  const authorityHost = checkedAuthority(given.authority ?? outputs.authorityHost ?? defaultAuthorityHost);
+  const clientId = given.clientId ?? client.clientId;
+  const secret = given.secret ?? stackSecret(clientName, client, clientId);
+  const scope =
+    given.scope ??
+    (chosenApi &&
+      (client.scopes[chosenApi.name] ??
+        tokenProfile({
+          authorityHost,
+          tenantId,
+          apiClientId: chosenApi.api.clientId,
+          tokenVersion: chosenApi.api.tokenVersion,
+        }).scope));
+  if (!scope) throw new UsageError("no scope: give --scope or SCOPE, or --api <name>");
+  return {
+    request: requestOf(authorityHost, tenantId, clientId, secret, scope),
+    authorityHost,
+    tenantId,
+    stack: { outputs, clientName, client, apiName: chosenApi?.name, api: chosenApi?.api },
+  };
+}
+
+function requestOf(authorityHost: string, tenantId: string, clientId: string, clientSecret: string, scope: string) {
+  return { tokenEndpoint: tokenEndpoint(authorityHost, tenantId), clientId, clientSecret, scope };
+}
+
+function stackSecret(clientName: string, client: StackClientOutputs, clientId: string): string {
+  if (clientId !== client.clientId) {
+    throw new UsageError(
+      `the client id ${clientId} is not stack client ${clientName}'s (${client.clientId}), so its secret cannot come from the stack: give CLIENT_SECRET`,
+    );
+  }
+  if (client.credential !== "secret") {
+    throw new UsageError(
+      `client ${clientName} has a ${client.credential === "none" ? "no" : client.credential} credential, not a client secret; this tool requests tokens with a secret: give CLIENT_SECRET`,
+    );
+  }
+  if (!client.clientSecret || client.clientSecret === "[secret]") {
+    throw new UsageError(
+      `the outputs hide client ${clientName}'s secret: read them with --show-secrets, or give CLIENT_SECRET`,
+    );
+  }
+  return client.clientSecret;
+}
+
+/** The secret is sent there, so only https, or http to a loopback stand-in. */
+function checkedAuthority(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`authority ${value} is not a URL (e.g. ${defaultAuthorityHost})`);
+  }
+  const local = url.protocol === "http:" && isLoopback(url.hostname);
+  if (url.protocol !== "https:" && !local) {
+    throw new UsageError(`authority ${value} must be https:// (http:// only on a loopback host)`);
+  }
+  if (url.pathname.replace(/\/+$/, "") !== "" || url.search || url.hash || url.username || url.password) {
+    throw new UsageError(`authority ${value} must be the host alone, e.g. ${defaultAuthorityHost}`);
+  }
+  return url.origin;
+}
+
+function checkedTenant(value: string | undefined): string {
+  if (value === undefined) throw new UsageError("no tenant: give --tenant or TENANT_ID");
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(value)) throw new UsageError(`tenant ${value} is not a tenant id`);
+  return value;
+}
+
+/** How a retry is reported on stderr. */
+export function retryLine(notice: RetryNotice): string {
+  return `attempt ${notice.attempt} of ${notice.maxAttempts} in ${notice.delayMs / 1000} s: AADSTS${notice.code} ${notice.sentence}`;
+}
+
+/** Parses argv; a bad flag is a usage error. */
+export function parseToolArgs<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], toolOptions: T) {
+  try {
+    return parseArgs({ args: argv, options: toolOptions, strict: true as const, allowPositionals: false as const })
+      .values;
+  } catch (error) {
+    // A stray positional may be a pasted secret: do not echo it.
+    if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+      throw new UsageError("this command takes no positional arguments");
+    }
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Reports a usage or input error and returns exit status 2; anything else is rethrown. */
+export function usageFailure(error: unknown, io: Pick<TokenIo, "err">, text: string): number {
+  if (!(error instanceof UsageError || error instanceof StackOutputsError)) throw error;
+  io.err(`error: ${error.message}`);
+  if (error instanceof UsageError) io.err(text);
+  return 2;
+}
+
+/** The token CLI without process globals: returns the exit status. */
+export async function runToken(argv: string[], io: TokenIo): Promise<number> {
+  let values: ReturnType<typeof parseToolArgs<typeof options>>;
+  let resolved: ResolvedTokenRequest;
+  try {
+    values = parseToolArgs(argv, options);
+    if (values.help) {
+      io.out(usage);
+      return 0;
+    }
+    resolved = await resolveTokenRequest(values as TokenValues, io.env, io.exec);
+  } catch (error) {
+    return usageFailure(error, io, usage);
+  }
+
+  let accessToken: string;
+  try {
+    ({ accessToken } = await requestToken(resolved.request, {
+      fetch: io.fetch,
+      sleep: io.sleep,
+      onRetry: (notice) => io.err(retryLine(notice)),
+    }));
+  } catch (error) {
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+
+  if (!values.decode) {
+    io.out(accessToken);
+    return 0;
+  }
+  try {
+    io.out(JSON.stringify({ header: decodeProtectedHeader(accessToken), claims: decodeJwt(accessToken) }, null, 2));
+  } catch {
+    io.err("error: the token endpoint returned an access token that is not a JWT");
+    return 1;
+  }
+  return 0;
+}
+
+if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
+  runToken(process.argv.slice(2), {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    env: process.env,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -7,7 +7,7 @@ const namedValueOpen = "{{";
 // value would not survive as written; no identifier, role or URL we render needs one.
 const referenceLike = /&(?:[A-Za-z]+|#\d+);/;
 // Control characters: not allowed in XML 1.0 (most) or normalised to spaces inside attributes (tab, CR, LF).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters refused
+// eslint-disable-next-line no-control-regex -- these are exactly the characters refused
 const controlCharacter = /[\u0000-\u001f\u007f]/;
 
 /**

@@ -122,7 +122,7 @@ function findMarker(root: Builder, fail: (problem: string) => never): Builder {
 
 function ancestry(node: Builder["node"]): string {
   const names: string[] = [];
-  for (let current = node.parentNode; current !== null && current.nodeType === elementNode; ) {
+  for (let current = node.parentNode; current !== null && current.nodeType === elementNode;) {
     names.unshift(`<${current.nodeName}>`);
     current = current.parentNode;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ProgramError } from "../tools/lib/mockEngine";
 import { evaluate, guideConfig } from "./support/evaluate";
 
-// biome-ignore lint/suspicious/noExplicitAny: each case writes an arbitrary bad value into the config.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case writes an arbitrary bad value into the config.
 type Config = Record<string, any>;
 
 /** Each case breaks one key of the guide's config; the error must name the key, show the value and the fix. */

@@ -53,7 +53,7 @@ interface ParsedClaim {
 }
 
 function parsedValidateJwt(policy: string) {
-  // biome-ignore lint/suspicious/noExplicitAny: test-side navigation of a parsed document
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test-side navigation of a parsed document
   const jwt = (parser.parse(policy) as any).policies.inbound["validate-jwt"];
   return {
     metadataUrl: jwt["openid-config"]["@_url"] as string,
@@ -180,7 +180,7 @@ describe("validate-azure-ad-token element", () => {
     "uses the v$tokenVersion audience and names the $authorityHost authority only outside the public cloud",
     ({ tokenVersion, authorityHost, audience, endpoint }) => {
       const check = adTokenCheck(tokenVersion, { profile: profileFor(tokenVersion, authorityHost) });
-      // biome-ignore lint/suspicious/noExplicitAny: test-side navigation of a parsed document
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test-side navigation of a parsed document
       const parsed = (parser.parse(renderApiPolicy(check, defaultTemplate)) as any).policies.inbound;
       const element = parsed["validate-azure-ad-token"];
       expect(element["@_authentication-endpoint"]).toBe(endpoint);

@@ -123,7 +123,7 @@ async function readText(path: string, option: string): Promise<string> {
     return await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new Error(`${option} ${path} cannot be read (${code})`);
+    throw new Error(`${option} ${path} cannot be read (${code})`, { cause: error });
   }
 }
 

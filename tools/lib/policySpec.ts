@@ -2,9 +2,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 
 /** Where the policy reads the token from. */
 export type TokenSource =
-  | { kind: "header"; name: string }
-  | { kind: "query"; name: string }
-  | { kind: "value"; expression: string };
+  { kind: "header"; name: string } | { kind: "query"; name: string } | { kind: "value"; expression: string };
 
 export interface RequiredClaim {
   name: string;

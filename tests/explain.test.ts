@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ExplainIo, runExplain, usage } from "../tools/explain";
+import { type ExplainIo, runExplain, stackPolicyResolver, usage } from "../tools/explain";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const apiId = "6e1a1d1c-aaaa-4bbb-8ccc-000000000001";
@@ -133,6 +133,36 @@ describe("explain", () => {
     });
     expect(result.code).toBe(0);
     expect(asked).toEqual(["dev/orders"]);
+  });
+
+  it("reads the deployed stack's policy with `pulumi stack output` by default", async () => {
+    const calls: string[][] = [];
+    const outputs = {
+      authorityHost: "https://login.microsoftonline.com",
+      tenantId: tid,
+      gatewayUrl: "https://apim-x.azure-api.net",
+      clients: {},
+      apis: {
+        orders: {
+          clientId: apiId,
+          identifierUri: `api://${apiId}`,
+          appRole: "access_as_app",
+          appRoleId: "00000000-0000-5000-8000-000000000000",
+          tokenVersion: 2,
+          url: "https://apim-x.azure-api.net/orders",
+          policy: policyXml,
+          tokenRequest: "curl …",
+          apiCall: "curl …",
+        },
+      },
+    };
+    const resolve = stackPolicyResolver(async (file, args) => {
+      calls.push([file, ...args]);
+      return { stdout: JSON.stringify(outputs), stderr: "" };
+    });
+    expect(await resolve("prod", "orders")).toBe(policyXml);
+    expect(calls).toEqual([["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", "prod"]]);
+    await expect(resolve("prod", "invoices")).rejects.toThrow('stack prod has no API "invoices"; its APIs: orders');
   });
 
   it("prints help and exits 0", async () => {

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import type { JSONWebKeySet, JWTPayload } from "jose";
 import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./lib/evaluateToken";
 import { readTokenCheck } from "./lib/policySpec";
+import { type Exec, readStackOutputs } from "./lib/stackOutputs";
 
 export interface ExplainIo {
   out(text: string): void;
@@ -142,10 +143,25 @@ function describeClaims(claims: JWTPayload): string[] {
   return lines;
 }
 
+/** `--stack/--api`: the policy the deployed stack exports (`apis.<api>.policy`), read with the pulumi CLI. */
+export function stackPolicyResolver(exec?: Exec): (stack: string, api: string) => Promise<string> {
+  return async (stack, api) => {
+    const outputs = await readStackOutputs({ stack }, exec);
+    const entry = outputs.apis[api];
+    if (!entry) {
+      throw new Error(
+        `stack ${stack} has no API "${api}"; its APIs: ${Object.keys(outputs.apis).join(", ") || "none"}`,
+      );
+    }
+    return entry.policy;
+  };
+}
+
 if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
   runExplain(process.argv.slice(2), {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
+    resolveStackPolicy: stackPolicyResolver(),
   }).then(
     (code) => {
       process.exitCode = code;

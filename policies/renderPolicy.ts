@@ -1,6 +1,7 @@
 import * as path from "node:path";
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { XMLValidator } from "fast-xml-parser";
 import { create } from "xmlbuilder2";
+import { parseOrderedXml } from "./orderedXml";
 import { type TokenCheck, tokenCheckElement, type XmlElementSpec } from "./tokenCheck";
 
 export type { TokenCheck } from "./tokenCheck";
@@ -153,14 +154,7 @@ function verifyRendered(xml: string, position: number, expected: XmlElementSpec,
   if (validation !== true) fail(`is not well-formed XML: ${validation.err.msg} (line ${validation.err.line})`);
   const ampersand = strayAmpersand(xml);
   if (ampersand !== undefined) fail(`is not well-formed XML: ${ampersand}`);
-  const parsed = new XMLParser({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: "",
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: false,
-  }).parse(xml) as unknown;
+  const parsed = parseOrderedXml(xml);
   const policies = orderedElements(parsed).find((node) => node.name === "policies");
   const inbound = policies?.children.find((node) => node.name === "inbound");
   const actual = inbound?.children[position];

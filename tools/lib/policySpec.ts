@@ -1,4 +1,5 @@
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { XMLValidator } from "fast-xml-parser";
+import { parseOrderedXml } from "../../policies/orderedXml";
 
 /** Where the policy reads the token from. */
 export type TokenSource =
@@ -49,16 +50,6 @@ export type TokenCheckSpec = ValidateJwtSpec | ValidateAzureAdTokenSpec;
 
 type XmlNode = Record<string, unknown>;
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  processEntities: true,
-});
-
 const checkElements = ["validate-jwt", "validate-azure-ad-token"] as const;
 
 /**
@@ -72,7 +63,7 @@ export function readTokenCheck(policyXml: string): TokenCheckSpec {
       `policy XML is not well-formed: ${valid.err.msg.replace(/\s+/g, " ")} (line ${valid.err.line}, column ${valid.err.col})`,
     );
   }
-  const root = parser.parse(policyXml) as XmlNode[];
+  const root = parseOrderedXml(policyXml) as XmlNode[];
   const policies = root.find((node) => tagOf(node) === "policies");
   if (!policies) throw new Error("policy XML has no <policies> root element");
   const inbound = childrenOf(policies).find((node) => tagOf(node) === "inbound");

@@ -191,6 +191,35 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
     expect(backend.requests).toBe(before);
   });
 
+  it("defence in depth: were assignment not required, the gateway still refuses the intruder's role-less token", async () => {
+    const api = directory.apis[0] as EntraStandInOptions["apis"][number];
+    api.appRoleAssignmentRequired = false;
+    try {
+      const { io, out } = capture();
+      const before = backend.requests;
+
+      const status = await runSmoke(["--outputs", outputsFile, "--client", "intruder", "--api", "orders"], io);
+
+      expect(status).toBe(1);
+      const rows = tableRows(out);
+      const row = (check: string) => rows.find((candidate) => candidate.line.startsWith(`${check} `));
+      expect(row("token issued")?.result).toBe("pass");
+      expect(row("token roles")?.result).toBe("FAIL");
+      expect(row("GET with token")?.line.split(/\s+/)).toEqual([
+        "GET",
+        "with",
+        "token",
+        "not",
+        "401/403",
+        "401",
+        "FAIL",
+      ]);
+      expect(backend.requests).toBe(before);
+    } finally {
+      api.appRoleAssignmentRequired = true;
+    }
+  });
+
   it("token: retries while the new client replicates, with the backoff delays, then prints the token", async () => {
     const lagging = await startEntraStandIn({
       ...entraDirectoryOf(evaluation),

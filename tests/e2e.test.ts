@@ -212,6 +212,7 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
         "not",
         "401/403",
         "401",
+        "(Unauthorized)",
         "FAIL",
       ]);
       expect(backend.requests).toBe(before);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isLoopbackHost } from "../lib/loopback";
 
 /** Builds an error message that shows the bad value and the allowed form. */
 function badValue(allowed: string) {
@@ -7,14 +8,8 @@ function badValue(allowed: string) {
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pseudoTenants = ["common", "organizations", "consumers"];
-const loopbackHosts = ["127.0.0.1", "localhost", "[::1]"];
 
 export const isGuid = (value: string) => guidPattern.test(value);
-
-/** True for http(s) URLs whose host is a loopback address: only local stand-ins may skip https. */
-export function isLoopbackUrl(url: URL): boolean {
-  return loopbackHosts.includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-}
 
 const catalogueName = z.string().regex(/^(?!.*--)[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/, {
   error: badValue(
@@ -37,7 +32,9 @@ const httpsUrl = (allowLoopbackHttp: boolean) =>
       try {
         const url = new URL(value);
         if (url.username || url.password || url.search || url.hash) return false;
-        return url.protocol === "https:" || (allowLoopbackHttp && url.protocol === "http:" && isLoopbackUrl(url));
+        return (
+          url.protocol === "https:" || (allowLoopbackHttp && url.protocol === "http:" && isLoopbackHost(url.hostname))
+        );
       } catch {
         return false;
       }
@@ -196,7 +193,6 @@ export const stackSettings = z.strictObject({
   clients: z.array(clientEntry).default([]),
 });
 
-export type StackSettingsInput = z.input<typeof stackSettings>;
 export type ApiEntry = z.output<typeof apiEntry>;
 export type ClientEntry = z.output<typeof clientEntry>;
 export type ApimSettings = z.output<typeof apimSettings>;

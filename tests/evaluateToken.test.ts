@@ -1,6 +1,7 @@
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluateToken, isLoopback, loadDocument, type SigningMaterial } from "../tools/lib/evaluateToken";
+import { isLoopbackHost } from "../lib/loopback";
+import { evaluateToken, loadDocument, type SigningMaterial } from "../tools/lib/evaluateToken";
 import { readTokenCheck } from "../tools/lib/policySpec";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -497,7 +498,7 @@ describe("a policy without <issuers>", () => {
     ["127.0.0.1.example.com", false],
     ["localhost.example.com", false],
   ] as const)("treats %s as loopback: %s", (host, expected) => {
-    expect(isLoopback(host)).toBe(expected);
+    expect(isLoopbackHost(host)).toBe(expected);
   });
 });
 

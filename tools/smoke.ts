@@ -1,7 +1,7 @@
 import { decodeJwt, type JWTPayload } from "jose";
 import { type TokenProfile, tokenProfile } from "../lib/tokenProfile";
 import { requestToken } from "./lib/clientCredentials";
-import { isLoopback } from "./lib/evaluateToken";
+import { isLoopbackHost } from "../lib/loopback";
 import {
   parseToolArgs,
   type ResolvedTokenRequest,
@@ -194,7 +194,7 @@ function checkedApiUrl(value: string): string {
   } catch {
     throw new UsageError(`API URL ${value} is not a URL`);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
     throw new UsageError(`API URL ${value} must be https:// (http:// only on a loopback host)`);
   }
   return value.replace(/\/+$/, "");

@@ -2,7 +2,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
 import { type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
-import { isLoopback } from "./lib/evaluateToken";
+import { isLoopbackHost } from "../lib/loopback";
 import {
   chooseApi,
   chooseClient,
@@ -170,7 +170,7 @@ function checkedAuthority(value: string): string {
   } catch {
     throw new UsageError(`authority ${value} is not a URL (e.g. ${defaultAuthorityHost})`);
   }
-  const local = url.protocol === "http:" && isLoopback(url.hostname);
+  const local = url.protocol === "http:" && isLoopbackHost(url.hostname);
   if (url.protocol !== "https:" && !local) {
     throw new UsageError(`authority ${value} must be https:// (http:// only on a loopback host)`);
   }

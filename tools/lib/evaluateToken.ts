@@ -1,3 +1,4 @@
+import { isLoopbackHost } from "../../lib/loopback";
 import {
   compactVerify,
   decodeJwt,
@@ -451,7 +452,7 @@ function claimValues(raw: unknown, separator: string | undefined): string[] {
  */
 export async function loadDocument(url: string): Promise<unknown> {
   const parsed = new URL(url);
-  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) {
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopbackHost(parsed.hostname))) {
     throw new Error(`refusing to fetch ${url}: only https, or http on a loopback host, is allowed`);
   }
   const response = await fetch(parsed, {
@@ -475,10 +476,6 @@ async function readBounded(response: Response): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
-}
-
-export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

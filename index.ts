@@ -11,6 +11,7 @@ import type { ApiEntry, ClientEntry } from "./config/schema";
 import { isGuid } from "./config/schema";
 import { assertPortalTier } from "./config/validate";
 import { apiCallCommand, tokenRequestCommand } from "./lib/guideCommands";
+import { grantAliases, grantName, originalName, renameAliases } from "./lib/renames";
 import { secretExpiryWarning } from "./lib/secretExpiry";
 import { tokenEndpoint, tokenProfile } from "./lib/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "./policies/renderPolicy";
@@ -51,13 +52,18 @@ export = async () => {
   const apiRegistrations = new Map(
     config.apis.map((api) => [
       api.name,
-      new ApiRegistration(api.name, {
-        displayName: suffixed(api.displayName),
-        tokenVersion: api.tokenVersion,
-        appRole: api.appRole,
-        scope: api.scope,
-        protect: config.protect,
-      }),
+      new ApiRegistration(
+        api.name,
+        {
+          displayName: suffixed(api.displayName),
+          tokenVersion: api.tokenVersion,
+          appRole: api.appRole,
+          scope: api.scope,
+          protect: config.protect,
+          idKey: originalName(api),
+        },
+        { aliases: renameAliases(api) },
+      ),
     ]),
   );
   const apiRegistration = (name: string) => apiRegistrations.get(name) as ApiRegistration;
@@ -65,11 +71,11 @@ export = async () => {
   const clientRegistrations = new Map(
     config.clients.map((client) => [
       client.name,
-      new ClientRegistration(client.name, {
-        displayName: suffixed(client.displayName),
-        credential: credentialOf(client),
-        protect: config.protect,
-      }),
+      new ClientRegistration(
+        client.name,
+        { displayName: suffixed(client.displayName), credential: credentialOf(client), protect: config.protect },
+        { aliases: renameAliases(client) },
+      ),
     ]),
   );
   const clientRegistration = (name: string) => clientRegistrations.get(name) as ClientRegistration;
@@ -83,13 +89,18 @@ export = async () => {
 
   for (const client of config.clients) {
     for (const apiName of client.apis) {
-      new ApiAccessGrant(`${client.name}--${apiName}`, {
-        clientApplicationId: clientRegistration(client.name).applicationId,
-        clientServicePrincipalObjectId: clientRegistration(client.name).servicePrincipalObjectId,
-        apiClientId: apiRegistration(apiName).clientId,
-        apiServicePrincipalObjectId: apiRegistration(apiName).servicePrincipalObjectId,
-        appRoleId: apiRegistration(apiName).appRoleId,
-      });
+      const api = config.apis.find((entry) => entry.name === apiName) as ApiEntry;
+      new ApiAccessGrant(
+        grantName(client.name, apiName),
+        {
+          clientApplicationId: clientRegistration(client.name).applicationId,
+          clientServicePrincipalObjectId: clientRegistration(client.name).servicePrincipalObjectId,
+          apiClientId: apiRegistration(apiName).clientId,
+          apiServicePrincipalObjectId: apiRegistration(apiName).servicePrincipalObjectId,
+          appRoleId: apiRegistration(apiName).appRoleId,
+        },
+        { aliases: grantAliases(client, api) },
+      );
     }
   }
 
@@ -132,26 +143,31 @@ export = async () => {
       const portalClient = server ? clientRegistration(server.client) : undefined;
       return [
         api.name,
-        new ProtectedApi(api.name, {
-          resourceGroupName: service.resourceGroupName,
-          serviceName: service.serviceName,
-          displayName: api.displayName,
-          path: api.path,
-          backendUrl: api.backendUrl,
-          openApi: openApiOf(api),
-          policyXml,
-          authorizationServer: portalClient && {
-            displayName: `${api.displayName} (Entra ID)`,
-            authorizationEndpoint: tenantId.apply(
-              (tenant) => `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`,
-            ),
-            tokenEndpoint: clientTokenEndpoint,
-            defaultScope: registration.tokenRequestScope,
-            clientId: portalClient.clientId,
-            clientSecret: portalClient.clientSecret.apply((secret) => secret ?? ""),
+        new ProtectedApi(
+          api.name,
+          {
+            apiId: originalName(api),
+            resourceGroupName: service.resourceGroupName,
+            serviceName: service.serviceName,
+            displayName: api.displayName,
+            path: api.path,
+            backendUrl: api.backendUrl,
+            openApi: openApiOf(api),
+            policyXml,
+            authorizationServer: portalClient && {
+              displayName: `${api.displayName} (Entra ID)`,
+              authorizationEndpoint: tenantId.apply(
+                (tenant) => `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`,
+              ),
+              tokenEndpoint: clientTokenEndpoint,
+              defaultScope: registration.tokenRequestScope,
+              clientId: portalClient.clientId,
+              clientSecret: portalClient.clientSecret.apply((secret) => secret ?? ""),
+            },
+            protect: config.protect,
           },
-          protect: config.protect,
-        }),
+          { aliases: renameAliases(api) },
+        ),
       ];
     }),
   );

@@ -14,6 +14,8 @@ export interface ApiRegistrationArgs {
   scope: string;
   /** Protect the registration and its service principal from deletion. */
   protect?: boolean;
+  /** The API's original catalogue name: role and scope ids derive from it, so a rename keeps them. Default: `name`. */
+  idKey?: string;
 }
 
 /**
@@ -60,7 +62,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
       `${name}-scope`,
       {
         applicationId: app.id,
-        scopeId: stableId(name, "scope"),
+        scopeId: stableId(args.idKey ?? name, "scope"),
         value: args.scope,
         type: "Admin",
         adminConsentDisplayName: pulumi.interpolate`Access ${args.displayName}`,
@@ -73,7 +75,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
       `${name}-app-role`,
       {
         applicationId: app.id,
-        roleId: stableId(name, "app-role"),
+        roleId: stableId(args.idKey ?? name, "app-role"),
         value: args.appRole,
         allowedMemberTypes: ["Application"],
         displayName: pulumi.interpolate`Call ${args.displayName} as an application`,

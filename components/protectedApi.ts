@@ -38,6 +38,8 @@ export interface ProtectedApiArgs {
   authorizationServer?: PortalAuthorizationServer;
   /** Protect the API from deletion. */
   protect?: boolean;
+  /** The APIM API id (and authorization server id stem); keep the original through renames. Default: `name`. */
+  apiId?: string;
 }
 
 /**
@@ -60,7 +62,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
           `${name}-authorization-server`,
           {
             ...service,
-            authsid: `${name}-entra`,
+            authsid: `${args.apiId ?? name}-entra`,
             displayName: args.authorizationServer.displayName,
             grantTypes: ["clientCredentials"],
             authorizationEndpoint: args.authorizationServer.authorizationEndpoint,
@@ -83,7 +85,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
       `${name}-api`,
       {
         ...service,
-        apiId: name,
+        apiId: args.apiId ?? name,
         displayName: args.displayName,
         path: args.path,
         serviceUrl: args.backendUrl,

@@ -123,6 +123,8 @@ export const apiEntry = z.strictObject({
     )
     .optional(),
   authorizationServer: authorizationServer.optional(),
+  /** Names this API had before, oldest first: a rename then keeps its registrations, ids and APIM API. */
+  formerNames: z.array(catalogueName).optional(),
 });
 
 const federatedCredential = z.strictObject({
@@ -156,6 +158,8 @@ export const clientEntry = z.strictObject({
     .max(20, { error: "Entra ID allows at most 20 federated credentials per app" })
     .optional(),
   apis: z.array(catalogueName).default([]),
+  /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
+  formerNames: z.array(catalogueName).optional(),
 });
 
 const apimSku = z.enum(["Consumption", "Developer", "Basic", "Standard", "BasicV2", "StandardV2", "Premium"], {

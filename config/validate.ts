@@ -107,6 +107,25 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
       `${configKey(["apis"])}: the path "${path}" is used by more than one API; APIM paths must be unique.`,
     );
   }
+  for (const [section, entries] of [
+    ["apis", settings.apis],
+    ["clients", settings.clients],
+  ] as const) {
+    const current = entries.map((entry) => entry.name);
+    const former = entries.flatMap((entry) => entry.formerNames ?? []);
+    entries.forEach((entry, index) => {
+      for (const formerName of entry.formerNames ?? []) {
+        if (formerName === entry.name || current.includes(formerName)) {
+          problems.push(
+            `${configKey([section, index, "formerNames"])}: "${formerName}" is a current name; list only names no entry uses now.`,
+          );
+        }
+      }
+    });
+    for (const name of duplicates(former)) {
+      problems.push(`${configKey([section])}: the former name "${name}" is listed by more than one entry.`);
+    }
+  }
   for (const name of duplicates(clientNames)) {
     problems.push(
       `${configKey(["clients"])}: the name "${name}" is used by more than one client; names must be unique.`,

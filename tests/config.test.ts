@@ -172,7 +172,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "typo in a client entry",
     (c) => (c.clients[0].secretLifetime = 90),
-    `apim-entra-auth:clients[0].secretLifetime: unknown key. Allowed keys: name, displayName, credential, secretRotatedOn, secretLifetimeDays, federatedCredentials, apis.`,
+    `apim-entra-auth:clients[0].secretLifetime: unknown key. Allowed keys: name, displayName, credential, secretRotatedOn, secretLifetimeDays, federatedCredentials, apis, formerNames.`,
   ],
   [
     "typo in a top-level key",
@@ -227,6 +227,21 @@ const badInputs: [string, (config: Config) => void, string][] = [
     "clock skew over 5 minutes",
     (c) => (c.apis[0].clockSkewSeconds = 600),
     `apim-entra-auth:apis[0].clockSkewSeconds: 600 is not allowed; use a whole number of seconds from 0 to 300`,
+  ],
+  [
+    "a former name that is some entry's current name",
+    (c) => {
+      c.apis.push({ ...c.apis[0], name: "sales", path: "sales", formerNames: ["orders"] });
+    },
+    `apim-entra-auth:apis[1].formerNames: "orders" is a current name; list only names no entry uses now.`,
+  ],
+  [
+    "one former name claimed by two clients",
+    (c) => {
+      c.clients[0].formerNames = ["reports"];
+      c.clients.push({ ...c.clients[0], name: "audit", formerNames: ["reports"] });
+    },
+    `apim-entra-auth:clients: the former name "reports" is listed by more than one entry.`,
   ],
   [
     "protect that is not a boolean",

@@ -3,7 +3,7 @@
 // the loopback end-to-end tests cover the token path, and `pulumi up` against a real tenant the rest.
 import { describe, expect, it } from "vitest";
 import { stableId } from "../lib/stableIds";
-import { evaluate, guideApi, guideConfig, ofType, only } from "./support/evaluate";
+import { evaluate, guideApi, guideClient, guideConfig, ofType, only } from "./support/evaluate";
 
 const T = {
   app: "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -321,5 +321,44 @@ describe("a catalogue of 3 APIs and 4 clients with 5 grants", () => {
     const clients = stack.outputs.clients as Record<string, Record<string, unknown>>;
     expect(clients.pipeline?.clientSecret).toBeUndefined();
     expect(clients.auditor?.secretEndDate).toBe("2026-12-01T00:00:00Z");
+  });
+});
+
+describe("renaming a catalogue entry", () => {
+  // The mock engine records the aliases; that the engine then moves the old state to the new names (parent alias
+  // plus children named `<component>-…`) is Pulumi's documented behaviour, which a mock cannot show.
+  const renamed = () =>
+    guideConfig({
+      apis: [guideApi({ name: "sales", path: "sales", formerNames: ["orders"] })],
+      clients: [guideClient({ name: "finance", formerNames: ["reporting"], apis: ["sales"] })],
+    });
+
+  it("aliases each component to its former names and keeps children named after the component", async () => {
+    const stack = await evaluate(renamed());
+    const aliasesOf = (type: string, name: string) => only(stack, type, name).aliases;
+    expect(aliasesOf(T.apiComponent, "sales")).toEqual(["orders"]);
+    expect(aliasesOf(T.clientComponent, "finance")).toEqual(["reporting"]);
+    expect(aliasesOf("apim-entra-auth:gateway:ProtectedApi", "sales")).toEqual(["orders"]);
+    expect(aliasesOf(T.grantComponent, "finance--sales")).toEqual([
+      "finance--orders",
+      "reporting--sales",
+      "reporting--orders",
+    ]);
+    expect(only(stack, T.app, "sales-app").parent).toContain("ApiRegistration::sales");
+  });
+
+  it("keeps the role and scope ids and the APIM API id of the original name, so nothing is replaced", async () => {
+    const stack = await evaluate(renamed());
+    expect(only(stack, T.role, "sales-app-role").inputs.roleId).toBe(stableId("orders", "app-role"));
+    expect(only(stack, T.scope, "sales-scope").inputs.scopeId).toBe(stableId("orders", "scope"));
+    expect(only(stack, "azure-native:apimanagement:Api", "sales-api").inputs.apiId).toBe("orders");
+    expect(only(stack, T.assignment, "finance--sales-admin-consent").inputs.appRoleId).toBe(
+      stableId("orders", "app-role"),
+    );
+  });
+
+  it("adds no aliases when nothing was renamed", async () => {
+    const stack = await evaluate(guideConfig());
+    expect(stack.resources.filter((resource) => resource.aliases.length > 0)).toEqual([]);
   });
 });

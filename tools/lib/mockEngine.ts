@@ -23,6 +23,8 @@ export interface MockedResource {
   /** For each input fed by other resources' outputs: the URNs of those resources (data flow, not nesting). */
   inputSources: Record<string, string[]>;
   protect: boolean;
+  /** Names the resource was known by before (its `aliases` given as `{ name }`). */
+  aliases: string[];
   /** Custom timeouts the program set (e.g. for a long APIM service creation). */
   customTimeouts?: pulumi.CustomTimeouts;
 }
@@ -257,6 +259,11 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           secretInputs: [],
           inputSources: {},
           protect,
+          aliases: (args.opts.aliases ?? []).flatMap((alias) =>
+            typeof alias === "object" && alias !== null && "name" in alias && typeof alias.name === "string"
+              ? [alias.name]
+              : [],
+          ),
           ...(args.opts.customTimeouts ? { customTimeouts: args.opts.customTimeouts } : {}),
         });
         const record = registered.get(urn) as MockedResource;

@@ -80,7 +80,12 @@ function showValue(key: string, value: unknown): string {
 
 function resourceLines(resource: MockedResource, data: PlanData, byUrn: Map<string, MockedResource>): string[] {
   const redacted = data.resources.find((r) => r.urn === resource.urn)?.inputs ?? {};
-  const flags = resource.protect ? " — protected" : "";
+  const flags = [
+    ...(resource.protect ? ["protected"] : []),
+    ...(resource.aliases.length > 0 ? [`formerly ${resource.aliases.map((alias) => `\`${alias}\``).join(", ")}`] : []),
+  ]
+    .map((flag) => ` — ${flag}`)
+    .join("");
   const lines = [`- **${shortType(resource.type)}** \`${resource.name}\`${flags}`];
   for (const key of Object.keys(redacted).sort()) {
     const value = redacted[key];

@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { stackSettings } from "../config/schema";
 import type { ProgramError } from "../tools/lib/mockEngine";
-import { evaluate, guideConfig } from "./support/evaluate";
+import { evaluate, guideApi, guideConfig } from "./support/evaluate";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case writes an arbitrary bad value into the config.
 type Config = Record<string, any>;
@@ -276,5 +279,21 @@ describe("a stack file's raw text", () => {
     const failure = (await evaluate({ ...guideConfig(), apis: "orders" }).catch((e: unknown) => e)) as ProgramError;
     expect(failure.message).toContain(`apim-entra-auth:apis: "orders" is not a YAML object or list.`);
     expect(failure.resources).toEqual([]);
+  });
+});
+
+describe("Pulumi.yaml's declared keys", () => {
+  it("are keys of the schema, with the schema's defaults", () => {
+    const project = parse(readFileSync("Pulumi.yaml", "utf8")) as { config: Record<string, { default?: unknown }> };
+    const schemaKeys = Object.keys(stackSettings.shape);
+    for (const key of Object.keys(project.config)) expect(schemaKeys, key).toContain(key);
+    const defaults = stackSettings.parse({
+      apim: { resourceGroupName: "rg", serviceName: "apim" },
+      apis: [guideApi()],
+    });
+    for (const [key, declaration] of Object.entries(project.config)) {
+      if (declaration.default !== undefined)
+        expect(defaults[key as keyof typeof defaults], key).toEqual(declaration.default);
+    }
   });
 });

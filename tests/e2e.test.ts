@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeJwt } from "jose";
+import { decodeJwt, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { explainAadsts } from "../tools/lib/clientCredentials";
 import type { MockEvaluation } from "../tools/lib/mockEngine";
@@ -41,6 +41,21 @@ function tableRows(out: string[]): { line: string; result: string }[] {
 
 const tenantId = guideConfig().tenantId as string;
 
+const pipelineIssuer = "https://token.pipeline.example";
+const pipelineSubject = "repo:contoso/orders:environment:dev";
+
+/** A secretless client: Entra trusts the pipeline's own tokens for one exact subject. No secret keys at all. */
+const pipelineClient = Object.fromEntries(
+  Object.entries(
+    guideClient({
+      name: "pipeline",
+      displayName: "Pipeline",
+      credential: "federated",
+      federatedCredentials: [{ name: "dev", issuer: pipelineIssuer, subject: pipelineSubject }],
+    }),
+  ).filter(([key]) => !key.startsWith("secret")),
+);
+
 describe.each([1, 2] as const)("token version %i, from the evaluated program to the gateway", (tokenVersion) => {
   const directory: EntraStandInOptions = {
     tenantId,
@@ -58,14 +73,32 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
   let dir: string;
   let outputsFile: string;
   let reportingSecret: string;
+  let signAssertion: (claims: JWTPayload) => Promise<string>;
+  let writeAssertion: (name: string, claims: JWTPayload) => Promise<{ path: string; assertion: string }>;
 
   beforeAll(async () => {
+    const pipelineKeys = await generateKeyPair("RS256");
+    const pipelineKid = "pipeline-key-1";
+    directory.trustedIssuers = {
+      [pipelineIssuer]: { keys: [{ ...(await exportJWK(pipelineKeys.publicKey)), kid: pipelineKid, use: "sig" }] },
+    };
+    signAssertion = (claims) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: pipelineKid })
+        .sign(pipelineKeys.privateKey);
+    writeAssertion = async (name, claims) => {
+      const assertion = await signAssertion(claims);
+      const path = join(dir, name);
+      await writeFile(path, `${assertion}\n`, { mode: 0o600 });
+      return { path, assertion };
+    };
+
     entra = await startEntraStandIn(directory);
     evaluation = await evaluate(
       guideConfig({
         authorityHost: entra.authorityHost,
         apis: [guideApi({ tokenVersion })],
-        clients: [guideClient(), guideClient({ name: "intruder", displayName: "Intruder", apis: [] })],
+        clients: [guideClient(), guideClient({ name: "intruder", displayName: "Intruder", apis: [] }), pipelineClient],
       }),
     );
     const deployed = entraDirectoryOf(evaluation);
@@ -96,13 +129,33 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("fills the stand-in from what the program registered: assignment required, one role assigned to reporting", () => {
+  it("fills the stand-in from what the program registered: assignment required, the role assigned to reporting and pipeline", () => {
     const apiClientId = outputs.apis.orders?.clientId;
     expect(directory.apis).toEqual([
       expect.objectContaining({ clientId: apiClientId, tokenVersion, appRoleAssignmentRequired: true }),
     ]);
     expect(directory.assignments).toEqual([
       { clientId: outputs.clients.reporting?.clientId, apiClientId, roleId: outputs.apis.orders?.appRoleId },
+      { clientId: outputs.clients.pipeline?.clientId, apiClientId, roleId: outputs.apis.orders?.appRoleId },
+    ]);
+  });
+
+  it("fills the stand-in with the pipeline's federated credential and no secret, the others with a secret only", () => {
+    expect(outputs.clients.pipeline?.credential).toBe("federated");
+    expect(directory.clients).toEqual([
+      { clientId: outputs.clients.reporting?.clientId, secret: reportingSecret, displayName: "reporting" },
+      {
+        clientId: outputs.clients.intruder?.clientId,
+        secret: outputs.clients.intruder?.clientSecret,
+        displayName: "intruder",
+      },
+      {
+        clientId: outputs.clients.pipeline?.clientId,
+        federatedCredentials: [
+          { issuer: pipelineIssuer, subject: pipelineSubject, audiences: ["api://AzureADTokenExchange"] },
+        ],
+        displayName: "pipeline",
+      },
     ]);
   });
 
@@ -248,5 +301,114 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
     expect(claims.roles).toEqual(["access_as_app"]);
     expect(claims.ver).toBe(tokenVersion === 1 ? "1.0" : "2.0");
     expect(all()).not.toContain(reportingSecret);
+  });
+
+  describe("the secretless client, with a client assertion from the pipeline's issuer", () => {
+    const pipelineClaims = (changes: JWTPayload = {}): JWTPayload => {
+      const now = Math.floor(Date.now() / 1000);
+      return {
+        iss: pipelineIssuer,
+        sub: pipelineSubject,
+        aud: "api://AzureADTokenExchange",
+        iat: now,
+        nbf: now,
+        exp: now + 300,
+        ...changes,
+      };
+    };
+
+    it("smoke: passes every check with CLIENT_ASSERTION_FILE, and never prints the assertion", async () => {
+      const { path, assertion } = await writeAssertion("pipeline.jwt", pipelineClaims());
+      const { io, out, all } = capture();
+      io.env = { CLIENT_ASSERTION_FILE: path };
+      const before = backend.requests;
+
+      const status = await runSmoke(["--outputs", outputsFile, "--client", "pipeline"], io);
+
+      expect(status, all()).toBe(0);
+      const rows = tableRows(out);
+      expect(rows.map((row) => row.result)).toEqual(Array(9).fill("pass"));
+      const clientId = outputs.clients.pipeline?.clientId as string;
+      const clientIdClaim = tokenVersion === 1 ? "appid" : "azp";
+      const row = rows.find((candidate) => candidate.line.startsWith(`token ${clientIdClaim} `));
+      expect(row?.line.split(/\s+/)).toEqual(["token", clientIdClaim, clientId, clientId, "pass"]);
+      expect(out.at(-1)).toBe("9 of 9 checks passed");
+      expect(backend.requests - before).toBe(1);
+      expect(all()).not.toContain(assertion);
+    });
+
+    it("token: the access token says the client authenticated with an assertion, not a secret", async () => {
+      const { path } = await writeAssertion("pipeline-decode.jwt", pipelineClaims());
+      const { io, out, all } = capture();
+
+      const status = await runToken(
+        ["--outputs", outputsFile, "--client", "pipeline", "--client-assertion-file", path, "--decode"],
+        io,
+      );
+
+      expect(status, all()).toBe(0);
+      const { claims } = JSON.parse(out[0] as string) as { claims: JWTPayload };
+      const clientId = outputs.clients.pipeline?.clientId;
+      expect(claims.roles).toEqual(["access_as_app"]);
+      if (tokenVersion === 1) {
+        expect([claims.appid, claims.appidacr, claims.azp, claims.azpacr]).toEqual([
+          clientId,
+          "2",
+          undefined,
+          undefined,
+        ]);
+      } else {
+        expect([claims.azp, claims.azpacr, claims.appid, claims.appidacr]).toEqual([
+          clientId,
+          "2",
+          undefined,
+          undefined,
+        ]);
+      }
+    });
+
+    it("token: an assertion for another subject is refused (AADSTS700213) after the bounded retries", async () => {
+      const subject = "repo:contoso/orders:environment:prod";
+      const { path, assertion } = await writeAssertion("other-subject.jwt", pipelineClaims({ sub: subject }));
+      const { io, out, err, delays, all } = capture();
+      io.env = { CLIENT_ASSERTION_FILE: path };
+      const before = entra.tokenRequests;
+
+      const status = await runToken(["--outputs", outputsFile, "--client", "pipeline"], io);
+
+      expect(status).toBe(1);
+      expect(out).toEqual([]);
+      const sentence = explainAadsts(700213, undefined);
+      expect(sentence).toBe(explainAadsts(70021, undefined));
+      expect(sentence).toMatch(
+        /^No federated identity credential on the app matches the assertion's issuer and subject/,
+      );
+      expect(delays).toEqual([2000, 4000, 8000, 16000, 30000]);
+      expect(entra.tokenRequests - before).toBe(6);
+      expect(err).toEqual([
+        ...delays.map((ms, index) => `attempt ${index + 2} of 6 in ${ms / 1000} s: AADSTS700213 ${sentence}`),
+        `error: ${sentence} (AADSTS700213; gave up after 6 attempts)`,
+      ]);
+      expect(all()).not.toContain(assertion);
+    });
+
+    it("token: an expired assertion is refused at once (AADSTS700024)", async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const expired = pipelineClaims({ iat: now - 900, nbf: now - 900, exp: now - 300 });
+      const { path, assertion } = await writeAssertion("expired.jwt", expired);
+      const { io, out, err, delays, all } = capture();
+      io.env = { CLIENT_ASSERTION_FILE: path };
+      const before = entra.tokenRequests;
+
+      const status = await runToken(["--outputs", outputsFile, "--client", "pipeline"], io);
+
+      expect(status).toBe(1);
+      expect(out).toEqual([]);
+      expect(err).toEqual([`error: ${explainAadsts(700024, undefined)} (AADSTS700024)`]);
+      expect(err[0]).toContain("not within its valid time range");
+      expect(delays).toEqual([]);
+      expect(entra.tokenRequests - before).toBe(1);
+      expect(all()).not.toContain(assertion);
+    });
   });
 });

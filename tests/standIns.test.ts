@@ -1,4 +1,14 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from "jose";
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  type JSONWebKeySet,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EntraStandIn, type EntraStandInOptions, startEntraStandIn } from "./support/entraStandIn";
 import { type RunningStandIn, startBackendStandIn, startGatewayStandIn } from "./support/gatewayStandIn";
@@ -217,6 +227,121 @@ describe("Entra stand-in", () => {
     expect(decodeJwt(third.body.access_token as string).roles).toEqual(["access_as_app"]);
     expect(slow.tokenRequests).toBe(3);
     expect(slow.requests).toBe(3);
+  });
+});
+
+describe("Entra stand-in, federated credentials", () => {
+  const issuer = "https://token.pipeline.example";
+  const subject = "repo:contoso/orders:environment:dev";
+  const pipeline = {
+    clientId: "c11e0000-aaaa-4bbb-8ccc-000000000004",
+    federatedCredentials: [{ issuer, subject, audiences: ["api://AzureADTokenExchange"] }],
+  };
+  let federated: EntraStandIn;
+  let sign: (claims?: JWTPayload, key?: "issuer" | "stranger", kid?: string) => Promise<string>;
+
+  beforeAll(async () => {
+    const issuerKeys = await generateKeyPair("RS256");
+    const strangerKeys = await generateKeyPair("RS256");
+    sign = (claims = {}, key = "issuer", kid = "issuer-key") => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        iss: issuer,
+        sub: subject,
+        aud: "api://AzureADTokenExchange",
+        iat: now,
+        exp: now + 300,
+        ...claims,
+      })
+        .setProtectedHeader({ alg: "RS256", typ: "JWT", kid })
+        .sign((key === "issuer" ? issuerKeys : strangerKeys).privateKey);
+    };
+    federated = await startEntraStandIn({
+      ...options,
+      clients: [app, pipeline],
+      assignments: [
+        ...options.assignments,
+        { clientId: pipeline.clientId, apiClientId: v2Api.clientId, roleId: "0d0e0000-0000-4000-8000-000000000001" },
+      ],
+      trustedIssuers: { [issuer]: { keys: [{ ...(await exportJWK(issuerKeys.publicKey)), kid: "issuer-key" }] } },
+    });
+  });
+
+  afterAll(async () => {
+    await federated?.close();
+  });
+
+  const exchange = async (
+    assertion: string,
+    assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+  ) => {
+    const response = await fetch(`${federated.authorityHost}/${tid}/oauth2/v2.0/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: pipeline.clientId,
+        client_assertion_type: assertionType,
+        client_assertion: assertion,
+        scope: `${v2Api.identifierUri}/.default`,
+      }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it("issues the same app-only token as for a secret, with azpacr 2 for the assertion", async () => {
+    const { status, body } = await exchange(await sign());
+    expect(status).toBe(200);
+    const claims = decodeJwt(body.access_token as string);
+    const oid = federated.servicePrincipalIds[pipeline.clientId];
+    expect(claims).toEqual({
+      aud: v2Api.clientId,
+      iss: `${federated.authorityHost}/${tid}/v2.0`,
+      azp: pipeline.clientId,
+      azpacr: "2",
+      ver: "2.0",
+      tid,
+      oid,
+      sub: oid,
+      roles: ["access_as_app"],
+      iat: claims.iat,
+      nbf: claims.iat,
+      exp: (claims.iat as number) + 600,
+    });
+  });
+
+  it.each([
+    ["an issuer no credential names", () => sign({ iss: "https://token.other.example" }), 400, 700211],
+    ["a key the issuer does not publish", () => sign({}, "stranger", "stranger-key"), 401, 7000272],
+    ["a signature the issuer's key does not verify", () => sign({}, "stranger"), 401, 700027],
+    ["an expired assertion", () => sign({ exp: Math.floor(Date.now() / 1000) - 60 }), 401, 700024],
+    ["an assertion not valid yet", () => sign({ nbf: Math.floor(Date.now() / 1000) + 600 }), 401, 700024],
+    ["another subject", () => sign({ sub: "repo:contoso/orders:environment:prod" }), 400, 700213],
+    ["a subject differing only in case", () => sign({ sub: subject.toUpperCase() }), 400, 700213],
+    ["another audience", () => sign({ aud: "api://something-else" }), 400, 700212],
+    ["a malformed assertion", async () => "not.a.jwt", 401, 50027],
+  ])("refuses %s", async (_case, assertion, status, code) => {
+    const { status: actual, body } = await exchange(await assertion());
+    expect([actual, body.error_codes]).toEqual([status, [code]]);
+    expect(body).not.toHaveProperty("access_token");
+  });
+
+  it("words the refusals as Entra does", async () => {
+    const other = await exchange(await sign({ sub: "repo:contoso/orders:environment:prod" }));
+    expect(other.body.error).toBe("invalid_request");
+    expect(other.body.error_description).toMatch(
+      /^AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:contoso\/orders:environment:prod'\. Please note that the matching is done using a case-sensitive comparison\. Check your federated identity credential Subject, Audience and Issuer against the presented assertion\. /,
+    );
+    const expired = await exchange(await sign({ exp: 1_700_000_000 }));
+    expect(expired.body.error).toBe("invalid_client");
+    expect(expired.body.error_description).toMatch(
+      /^AADSTS700024: Client assertion is not within its valid time range\. Current time: \S+Z, assertion valid from 1970-01-01T00:00:00\.000Z, expiry time of assertion 2023-11-14T22:13:20\.000Z\. /,
+    );
+  });
+
+  it("requires the jwt-bearer assertion type", async () => {
+    const { status, body } = await exchange(await sign(), "urn:example:other");
+    expect([status, body.error_codes]).toEqual([400, [900144]]);
   });
 });
 

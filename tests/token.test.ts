@@ -11,7 +11,8 @@ import {
   TokenRequestError,
 } from "../tools/lib/clientCredentials";
 import { chooseApi, chooseClient, parseStackOutputs, readStackOutputs } from "../tools/lib/stackOutputs";
-import { runToken, type TokenIo, usage } from "../tools/token";
+import { runSmoke, usage as smokeUsage } from "../tools/smoke";
+import { assertionSources, runToken, type TokenIo, usage } from "../tools/token";
 
 const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const secret = "Zq8~s3cr3t.value_never-printed";
@@ -178,7 +179,13 @@ describe("explainAadsts", () => {
     [700016, "The client application was not found in the tenant"],
     [7000215, "The client secret is invalid: send the secret's value (not its id)"],
     [7000218, "The request carried no client credential"],
-    [70021, "No federated identity credential on the app matches the presented assertion"],
+    [70021, "No federated identity credential on the app matches the assertion's issuer and subject"],
+    [700213, "No federated identity credential on the app matches the assertion's issuer and subject"],
+    [700211, "No federated identity credential on the app has the assertion's issuer"],
+    [700212, "The assertion's audience is not the federated identity credential's"],
+    [7002138, "matches a federated identity credential only when case is ignored"],
+    [700024, "The client assertion is not within its valid time range"],
+    [7000272, "The key that signed the client assertion is not among its issuer's published keys"],
     [501051, "The client is not assigned a role on the API"],
     [1002012, "it must be the API's identifier URI followed by /.default"],
     [90002, "The tenant was not found"],
@@ -447,7 +454,9 @@ describe("runToken", () => {
 
     const federated = cli();
     expect(await runToken(["--outputs", outputsFile, "--client", "billing", "--api", "orders"], federated.io)).toBe(2);
-    expect(federated.err[0]).toMatch(/^error: client billing has a federated credential, not a client secret/);
+    expect(federated.err[0]).toBe(
+      `error: client billing has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
+    );
 
     const noApi = cli({ CLIENT_SECRET: "s" });
     expect(await runToken(["--outputs", outputsFile, "--client", "billing"], noApi.io)).toBe(2);
@@ -503,6 +512,187 @@ describe("stack outputs", () => {
   it("refuses outputs that are not this project's", () => {
     expect(() => parseStackOutputs({ clients: {} })).toThrow(
       "the stack outputs: not this project's stack outputs (apis:",
+    );
+  });
+});
+
+/** A JWT-shaped value whose text is recognisable in any output; the tools never verify it, Entra does. */
+function fakeAssertion(label: string): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part({ alg: "RS256", typ: "JWT" })}.${part({ sub: label, aud: "api://AzureADTokenExchange" })}.${Buffer.from(`signature-${label}`).toString("base64url")}`;
+}
+
+describe("client assertions", () => {
+  const assertions = {
+    flag: fakeAssertion("flag"),
+    file: fakeAssertion("client-assertion-file"),
+    azure: fakeAssertion("azure-federated-token-file"),
+    env: fakeAssertion("client-assertion"),
+  };
+  const files = { flag: "", file: "", azure: "", empty: "" };
+  const billing = ["--outputs", "", "--client", "billing", "--api", "orders"];
+
+  beforeAll(async () => {
+    billing[1] = outputsFile;
+    for (const name of ["flag", "file", "azure"] as const) {
+      files[name] = join(dir, `${name}.jwt`);
+      await writeFile(files[name], `${assertions[name]}\n`);
+    }
+    files.empty = join(dir, "empty.jwt");
+    await writeFile(files.empty, "\n");
+  });
+
+  it("requestToken posts the assertion and its type instead of a secret", async () => {
+    const { fetch, calls } = scriptedFetch(tokenResponse("a.b.c"));
+    const { clientSecret: _secret, ...withoutSecret } = request;
+
+    await requestToken({ ...withoutSecret, clientAssertion: assertions.flag }, { fetch });
+
+    expect(Object.fromEntries(calls[0]?.form ?? [])).toEqual({
+      grant_type: "client_credentials",
+      client_id: request.clientId,
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertions.flag,
+      scope: request.scope,
+    });
+  });
+
+  it("takes the assertion from the flag, else CLIENT_ASSERTION_FILE, else AZURE_FEDERATED_TOKEN_FILE, else CLIENT_ASSERTION", async () => {
+    const env = {
+      CLIENT_ASSERTION_FILE: files.file,
+      AZURE_FEDERATED_TOKEN_FILE: files.azure,
+      CLIENT_ASSERTION: assertions.env,
+    };
+    const cases: [string[], Record<string, string>, string][] = [
+      [["--client-assertion-file", files.flag], env, assertions.flag],
+      [[], env, assertions.file],
+      [[], { AZURE_FEDERATED_TOKEN_FILE: files.azure, CLIENT_ASSERTION: assertions.env }, assertions.azure],
+      [[], { CLIENT_ASSERTION: assertions.env }, assertions.env],
+    ];
+    for (const [flags, given, expected] of cases) {
+      const run = cli(given);
+
+      expect(await runToken([...billing, ...flags], run.io), run.all()).toBe(0);
+      expect(run.sent()).toEqual({
+        grant_type: "client_credentials",
+        client_id: "c11e0000-aaaa-4bbb-8ccc-00000000000b",
+        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion: expected,
+        scope: "api://a91e0000-aaaa-4bbb-8ccc-000000000010/.default",
+      });
+    }
+  });
+
+  it("sends a given assertion instead of a secret client's stack secret, and needs no outputs when every value is given", async () => {
+    const fromStack = cli({ CLIENT_ASSERTION: assertions.env });
+    expect(await runToken(["--outputs", outputsFile, "--client", "reporting"], fromStack.io)).toBe(0);
+    expect(fromStack.sent()).toMatchObject({ client_assertion: assertions.env });
+    expect(fromStack.sent()).not.toHaveProperty("client_secret");
+
+    const fromEnv = cli({
+      TENANT_ID: tenant,
+      CLIENT_ID: "c",
+      SCOPE: "api://x/.default",
+      CLIENT_ASSERTION: assertions.env,
+    });
+    expect(await runToken([], fromEnv.io)).toBe(0);
+    expect(fromEnv.execs).toEqual([]);
+    expect(fromEnv.sent()).toEqual({
+      grant_type: "client_credentials",
+      client_id: "c",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertions.env,
+      scope: "api://x/.default",
+    });
+  });
+
+  it.each([
+    [
+      "a federated client without an assertion",
+      [],
+      {},
+      `error: client billing has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
+    ],
+    [
+      "a federated client with only a secret",
+      [],
+      { CLIENT_SECRET: secret },
+      `error: client billing has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
+    ],
+    [
+      "a secret and an assertion from the environment",
+      [],
+      { CLIENT_SECRET: secret, CLIENT_ASSERTION: fakeAssertion("both") },
+      `error: give a client secret or a client assertion (${assertionSources}), not both`,
+    ],
+    [
+      "a secret flag and an assertion file",
+      ["--client-secret", secret, "--client-assertion-file", "FLAG"],
+      {},
+      `error: give a client secret or a client assertion (${assertionSources}), not both`,
+    ],
+    [
+      "an unreadable assertion file",
+      ["--client-assertion-file", "/nonexistent/token.jwt"],
+      {},
+      "error: --client-assertion-file /nonexistent/token.jwt cannot be read (ENOENT)",
+    ],
+    [
+      "an empty token file",
+      [],
+      { AZURE_FEDERATED_TOKEN_FILE: "EMPTY" },
+      "error: AZURE_FEDERATED_TOKEN_FILE EMPTY is empty",
+    ],
+    [
+      "an assertion that is not a JWT",
+      [],
+      { CLIENT_ASSERTION: "not-a-jwt-but-secret-looking" },
+      "error: the client assertion from CLIENT_ASSERTION is not a signed JWT (three base64url parts)",
+    ],
+  ])("exits 2 for %s, sending nothing", async (_case, flags, env, message) => {
+    const paths = (text: string) => text.replace("FLAG", files.flag).replace("EMPTY", files.empty);
+    const run = cli(Object.fromEntries(Object.entries(env).map(([key, value]) => [key, paths(value)])));
+
+    expect(await runToken([...billing, ...flags.map(paths)], run.io)).toBe(2);
+    expect(run.err[0]).toBe(paths(message));
+    expect(run.err.slice(1)).toEqual([usage]);
+    expect(run.calls).toHaveLength(0);
+    expect(run.all()).not.toContain(secret);
+    expect(run.all()).not.toContain("not-a-jwt-but-secret-looking");
+    expect(run.all()).not.toContain(assertions.flag);
+  });
+
+  it("never prints the assertion, whatever happens", async () => {
+    const env = { CLIENT_ASSERTION_FILE: files.file };
+    const runs: [string[], Record<string, string>, (Response | Error)[]][] = [
+      [billing, env, []],
+      [[...billing, "--decode"], env, []],
+      [billing, env, [entraError(700213, "No matching federated identity record found.")]],
+      [billing, env, [entraError(700024, "Client assertion is not within its valid time range.", 401)]],
+      [billing, env, [new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") })]],
+      [billing, { ...env, CLIENT_SECRET: secret }, []],
+      [[...billing, "--bogus"], env, []],
+      [[...billing, "--authority", "http://login.example"], env, []],
+    ];
+    for (const [argv, given, answers] of runs) {
+      const run = cli(given, ...answers);
+      await runToken(argv, run.io);
+      expect(run.all(), argv.join(" ")).not.toContain(assertions.file);
+    }
+  });
+
+  it("smoke takes the same sources and refuses a federated client without an assertion", async () => {
+    const run = cli();
+
+    expect(await runSmoke(billing, run.io)).toBe(2);
+    expect(run.err[0]).toBe(
+      `error: client billing has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
+    );
+    expect(run.calls).toHaveLength(0);
+    expect(smokeUsage).toContain("[--client-assertion-file <path>]");
+    expect(usage).toContain("[--client-assertion-file <path>]");
+    expect(usage).toContain(
+      "read from --client-assertion-file <path>, else\nthe file named by CLIENT_ASSERTION_FILE, else the file named by AZURE_FEDERATED_TOKEN_FILE",
     );
   });
 });

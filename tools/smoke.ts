@@ -20,10 +20,12 @@ export type SmokeIo = TokenIo;
 
 export const usage = `usage: smoke [--stack <stack> | --outputs <file>] [--client <name>] [--api <name>] [--api-url <url>]
              [--tenant <id>] [--client-id <id>] [--scope <scope>] [--authority <url>]
+             [--client-assertion-file <path>]
 
-Checks a deployed API end to end: gets a client-credentials token, checks its ver, aud, iss, client id
-and roles claims against the API's token version, then calls <api url>/ without a token (expect 401),
-with a tampered token (expect 401) and with the token (expect neither 401 nor 403).
+Checks a deployed API end to end: gets a client-credentials token (with a secret, or with a client
+assertion for a federated client), checks its ver, aud, iss, client id and roles claims against the API's
+token version, then calls <api url>/ without a token (expect 401), with a tampered token (expect 401) and
+with the token (expect neither 401 nor 403).
 --api-url replaces the API's URL from the outputs (e.g. a custom domain).
 ${valueHelp}
 Exit status: 0 every check passed, 1 a check failed, 2 usage or input error.`;

@@ -1,7 +1,8 @@
+import { readFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
-import { type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
+import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
 import { isLoopbackHost } from "../lib/loopback";
 import {
   chooseApi,
@@ -32,12 +33,17 @@ export const valueHelp = `Each value comes from its flag, else its environment v
                                             list and in shell history
   --scope <scope>           SCOPE           api://<api client id>/.default
   --authority <url>         AUTHORITY_HOST  default ${defaultAuthorityHost}
+A client with a federated credential sends a client assertion instead of a secret: a token (JWT) from the
+credential's issuer with audience api://AzureADTokenExchange, read from --client-assertion-file <path>, else
+the file named by CLIENT_ASSERTION_FILE, else the file named by AZURE_FEDERATED_TOKEN_FILE (set by Azure
+workload identity), else CLIENT_ASSERTION (the JWT itself). Give a secret or an assertion, not both.
 The outputs come from --outputs <file> (\`pulumi stack output --json --show-secrets\`), else from the
 pulumi CLI (--stack <stack>, or the selected stack); they are read only when a value is missing.
 --client defaults to the stack's only client, --api to that client's only granted API.`;
 
 export const usage = `usage: token [--stack <stack> | --outputs <file>] [--client <name>] [--api <name>] [--decode]
              [--tenant <id>] [--client-id <id>] [--scope <scope>] [--authority <url>]
+             [--client-assertion-file <path>]
 
 Requests a client-credentials access token from Entra ID and prints it; with --decode, prints its
 header and claims as JSON instead. Retries while new app registrations replicate.
@@ -53,6 +59,7 @@ export const tokenValueOptions = {
   tenant: { type: "string" },
   "client-id": { type: "string" },
   "client-secret": { type: "string" },
+  "client-assertion-file": { type: "string" },
   scope: { type: "string" },
   authority: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -84,6 +91,46 @@ export interface ResolvedTokenRequest {
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value.trim());
 
+/** Where a client assertion comes from, in order of precedence. */
+export const assertionSources =
+  "--client-assertion-file <path>, CLIENT_ASSERTION_FILE, AZURE_FEDERATED_TOKEN_FILE or CLIENT_ASSERTION";
+
+/**
+ * The client assertion from the first source given: {@link assertionSources}. Files are read on every run, as
+ * federated tokens live minutes and workload identity rewrites its file. Errors name the source, never the JWT.
+ */
+export async function readClientAssertion(
+  values: TokenValues,
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
+  const files: [string, string | undefined][] = [
+    ["--client-assertion-file", nonEmpty(values["client-assertion-file"])],
+    ["CLIENT_ASSERTION_FILE", nonEmpty(env.CLIENT_ASSERTION_FILE)],
+    ["AZURE_FEDERATED_TOKEN_FILE", nonEmpty(env.AZURE_FEDERATED_TOKEN_FILE)],
+  ];
+  const file = files.find(([, path]) => path !== undefined);
+  let assertion: string | undefined;
+  let origin: string;
+  if (file) {
+    const [source, path] = file as [string, string];
+    origin = `${source} ${path}`;
+    try {
+      assertion = (await readFile(path, "utf8")).trim();
+    } catch (error) {
+      throw new UsageError(`${origin} cannot be read (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    }
+    if (assertion === "") throw new UsageError(`${origin} is empty`);
+  } else {
+    assertion = nonEmpty(env.CLIENT_ASSERTION);
+    origin = "CLIENT_ASSERTION";
+    if (assertion === undefined) return undefined;
+  }
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(assertion)) {
+    throw new UsageError(`the client assertion from ${origin} is not a signed JWT (three base64url parts)`);
+  }
+  return assertion;
+}
+
 /**
  * Each value from its flag, else its environment variable, else the stack's outputs. The outputs are read only
  * when a value is missing or `needApi` asks for the API's facts (smoke).
@@ -104,10 +151,20 @@ export async function resolveTokenRequest(
   if (values.stack !== undefined && values.outputs !== undefined) {
     throw new UsageError("give --stack or --outputs, not both");
   }
-  if (given.tenant && given.clientId && given.secret && given.scope && !needApi) {
+  const assertion = await readClientAssertion(values, env);
+  if (assertion !== undefined && given.secret !== undefined) {
+    throw new UsageError(`give a client secret or a client assertion (${assertionSources}), not both`);
+  }
+  const givenProof: ClientProof | undefined =
+    assertion !== undefined
+      ? { clientAssertion: assertion }
+      : given.secret !== undefined
+        ? { clientSecret: given.secret }
+        : undefined;
+  if (given.tenant && given.clientId && givenProof && given.scope && !needApi) {
     const authorityHost = checkedAuthority(given.authority ?? defaultAuthorityHost);
     return {
-      request: requestOf(authorityHost, checkedTenant(given.tenant), given.clientId, given.secret, given.scope),
+      request: requestOf(authorityHost, checkedTenant(given.tenant), given.clientId, givenProof, given.scope),
       authorityHost,
       tenantId: given.tenant,
     };
@@ -119,7 +176,7 @@ export async function resolveTokenRequest(
   const tenantId = checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId);
   const authorityHost = checkedAuthority(given.authority ?? outputs.authorityHost ?? defaultAuthorityHost);
   const clientId = given.clientId ?? client.clientId;
-  const secret = given.secret ?? stackSecret(clientName, client, clientId);
+  const proof = proofFor(clientName, client, clientId, givenProof);
   const scope =
     given.scope ??
     (chosenApi &&
@@ -132,26 +189,47 @@ export async function resolveTokenRequest(
         }).scope));
   if (!scope) throw new UsageError("no scope: give --scope or SCOPE, or --api <name>");
   return {
-    request: requestOf(authorityHost, tenantId, clientId, secret, scope),
+    request: requestOf(authorityHost, tenantId, clientId, proof, scope),
     authorityHost,
     tenantId,
     stack: { outputs, clientName, client, apiName: chosenApi?.name, api: chosenApi?.api },
   };
 }
 
-function requestOf(authorityHost: string, tenantId: string, clientId: string, clientSecret: string, scope: string) {
-  return { tokenEndpoint: tokenEndpoint(authorityHost, tenantId), clientId, clientSecret, scope };
+function requestOf(
+  authorityHost: string,
+  tenantId: string,
+  clientId: string,
+  proof: ClientProof,
+  scope: string,
+): TokenRequest {
+  return { tokenEndpoint: tokenEndpoint(authorityHost, tenantId), clientId, scope, ...proof };
+}
+
+/** The secret or assertion given, else the stack client's secret; a federated stack client needs an assertion. */
+function proofFor(
+  clientName: string,
+  client: StackClientOutputs,
+  clientId: string,
+  given: ClientProof | undefined,
+): ClientProof {
+  if (clientId === client.clientId && client.credential === "federated" && given?.clientAssertion === undefined) {
+    throw new UsageError(
+      `client ${clientName} has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
+    );
+  }
+  return given ?? { clientSecret: stackSecret(clientName, client, clientId) };
 }
 
 function stackSecret(clientName: string, client: StackClientOutputs, clientId: string): string {
   if (clientId !== client.clientId) {
     throw new UsageError(
-      `the client id ${clientId} is not stack client ${clientName}'s (${client.clientId}), so its secret cannot come from the stack: give CLIENT_SECRET`,
+      `the client id ${clientId} is not stack client ${clientName}'s (${client.clientId}), so its secret cannot come from the stack: give CLIENT_SECRET or a client assertion`,
     );
   }
   if (client.credential !== "secret") {
     throw new UsageError(
-      `client ${clientName} has a ${client.credential === "none" ? "no" : client.credential} credential, not a client secret; this tool requests tokens with a secret: give CLIENT_SECRET`,
+      `client ${clientName} has no credential in the stack: give CLIENT_SECRET or a client assertion (${assertionSources})`,
     );
   }
   if (!client.clientSecret || client.clientSecret === "[secret]") {
@@ -162,7 +240,7 @@ function stackSecret(clientName: string, client: StackClientOutputs, clientId: s
   return client.clientSecret;
 }
 
-/** The secret is sent there, so only https, or http to a loopback stand-in. */
+/** The secret or assertion is sent there, so only https, or http to a loopback stand-in. */
 function checkedAuthority(value: string): string {
   let url: URL;
   try {

@@ -1,11 +1,30 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import {
+  compactVerify,
+  createLocalJWKSet,
+  decodeJwt,
+  errors,
+  exportJWK,
+  generateKeyPair,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+} from "jose";
 import { BodyTooLarge, listenBounded, readBody, sendJson } from "./boundedServer";
+
+export interface StandInFederatedCredential {
+  issuer: string;
+  subject: string;
+  audiences: string[];
+}
 
 export interface StandInClient {
   clientId: string;
   secret?: string;
+  /** Trusts tokens whose iss and sub equal one credential's exactly and whose aud holds one of its audiences. */
+  federatedCredentials?: StandInFederatedCredential[];
   displayName?: string;
 }
 
@@ -32,6 +51,8 @@ export interface EntraStandInOptions {
   /** The first N token requests fail with AADSTS700016, as while new objects replicate. */
   replicationDelayResponses?: number;
   tokenLifetimeSeconds?: number;
+  /** The published keys (JWKS) of external issuers, as Entra would fetch them from each issuer's metadata. */
+  trustedIssuers?: Record<string, JSONWebKeySet>;
 }
 
 export interface EntraStandIn {
@@ -138,15 +159,23 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       };
     }
     const secret = form.get("client_secret");
-    if (!secret) {
+    const assertion = form.get("client_assertion");
+    if (assertion) {
+      const refused = await federatedRefusal(
+        client,
+        options.trustedIssuers ?? {},
+        form.get("client_assertion_type"),
+        assertion,
+      );
+      if (refused) return refused;
+    } else if (!secret) {
       return {
         status: 401,
         error: "invalid_client",
         code: 7000218,
         description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
       };
-    }
-    if (client.secret === undefined || secret !== client.secret) {
+    } else if (client.secret === undefined || secret !== client.secret) {
       return {
         status: 401,
         error: "invalid_client",
@@ -154,6 +183,8 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
         description: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
       };
     }
+    // Entra's authentication context class: "1" client secret, "2" certificate or assertion.
+    const acr = assertion ? "2" : "1";
     const scope = form.get("scope");
     if (!scope) return invalidRequest(900144, "The request body must contain the following parameter: 'scope'.");
     if (!scope.endsWith("/.default") || /\s/.test(scope)) {
@@ -189,7 +220,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     }
     const roles = api.roles.filter((role) => roleIds.includes(role.id)).map((role) => role.value);
     const lifetime = options.tokenLifetimeSeconds ?? 3600;
-    const accessToken = await new SignJWT(tokenClaims(api, resource, clientId, roles, lifetime))
+    const accessToken = await new SignJWT(tokenClaims(api, resource, clientId, roles, lifetime, acr))
       .setProtectedHeader({ typ: "JWT", alg: "RS256", kid })
       .sign(privateKey);
     return { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
@@ -201,6 +232,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     clientId: string,
     roles: string[],
     lifetime: number,
+    acr: "1" | "2",
   ): JWTPayload => {
     const iat = Math.floor(Date.now() / 1000);
     // Clients added to the options after start get their service principal on first use.
@@ -220,7 +252,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
           aud: api.clientId,
           iss: `${authorityHost}/${tenantId}/v2.0`,
           azp: clientId,
-          azpacr: "1",
+          azpacr: acr,
           ver: "2.0",
           ...common,
         }
@@ -228,7 +260,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
           aud: resource,
           iss: `https://sts.windows.net/${tenantId}/`,
           appid: clientId,
-          appidacr: "1",
+          appidacr: acr,
           ver: "1.0",
           ...common,
         };
@@ -266,6 +298,72 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     },
     close: server.close,
   };
+}
+
+const federationDocs = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
+
+/**
+ * Why Entra would refuse a client assertion for this client, or undefined if it accepts it. Uses the split codes
+ * Entra returns today rather than the older catch-all AADSTS70021: 700211 issuer, 700213 subject, 700212 audience,
+ * 7000272 signing key not published by the issuer, 700027 bad signature, 700024 outside its valid time range.
+ */
+async function federatedRefusal(
+  client: StandInClient,
+  trustedIssuers: Record<string, JSONWebKeySet>,
+  assertionType: string | null,
+  assertion: string,
+): Promise<EntraError | undefined> {
+  if (assertionType !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+    return invalidRequest(900144, "The request body must contain the following parameter: 'client_assertion_type'.");
+  }
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(assertion);
+  } catch {
+    return invalidClient(50027, "JWT token is invalid or malformed.");
+  }
+  const noMatch = (code: number, what: string, value: unknown): EntraError =>
+    invalidRequest(
+      code,
+      `No matching federated identity record found for presented assertion ${what} '${String(value)}'. Please note that the matching is done using a case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${federationDocs}`,
+    );
+  const issuer = String(claims.iss);
+  const byIssuer = (client.federatedCredentials ?? []).filter((credential) => credential.issuer === issuer);
+  if (byIssuer.length === 0) return noMatch(700211, "issuer", issuer);
+
+  try {
+    await compactVerify(assertion, createLocalJWKSet(trustedIssuers[issuer] ?? { keys: [] }));
+  } catch (error) {
+    if (error instanceof errors.JWSSignatureVerificationFailed) {
+      return invalidClient(700027, "Client assertion failed signature validation.");
+    }
+    return invalidClient(
+      7000272,
+      `The certificate with identifier used to sign the federated credential could not be found in the metadata of identity provider ${issuer}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token.`,
+    );
+  }
+
+  const now = Date.now() / 1000;
+  const notBefore = typeof claims.nbf === "number" ? claims.nbf : 0;
+  if (typeof claims.exp !== "number" || claims.exp <= now || notBefore > now) {
+    const at = (seconds: number) => new Date(seconds * 1000).toISOString();
+    return invalidClient(
+      700024,
+      `Client assertion is not within its valid time range. Current time: ${at(now)}, assertion valid from ${at(notBefore)}, expiry time of assertion ${typeof claims.exp === "number" ? at(claims.exp) : "(none)"}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`,
+    );
+  }
+
+  const bySubject = byIssuer.filter((credential) => credential.subject === claims.sub);
+  if (bySubject.length === 0) return noMatch(700213, "subject", claims.sub);
+  const audiences = typeof claims.aud === "string" ? [claims.aud] : (claims.aud ?? []);
+  if (!bySubject.some((credential) => credential.audiences.some((audience) => audiences.includes(audience)))) {
+    return noMatch(700212, "audience", audiences.join(", "));
+  }
+  return undefined;
+}
+
+function invalidClient(code: number, description: string): EntraError {
+  return { status: 401, error: "invalid_client", code, description };
 }
 
 function invalidRequest(code: number, description: string): EntraError {

@@ -1,26 +1,35 @@
 import type { MockEvaluation, MockedResource } from "../../tools/lib/mockEngine";
 import { parseStackOutputs } from "../../tools/lib/stackOutputs";
-import type { EntraStandInOptions } from "./entraStandIn";
+import type { EntraStandInOptions, StandInFederatedCredential } from "./entraStandIn";
 
 const servicePrincipalType = "azuread:index/servicePrincipal:ServicePrincipal";
 const appRoleAssignmentType = "azuread:index/appRoleAssignment:AppRoleAssignment";
+const applicationType = "azuread:index/applicationRegistration:ApplicationRegistration";
+const federatedCredentialType =
+  "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential";
 
 export type EntraDirectory = Pick<EntraStandInOptions, "clients" | "apis" | "assignments">;
 
 /**
  * The directory Entra would hold after deploying the evaluated program: its clients and APIs from the outputs,
- * whether each API requires assignment from its service principal, and the app role assignments it made.
+ * whether each API requires assignment from its service principal, the app role assignments it made, and the
+ * federated credentials it put on each client's app registration.
  * Nothing is assumed: what the program does not register, the stand-in does not have.
  */
 export function entraDirectoryOf(evaluation: MockEvaluation): EntraDirectory {
   const outputs = parseStackOutputs(evaluation.outputs, "the evaluation's outputs");
   const servicePrincipals = evaluation.resources.filter((resource) => resource.type === servicePrincipalType);
+  const federatedByClientId = federatedCredentialsOf(evaluation);
 
-  const clients = Object.entries(outputs.clients).map(([name, client]) => ({
-    clientId: client.clientId,
-    ...(client.clientSecret ? { secret: client.clientSecret } : {}),
-    displayName: name,
-  }));
+  const clients = Object.entries(outputs.clients).map(([name, client]) => {
+    const federatedCredentials = federatedByClientId.get(client.clientId);
+    return {
+      clientId: client.clientId,
+      ...(client.clientSecret ? { secret: client.clientSecret } : {}),
+      ...(federatedCredentials ? { federatedCredentials } : {}),
+      displayName: name,
+    };
+  });
 
   const apis = Object.entries(outputs.apis).map(([name, api]) => {
     const principal = onlyPrincipal(servicePrincipals, (sp) => sp.inputs.clientId === api.clientId, api.clientId);
@@ -47,6 +56,31 @@ export function entraDirectoryOf(evaluation: MockEvaluation): EntraDirectory {
     }));
 
   return { clients, apis, assignments };
+}
+
+/** Each federated identity credential, under the client id of the app registration whose `id` it names. */
+function federatedCredentialsOf(evaluation: MockEvaluation): Map<string, StandInFederatedCredential[]> {
+  const applications = evaluation.resources.filter((resource) => resource.type === applicationType);
+  const byClientId = new Map<string, StandInFederatedCredential[]>();
+  for (const credential of evaluation.resources.filter((resource) => resource.type === federatedCredentialType)) {
+    const owners = applications.filter((application) => application.id === credential.inputs.applicationId);
+    if (owners.length !== 1) {
+      throw new Error(
+        `expected one app registration for federated credential ${credential.name}, found ${owners.length}`,
+      );
+    }
+    const clientId = String(owners[0]?.state.clientId);
+    const audiences = credential.inputs.audiences;
+    byClientId.set(clientId, [
+      ...(byClientId.get(clientId) ?? []),
+      {
+        issuer: String(credential.inputs.issuer),
+        subject: String(credential.inputs.subject),
+        audiences: Array.isArray(audiences) ? audiences.map(String) : [],
+      },
+    ]);
+  }
+  return byClientId;
 }
 
 function onlyPrincipal(

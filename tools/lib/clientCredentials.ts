@@ -1,10 +1,16 @@
-export interface TokenRequest {
+/** How the client proves itself: a client secret, or a client assertion (a JWT from a federated issuer). */
+export type ClientProof =
+  { clientSecret: string; clientAssertion?: never } | { clientAssertion: string; clientSecret?: never };
+
+export type TokenRequest = {
   tokenEndpoint: string;
   clientId: string;
-  clientSecret: string;
   /** `api://<api client id>/.default`: client credentials only accept the `.default` scope. */
   scope: string;
-}
+} & ClientProof;
+
+/** RFC 7523's client assertion type, the only one Entra accepts. */
+export const jwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 export interface RetryNotice {
   /** The attempt about to be made (2 for the first retry). */
@@ -30,10 +36,13 @@ export interface AccessToken {
   expiresIn: number;
 }
 
-/** Codes Entra returns while a new app, service principal or credential is still replicating. */
-export const replicationCodes: readonly number[] = [500011, 700016, 7000215, 70021];
+/**
+ * Codes Entra returns while a new app, service principal or credential is still replicating. 700211 and 700213
+ * are what Entra now returns (instead of 70021) while a new federated credential's issuer or subject is unknown.
+ */
+export const replicationCodes: readonly number[] = [500011, 700016, 7000215, 70021, 700211, 700213];
 
-/** A token request Entra (or the network) refused; the message never contains the client secret. */
+/** A token request Entra (or the network) refused; the message never contains the secret or the assertion. */
 export class TokenRequestError extends Error {
   constructor(
     message: string,
@@ -46,6 +55,9 @@ export class TokenRequestError extends Error {
   }
 }
 
+const noFederatedMatch =
+  "No federated identity credential on the app matches the assertion's issuer and subject: both must equal a credential's exactly (case-sensitive, no wildcards), with audience api://AzureADTokenExchange; a new credential takes a minute to replicate.";
+
 const sentences: Record<number, string> = {
   500011:
     "The API (resource principal) was not found in the tenant: its service principal does not exist yet or has not replicated, or the scope names the wrong API or tenant.",
@@ -54,15 +66,25 @@ const sentences: Record<number, string> = {
   7000215:
     "The client secret is invalid: send the secret's value (not its id), check it has not expired or been replaced, and allow a new secret a minute to replicate.",
   7000218: "The request carried no client credential: give the client secret (CLIENT_SECRET) or a client assertion.",
-  70021:
-    "No federated identity credential on the app matches the presented assertion: check its issuer, subject and audience (api://AzureADTokenExchange); a new credential takes a minute to replicate.",
+  70021: noFederatedMatch,
+  700213: noFederatedMatch,
+  700211:
+    "No federated identity credential on the app has the assertion's issuer: a credential's issuer must equal the token's iss exactly (case-sensitive, trailing slash included); a new credential takes a minute to replicate.",
+  700212:
+    "The assertion's audience is not the federated identity credential's: request the token from its issuer for the audience api://AzureADTokenExchange.",
+  7002138:
+    "The assertion's subject matches a federated identity credential only when case is ignored: Entra compares subjects case-sensitively, so give the credential the exact subject the issuer sends.",
+  700024:
+    "The client assertion is not within its valid time range: it has expired or is not valid yet; get a fresh token from its issuer (federated tokens live minutes) and check the clock.",
+  7000272:
+    "The key that signed the client assertion is not among its issuer's published keys: the token was not issued by the federated credential's issuer.",
   501051:
     "The client is not assigned a role on the API: the API requires assignment and the client was not granted its application permission (no app role assignment / admin consent).",
   1002012:
     "The scope is not valid for client credentials: it must be the API's identifier URI followed by /.default, e.g. api://<api client id>/.default.",
   90002: "The tenant was not found: check the tenant id, and that the authority host is the cloud the tenant lives in.",
   700027:
-    "The client assertion's signature is invalid: the certificate or key that signed it is not registered on the app.",
+    "The client assertion's signature is invalid: the certificate or key that signed it is not registered on the app, nor published by its federated credential's issuer.",
   50049: "The authority is unknown or invalid: check the authority host (e.g. https://login.microsoftonline.com).",
 };
 
@@ -137,10 +159,14 @@ interface Failure {
 }
 
 async function attemptToken(request: TokenRequest, doFetch: typeof fetch): Promise<AccessToken | Failure> {
+  const proof: Record<string, string> =
+    request.clientAssertion !== undefined
+      ? { client_assertion_type: jwtBearerAssertionType, client_assertion: request.clientAssertion }
+      : { client_secret: request.clientSecret };
   const body = new URLSearchParams({
     grant_type: "client_credentials",
     client_id: request.clientId,
-    client_secret: request.clientSecret,
+    ...proof,
     scope: request.scope,
   });
   let response: Response;

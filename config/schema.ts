@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isLoopbackHost } from "../lib/loopback";
+import { authorityHostFault } from "../lib/loopback";
 
 /** Builds an error message that shows the bad value and the allowed form. */
 function badValue(allowed: string) {
@@ -26,30 +26,26 @@ const permissionValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$/, {
   error: badValue("use 1–120 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)"),
 });
 
-const httpsUrl = (allowLoopbackHttp: boolean) =>
-  z.string().refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        if (url.username || url.password || url.search || url.hash) return false;
-        return (
-          url.protocol === "https:" || (allowLoopbackHttp && url.protocol === "http:" && isLoopbackHost(url.hostname))
-        );
-      } catch {
-        return false;
-      }
-    },
-    {
-      error: badValue(
-        allowLoopbackHttp
-          ? "use an https:// URL (http:// only for a loopback stand-in such as http://127.0.0.1:8400)"
-          : "use an https:// URL without credentials, query or fragment",
-      ),
-    },
-  );
+const httpsUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === "https:" && !url.username && !url.password && !url.search && !url.hash;
+    } catch {
+      return false;
+    }
+  },
+  { error: badValue("use an https:// URL without credentials, query or fragment") },
+);
 
-const authorityHost = httpsUrl(true).refine((value) => new URL(value).pathname.replace(/\/+$/, "") === "", {
-  error: badValue("use the authority host alone, without a path or tenant (e.g. https://login.microsoftonline.com)"),
+const authorityHost = z.string().superRefine((value, context) => {
+  const fault = authorityHostFault(value);
+  if (!fault) return;
+  const allowed =
+    fault === "not-host-alone"
+      ? "use the authority host alone, without a path or tenant (e.g. https://login.microsoftonline.com)"
+      : "use an https:// URL (http:// only for a loopback stand-in such as http://127.0.0.1:8400)";
+  context.addIssue({ code: "custom", message: badValue(allowed)({ input: value }) });
 });
 
 const tenantId = z
@@ -131,7 +127,7 @@ const federatedCredential = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,119}$/, {
     error: badValue("use 1–120 letters, digits, '-' or '_', starting with a letter or digit"),
   }),
-  issuer: httpsUrl(false),
+  issuer: httpsUrl,
   subject: z.string().regex(/^[^*?\s][^*?]{0,599}$/, {
     error: badValue(
       "use the exact subject the issuer puts in its tokens (1–600 characters); wildcards are not supported",

@@ -1,7 +1,7 @@
 import { decodeJwt, type JWTPayload } from "jose";
 import { type TokenProfile, tokenProfile } from "../lib/tokenProfile";
 import { requestToken } from "./lib/clientCredentials";
-import { isLoopbackHost } from "../lib/loopback";
+import { insecureUrlFault } from "../lib/loopback";
 import {
   parseToolArgs,
   type ResolvedTokenRequest,
@@ -190,14 +190,11 @@ async function callApi(
 }
 
 function checkedApiUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`API URL ${value} is not a URL`);
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
-    throw new UsageError(`API URL ${value} must be https:// (http:// only on a loopback host)`);
+  switch (insecureUrlFault(value)) {
+    case "not-a-url":
+      throw new UsageError(`API URL ${value} is not a URL`);
+    case "not-https":
+      throw new UsageError(`API URL ${value} must be https:// (http:// only on a loopback host)`);
   }
   return value.replace(/\/+$/, "");
 }

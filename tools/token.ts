@@ -3,7 +3,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
 import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
-import { isLoopbackHost } from "../lib/loopback";
+import { authorityHostFault } from "../lib/loopback";
 import {
   chooseApi,
   chooseClient,
@@ -242,20 +242,15 @@ function stackSecret(clientName: string, client: StackClientOutputs, clientId: s
 
 /** The secret or assertion is sent there, so only https, or http to a loopback stand-in. */
 function checkedAuthority(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`authority ${value} is not a URL (e.g. ${defaultAuthorityHost})`);
+  switch (authorityHostFault(value)) {
+    case "not-a-url":
+      throw new UsageError(`authority ${value} is not a URL (e.g. ${defaultAuthorityHost})`);
+    case "not-https":
+      throw new UsageError(`authority ${value} must be https:// (http:// only on a loopback host)`);
+    case "not-host-alone":
+      throw new UsageError(`authority ${value} must be the host alone, e.g. ${defaultAuthorityHost}`);
   }
-  const local = url.protocol === "http:" && isLoopbackHost(url.hostname);
-  if (url.protocol !== "https:" && !local) {
-    throw new UsageError(`authority ${value} must be https:// (http:// only on a loopback host)`);
-  }
-  if (url.pathname.replace(/\/+$/, "") !== "" || url.search || url.hash || url.username || url.password) {
-    throw new UsageError(`authority ${value} must be the host alone, e.g. ${defaultAuthorityHost}`);
-  }
-  return url.origin;
+  return new URL(value).origin;
 }
 
 function checkedTenant(value: string | undefined): string {

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from "../../lib/loopback";
+import { insecureUrlFault } from "../../lib/loopback";
 import {
   compactVerify,
   decodeJwt,
@@ -451,10 +451,10 @@ function claimValues(raw: unknown, separator: string | undefined): string[] {
  * no redirects, bounded in time and size.
  */
 export async function loadDocument(url: string): Promise<unknown> {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopbackHost(parsed.hostname))) {
+  if (insecureUrlFault(url) === "not-https") {
     throw new Error(`refusing to fetch ${url}: only https, or http on a loopback host, is allowed`);
   }
+  const parsed = new URL(url);
   const response = await fetch(parsed, {
     redirect: "error",
     headers: { accept: "application/json" },

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApiAccessGrant } from "./components/apiAccessGrant";
 import { apimService } from "./components/apimService";
 import { ApiRegistration } from "./components/apiRegistration";
-import { type ClientCredential, ClientRegistration, secretEndDate } from "./components/clientRegistration";
+import { type ClientCredential, ClientRegistration } from "./components/clientRegistration";
 import { type OpenApiDocument, ProtectedApi } from "./components/protectedApi";
 import { loadStackConfig } from "./config/load";
 import type { ApiEntry, ClientEntry } from "./config/schema";
@@ -12,7 +12,6 @@ import { isGuid } from "./config/schema";
 import { assertPortalTier } from "./config/validate";
 import { apiCallCommand, tokenRequestCommand } from "./lib/guideCommands";
 import { grantAliases, grantName, originalName, renameAliases } from "./lib/renames";
-import { secretExpiryWarning } from "./lib/secretExpiry";
 import { tokenEndpoint, tokenProfile } from "./lib/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "./policies/renderPolicy";
 
@@ -79,13 +78,6 @@ export = async () => {
     ]),
   );
   const clientRegistration = (name: string) => clientRegistrations.get(name) as ClientRegistration;
-  for (const client of config.clients) {
-    const credential = credentialOf(client);
-    if (credential.kind !== "secret") continue;
-    const endDate = secretEndDate(credential.rotatedOn, credential.lifetimeDays);
-    const warning = secretExpiryWarning(client.name, endDate, new Date());
-    if (warning) pulumi.log.warn(warning, clientRegistration(client.name));
-  }
 
   for (const client of config.clients) {
     for (const apiName of client.apis) {

@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { secretExpiryWarning } from "../lib/secretExpiry";
 
 /** The audience Entra ID requires of every federated identity credential. */
 export const tokenExchangeAudience = "api://AzureADTokenExchange";
@@ -52,12 +53,16 @@ export class ClientRegistration extends pulumi.ComponentResource {
     let endDate: pulumi.Output<string | undefined> = pulumi.output(undefined);
     const credential = args.credential;
     if (credential.kind === "secret") {
+      const fixedEndDate = secretEndDate(credential.rotatedOn, credential.lifetimeDays);
+      // A log line only: the clock never reaches an input.
+      const warning = secretExpiryWarning(name, fixedEndDate, new Date());
+      if (warning) pulumi.log.warn(warning, this);
       const password = new azuread.ApplicationPassword(
         `${name}-secret`,
         {
           applicationId: app.id,
           displayName: `rotated ${credential.rotatedOn}`,
-          endDate: secretEndDate(credential.rotatedOn, credential.lifetimeDays),
+          endDate: fixedEndDate,
           rotateWhenChanged: { rotatedOn: credential.rotatedOn },
         },
         { ...keep, additionalSecretOutputs: ["value"] },

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { evaluate, guideApi, guideClient, guideConfig, ofType, only } from "./support/evaluate";
+import { evaluate, guideApi, guideConfig, ofType, only } from "./support/evaluate";
 
 const T = {
   service: "azure-native:apimanagement:ApiManagementService",
@@ -252,7 +252,9 @@ describe("outputs", () => {
   });
 
   it("keep the secret out of every API output even with the portal configured", async () => {
-    const stack = await evaluate(guideConfig({ apis: [guideApi()], clients: [guideClient()] }));
+    const stack = await evaluate(guideConfig({ apis: [guideApi({ authorizationServer: { client: "reporting" } })] }));
+    expect(ofType(stack, T.server)).toHaveLength(1);
     expect(stack.secretOutputPaths).toEqual(["clients.reporting.clientSecret"]);
+    expect(JSON.stringify(stack.outputs.apis)).not.toContain("mock-reporting-secret-value");
   });
 });

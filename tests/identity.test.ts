@@ -347,6 +347,20 @@ describe("renaming a catalogue entry", () => {
     expect(only(stack, T.app, "sales-app").parent).toContain("ApiRegistration::sales");
   });
 
+  it("gives every child the URN it had under the former name, as Pulumi's inherited child aliases do", async () => {
+    const stack = await evaluate(renamed());
+    const urn = (chain: string, name: string) => `urn:pulumi:test::apim-entra-auth::${chain}::${name}`;
+    expect(only(stack, T.app, "sales-app").aliasUrns).toEqual([urn(`${T.apiComponent}$${T.app}`, "orders-app")]);
+    expect(only(stack, T.password, "finance-secret").aliasUrns).toEqual([
+      urn(`${T.clientComponent}$${T.password}`, "reporting-secret"),
+    ]);
+    expect(only(stack, T.assignment, "finance--sales-admin-consent").aliasUrns).toEqual(
+      ["finance--orders", "reporting--sales", "reporting--orders"].map((grant) =>
+        urn(`${T.grantComponent}$${T.assignment}`, `${grant}-admin-consent`),
+      ),
+    );
+  });
+
   it("keeps the role and scope ids and the APIM API id of the original name, so nothing is replaced", async () => {
     const stack = await evaluate(renamed());
     expect(only(stack, T.role, "sales-app-role").inputs.roleId).toBe(stableId("orders", "app-role"));

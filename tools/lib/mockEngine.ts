@@ -25,6 +25,11 @@ export interface MockedResource {
   protect: boolean;
   /** Names the resource was known by before (its `aliases` given as `{ name }`). */
   aliases: string[];
+  /**
+   * Every URN the engine would accept as this resource's earlier identity: its own aliases, and those it
+   * inherits from its parent's aliases, computed the way Pulumi's SDK does (`allAliases`, `inheritedChildAlias`).
+   */
+  aliasUrns: string[];
   /** Custom timeouts the program set (e.g. for a long APIM service creation). */
   customTimeouts?: pulumi.CustomTimeouts;
 }
@@ -173,6 +178,66 @@ function urnOf(stack: string, typeChain: string, name: string): string {
   return `urn:pulumi:${stack}::${projectName}::${typeChain}::${name}`;
 }
 
+/** `urn:pulumi:<stack>::<project>::<a$b$type>::<name>` → its type chain and name. */
+export function splitUrn(urn: string): { chain: string; type: string; name: string } {
+  const nameAt = urn.lastIndexOf("::");
+  const chainAt = urn.lastIndexOf("::", nameAt - 1);
+  const chain = urn.slice(chainAt + 2, nameAt);
+  return { chain, type: chain.slice(chain.lastIndexOf("$") + 1), name: urn.slice(nameAt + 2) };
+}
+
+interface Registration {
+  urn: string;
+  chain: string;
+  name: string;
+  protect: boolean;
+  aliasUrns: string[];
+}
+
+const isStackChain = (chain: string) => chain.startsWith("pulumi:pulumi:Stack");
+
+/**
+ * The URNs an alias list stands for, as Pulumi's SDK collapses them: each alias defaults to the resource's own
+ * name, type and parent; and for every alias of the parent, the child is known under that parent alias too, with
+ * the parent's name prefix of its own name swapped for the parent alias's name.
+ */
+function aliasUrnsOf(
+  stack: string,
+  type: string,
+  name: string,
+  aliases: readonly unknown[],
+  parent: Registration | undefined,
+  registrationOf: (resource: pulumi.Resource) => Registration | undefined,
+): string[] {
+  const chainUnder = (parentChain: string | undefined, childType: string) =>
+    parentChain && !isStackChain(parentChain) ? `${parentChain}$${childType}` : childType;
+  const own = aliases.flatMap((alias): string[] => {
+    if (typeof alias === "string") return [alias];
+    if (!alias || typeof alias !== "object" || pulumi.Output.isInstance(alias)) return [];
+    const spec = alias as { name?: unknown; type?: unknown; parent?: unknown; parentUrn?: unknown; noParent?: unknown };
+    const aliasName = typeof spec.name === "string" ? spec.name : name;
+    const aliasType = typeof spec.type === "string" ? spec.type : type;
+    let parentChain = parent?.chain;
+    if (spec.noParent === true) parentChain = undefined;
+    else if (spec.parent instanceof pulumi.Resource)
+      parentChain = registrationOf(spec.parent)?.chain ?? "pulumi:pulumi:Stack";
+    else if (typeof spec.parentUrn === "string") parentChain = splitUrn(spec.parentUrn).chain;
+    return [urnOf(stack, chainUnder(parentChain, aliasType), aliasName)];
+  });
+  const parentName = parent?.name ?? "";
+  const inherited = (parent?.aliasUrns ?? []).flatMap((parentAlias) => {
+    const { chain: parentAliasChain, name: parentAliasName } = splitUrn(parentAlias);
+    return [{ type, name }, ...own.map(splitUrn)].map((child) => {
+      const childName =
+        parentName && child.name.startsWith(parentName)
+          ? parentAliasName + child.name.slice(parentName.length)
+          : child.name;
+      return urnOf(stack, chainUnder(parentAliasChain, child.type), childName);
+    });
+  });
+  return [...new Set([...own, ...inherited])];
+}
+
 async function resolveExports(value: unknown, path: string, secretPaths: string[]): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
     if (await pulumi.isSecret(value)) secretPaths.push(path);
@@ -200,7 +265,7 @@ async function resolveExports(value: unknown, path: string, secretPaths: string[
  */
 export async function evaluateProgram(options: EvaluateOptions): Promise<MockEvaluation> {
   const registered = new Map<string, MockedResource>();
-  const typeChains = new WeakMap<pulumi.Resource, { urn: string; chain: string; protect: boolean }>();
+  const typeChains = new WeakMap<pulumi.Resource, Registration>();
   const resourceObjects: pulumi.Resource[] = [];
   const sourceLookups: Promise<void>[] = [];
 
@@ -245,7 +310,12 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
         parent && !parent.chain.startsWith("pulumi:pulumi:Stack") ? `${parent.chain}$${args.type}` : args.type;
       const urn = urnOf(options.stack, chain, args.name);
       const protect = args.opts.protect ?? parent?.protect ?? false;
-      typeChains.set(args.resource, { urn, chain, protect });
+      const aliasUrns = isStack
+        ? []
+        : aliasUrnsOf(options.stack, args.type, args.name, args.opts.aliases ?? [], parent, (resource) =>
+            typeChains.get(resource),
+          );
+      typeChains.set(args.resource, { urn, chain, name: args.name, protect, aliasUrns });
       if (!isStack) {
         resourceObjects.push(args.resource);
         registered.set(urn, {
@@ -264,6 +334,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
               ? [alias.name]
               : [],
           ),
+          aliasUrns,
           ...(args.opts.customTimeouts ? { customTimeouts: args.opts.customTimeouts } : {}),
         });
         const record = registered.get(urn) as MockedResource;

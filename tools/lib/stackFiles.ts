@@ -40,16 +40,23 @@ export function stackNames(projectDir: string): string[] {
     .sort();
 }
 
+/** `Pulumi.<stack>.yaml` (or `.yml`) in the project directory; says which stacks exist when it is missing. */
+export function stackFileOf(projectDir: string, stack: string): string {
+  const stackFile = ["yaml", "yml"].map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`)).find(fs.existsSync);
+  if (stackFile) return stackFile;
+  const known = stackNames(projectDir);
+  throw new Error(`No Pulumi.${stack}.yaml in ${projectDir}; stacks with a file: ${known.join(", ") || "none"}.`);
+}
+
+/** The checked-in plan of a stack: `plans/<stack>.md`, what `npm run plan -- --write` refreshes. */
+export const planFileOf = (projectDir: string, stack: string) => path.join(projectDir, "plans", `${stack}.md`);
+
 /**
  * The configuration Pulumi would give the program for a stack: `Pulumi.yaml` defaults, overridden by
  * `Pulumi.<stack>.yaml`. Keys of other namespaces (providers) are left out; secure values are not decrypted.
  */
 export function readStackConfig(projectDir: string, stack: string): StackFileConfig {
-  const stackFile = ["yaml", "yml"].map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`)).find(fs.existsSync);
-  if (!stackFile) {
-    const known = stackNames(projectDir);
-    throw new Error(`No Pulumi.${stack}.yaml in ${projectDir}; stacks with a file: ${known.join(", ") || "none"}.`);
-  }
+  const stackFile = stackFileOf(projectDir, stack);
   const project = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {}) as {
     config?: Record<string, unknown>;
   };

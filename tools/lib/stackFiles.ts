@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
-import { projectName } from "../../config/validate";
+import { parseDocument } from "yaml";
+import { ConfigError, projectName } from "../../config/validate";
 
 /** What a secure config value shows as: the plan never decrypts it. */
 export const secretPlaceholder = "[secret]";
@@ -31,6 +31,20 @@ function hideSecure(value: unknown): { value: unknown; secret: boolean } {
   return { value, secret: false };
 }
 
+/**
+ * A YAML file's content. A syntax error becomes a {@link ConfigError} naming the file and the line, in the
+ * parser's one-line wording without its excerpt of the file; the errors after the first only follow from it.
+ */
+function readYaml(file: string, stack: string): unknown {
+  const document = parseDocument(fs.readFileSync(file, "utf8"));
+  const [error] = document.errors;
+  if (!error) return document.toJS();
+  const at = error.linePos?.[0];
+  const where = at ? ` line ${at.line}, column ${at.col}` : "";
+  const sentence = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+  throw new ConfigError(stack, [`${path.basename(file)}${where}: ${sentence}; check the indentation there.`]);
+}
+
 /** The stacks that have a `Pulumi.<stack>.yaml` in the project directory. */
 export function stackNames(projectDir: string): string[] {
   return fs
@@ -57,7 +71,7 @@ export const planFileOf = (projectDir: string, stack: string) => path.join(proje
  */
 export function readStackConfig(projectDir: string, stack: string): StackFileConfig {
   const stackFile = stackFileOf(projectDir, stack);
-  const project = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {}) as {
+  const project = (readYaml(path.join(projectDir, "Pulumi.yaml"), stack) ?? {}) as {
     config?: Record<string, unknown>;
   };
   const config: Record<string, unknown> = {};
@@ -66,7 +80,7 @@ export function readStackConfig(projectDir: string, stack: string): StackFileCon
       declaration && typeof declaration === "object" ? (declaration as { default?: unknown }).default : declaration;
     if (defaultValue !== undefined) config[key.replace(`${projectName}:`, "")] = defaultValue;
   }
-  const stackYaml = (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const stackYaml = (readYaml(stackFile, stack) ?? {}) as { config?: Record<string, unknown> };
   const secretKeys: string[] = [];
   for (const [fullKey, raw] of Object.entries(stackYaml.config ?? {})) {
     const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [projectName, fullKey];

@@ -152,7 +152,7 @@ describe("npm run plan", () => {
     const data = JSON.parse(text);
     expect(Object.keys(data)).toEqual(["stack", "resources", "outputs", "policies"]);
     expect(data.stack).toBe("dev");
-    expect(Object.keys(data.resources[1])).toEqual(["urn", "type", "name", "parent", "inputs"]);
+    expect(Object.keys(data.resources[1])).toEqual(["urn", "type", "name", "parent", "aliases", "inputs"]);
     expect(data.outputs.clients.reporting.clientSecret).toBe("[secret]");
     const server = data.resources.find((r: { name: string }) => r.name === "orders-authorization-server");
     expect(server.inputs.clientSecret).toBe("[secret]");
@@ -195,6 +195,47 @@ describe("npm run plan", () => {
     const { err, io } = capture();
     expect(await runPlan(["--stak", "dev"], io)).toBe(2);
     expect(err.join("\n")).toContain("usage: plan");
+  });
+});
+
+describe("a rename in the plan", () => {
+  // The mock engine shows what the program asks for; that Pulumi then moves each resource's state to its new URN
+  // (rather than replacing it) is the engine's documented alias behaviour, which a mock cannot run.
+  const renamedYaml = guideYaml
+    .replace("    - name: reporting\n", "    - name: finance\n      formerNames: [reporting]\n")
+    .replace("client: reporting", "client: finance");
+
+  it("keeps the original name's ids and marks the component and every child as formerly named", async () => {
+    const text = renderPlanMarkdown(await evaluateStackFile(projectWith({ dev: renamedYaml }), "dev"));
+    expect(text).toContain("- principalObjectId: `mock-reporting-sp-object-id` ← finance-sp.objectId");
+    expect(text).toContain("- clientId: `mock-reporting-app-client-id` ← finance-app.clientId");
+    expect(text).not.toContain("mock-finance-");
+    const clientLines = text.split("\n").filter((line) => /^\s*- \*\*.*\*\* `finance[-`]/.test(line));
+    expect(clientLines.map((line) => line.trim())).toEqual([
+      "- **ClientRegistration (component)** `finance` — formerly `reporting`",
+      "- **ApplicationRegistration (azuread)** `finance-app` — formerly `reporting-app`",
+      "- **ServicePrincipal (azuread)** `finance-sp` — formerly `reporting-sp`",
+      "- **ApplicationPassword (azuread)** `finance-secret` — formerly `reporting-secret`",
+      "- **ApiAccessGrant (component)** `finance--orders` — formerly `reporting--orders`",
+      "- **ApplicationApiAccess (azuread)** `finance--orders-permission` — formerly `reporting--orders-permission`",
+      "- **AppRoleAssignment (azuread)** `finance--orders-admin-consent` — formerly `reporting--orders-admin-consent`",
+    ]);
+  });
+
+  it("lists each resource's alias URNs in the JSON, and none for resources never renamed", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "plan.json");
+    const dir = projectWith({ dev: renamedYaml });
+    expect(
+      await runPlan(["--json", file], { ...capture().io, evaluate: (stack) => evaluateStackFile(dir, stack) }),
+    ).toBe(0);
+    const data = JSON.parse(fs.readFileSync(file, "utf8")) as { resources: { name: string; aliases: string[] }[] };
+    const aliasesOf = (name: string) => data.resources.find((resource) => resource.name === name)?.aliases;
+    const prefix = "urn:pulumi:dev::apim-entra-auth::apim-entra-auth:identity:ClientRegistration";
+    expect(aliasesOf("finance")).toEqual([`${prefix}::reporting`]);
+    expect(aliasesOf("finance-sp")).toEqual([
+      `${prefix}$azuread:index/servicePrincipal:ServicePrincipal::reporting-sp`,
+    ]);
+    expect(aliasesOf("orders-app")).toEqual([]);
   });
 });
 

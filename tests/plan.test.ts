@@ -139,6 +139,9 @@ describe("npm run plan", () => {
     expect(text).toContain("- clientSecret: `[secret]` ← reporting-secret.value");
     expect(text).toContain("<audience>mock-orders-app-client-id</audience>");
     expect(text).not.toContain("mock-reporting-secret-value");
+    expect(text).toContain(
+      "- clientRegistrationEndpoint: `http://localhost` (a placeholder: APIM requires a link to a client registration page, which nothing calls; this program registers the clients in Entra)",
+    );
   });
 
   it("writes the same data as JSON with every secret redacted", async () => {

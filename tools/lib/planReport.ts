@@ -87,6 +87,15 @@ function showValue(key: string, value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** One-line explanations of inputs whose value looks wrong to a reviewer, by resource type and input. */
+const inputNotes: Record<string, Record<string, string>> = {
+  "azure-native:apimanagement:AuthorizationServer": {
+    clientRegistrationEndpoint:
+      // The REST API marks the field required and describes it as a link to a client registration page.
+      "a placeholder: APIM requires a link to a client registration page, which nothing calls; this program registers the clients in Entra",
+  },
+};
+
 /** The names a resource had before, from all its alias URNs: a renamed component's children are renamed too. */
 const formerNames = (resource: MockedResource) => [
   ...new Set(resource.aliasUrns.map((urn) => splitUrn(urn).name).filter((name) => name !== resource.name)),
@@ -112,7 +121,8 @@ function resourceLines(resource: MockedResource, data: PlanData, byUrn: Map<stri
     if (value === undefined) continue;
     const sources = (resource.inputSources[key] ?? []).map((urn) => sourceLabel(byUrn.get(urn), resource.inputs[key]));
     const fed = sources.length > 0 ? ` ← ${sources.join(", ")}` : "";
-    lines.push(`  - ${key}: \`${showValue(key, value)}\`${fed}`);
+    const note = inputNotes[resource.type]?.[key];
+    lines.push(`  - ${key}: \`${showValue(key, value)}\`${fed}${note ? ` (${note})` : ""}`);
   }
   return lines;
 }

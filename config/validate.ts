@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
 import { type ApiEntry, type ApimSettings, type ClientEntry, isGuid, stackSettings } from "./schema";
+import { closestKey } from "./suggest";
 
 export const projectName = "apim-entra-auth";
 
@@ -19,16 +20,32 @@ export interface StackConfig {
 
 /**
  * Thrown before any resource is registered; `problems` holds one line per bad key. A RunError, so that
- * `pulumi preview` prints the message alone, without a stack trace.
+ * `pulumi preview` prints the message alone, without a stack trace. Given the config the problems are about,
+ * every list entry they name is named by its `name` too: `apim-entra-auth:apis[1] (inventory).path`.
  */
 export class ConfigError extends RunError {
+  readonly problems: string[];
   constructor(
     readonly stackName: string,
-    readonly problems: string[],
+    problems: string[],
+    config?: unknown,
   ) {
-    super(`Invalid configuration for stack "${stackName}":\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    const named = problems.map((problem) => nameEntries(problem, config));
+    super(`Invalid configuration for stack "${stackName}":\n${named.map((p) => `  - ${p}`).join("\n")}`);
+    this.problems = named;
     this.name = "ConfigError";
   }
+}
+
+/** Adds each `apis[i]` / `clients[i]` entry's name after its index, unless the problem is that very name. */
+function nameEntries(problem: string, config: unknown): string {
+  return problem.replace(
+    new RegExp(`(${projectName}:(apis|clients)\\[(\\d+)\\])(?! \\(|\\.name:)`, "g"),
+    (key: string, _prefix: string, section: string, index: string) => {
+      const name = valueAt(config, [section, Number(index), "name"]);
+      return typeof name === "string" && name !== "" ? `${key} (${name})` : key;
+    },
+  );
 }
 
 type Path = readonly PropertyKey[];
@@ -40,12 +57,26 @@ export function configKey(path: Path): string {
   return `${projectName}:${String(top ?? "")}${tail}`;
 }
 
+/** The required keys a misspelt key stands for, as `configKey` paths: their "is required" would only repeat it. */
+function misspeltRequiredKeys(issues: readonly z.core.$ZodIssue[]): Set<string> {
+  return new Set(
+    issues.flatMap((issue) => {
+      if (issue.code !== "unrecognized_keys") return [];
+      const allowed = allowedKeysAt(issue.path);
+      return issue.keys.flatMap((key) => {
+        const near = closestKey(key, allowed);
+        return near ? [configKey([...issue.path, near])] : [];
+      });
+    }),
+  );
+}
+
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
   if (issue.code === "unrecognized_keys") {
     const allowed = allowedKeysAt(issue.path);
     return issue.keys
       .map((key) => {
-        const near = allowed.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+        const near = closestKey(key, allowed);
         const hint = near ? ` — did you mean "${near}"?` : ".";
         return `${configKey([...issue.path, key])}: unknown key${hint} Allowed keys: ${allowed.join(", ")}.`;
       })
@@ -53,6 +84,12 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): s
   }
   if (issue.code === "invalid_type" && issue.input === undefined) {
     return `${configKey(issue.path)}: is required (expected ${issue.expected}).`;
+  }
+  const input = valueAt(raw, issue.path);
+  if (issue.code === "invalid_type" && issue.expected === "array" && input && typeof input === "object") {
+    const [key = "name", value] = Object.entries(input)[0] ?? [];
+    const example = `- ${key}: ${typeof value === "string" ? value : "…"}`;
+    return `${configKey(issue.path)}: is written as a map but must be a list: start each item with \`- \` (e.g. \`${example}\`).`;
   }
   const shown = issue.message.includes("is not allowed") ? "" : ` (got ${JSON.stringify(valueAt(raw, issue.path))})`;
   return `${configKey(issue.path)}: ${issue.message}${shown}`;
@@ -242,7 +279,7 @@ export function assertPortalTier(config: StackConfig, skuName: string): void {
   const problems = config.apis.flatMap((api, index) =>
     api.authorizationServer?.enabled ? [consumptionPortalProblem(index, config.apim.serviceName)] : [],
   );
-  if (problems.length > 0) throw new ConfigError(config.stackName, problems);
+  if (problems.length > 0) throw new ConfigError(config.stackName, problems, config);
 }
 
 /**
@@ -252,13 +289,18 @@ export function assertPortalTier(config: StackConfig, skuName: string): void {
 export function validateStackConfig(raw: Record<string, unknown>, stack: string): StackConfig {
   const parsed = stackSettings.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
+    const misspelt = misspeltRequiredKeys(parsed.error.issues);
+    const issues = parsed.error.issues.filter(
+      (issue) => !(issue.code === "invalid_type" && issue.input === undefined && misspelt.has(configKey(issue.path))),
+    );
     throw new ConfigError(
       stack,
-      parsed.error.issues.map((issue) => describeIssue(issue, raw)),
+      issues.map((issue) => describeIssue(issue, raw)),
+      raw,
     );
   }
   const problems = crossChecks(parsed.data);
-  if (problems.length > 0) throw new ConfigError(stack, problems);
+  if (problems.length > 0) throw new ConfigError(stack, problems, raw);
   const { nameSuffix, authorityHost, ...rest } = parsed.data;
   return {
     ...rest,

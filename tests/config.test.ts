@@ -66,17 +66,17 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "app role with a space",
     (c) => (c.apis[0].appRole = "access as app"),
-    `apim-entra-auth:apis[0].appRole: "access as app" is not allowed; use 1–120 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)`,
+    `apim-entra-auth:apis[0] (orders).appRole: "access as app" is not allowed; use 1–120 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)`,
   ],
   [
     "empty app role",
     (c) => (c.apis[0].appRole = ""),
-    `apim-entra-auth:apis[0].appRole: "" is not allowed; use 1–120 letters`,
+    `apim-entra-auth:apis[0] (orders).appRole: "" is not allowed; use 1–120 letters`,
   ],
   [
     "scope with a space",
     (c) => (c.apis[0].scope = "read all"),
-    `apim-entra-auth:apis[0].scope: "read all" is not allowed; use 1–120 letters`,
+    `apim-entra-auth:apis[0] (orders).scope: "read all" is not allowed; use 1–120 letters`,
   ],
   [
     "role value equal to the scope value",
@@ -84,47 +84,47 @@ const badInputs: [string, (config: Config) => void, string][] = [
       c.apis[0].appRole = "access_as_app";
       c.apis[0].scope = "access_as_app";
     },
-    `apim-entra-auth:apis[0].scope: "access_as_app" equals the appRole value; an app's roles and scopes share one namespace`,
+    `apim-entra-auth:apis[0] (orders).scope: "access_as_app" equals the appRole value; an app's roles and scopes share one namespace`,
   ],
   [
     "client granted an API that does not exist",
     (c) => (c.clients[0].apis = ["invoices"]),
-    `apim-entra-auth:clients[0].apis[0]: "invoices" is not an API in apim-entra-auth:apis (orders).`,
+    `apim-entra-auth:clients[0] (reporting).apis[0]: "invoices" is not an API in apim-entra-auth:apis (orders).`,
   ],
   [
     "token version 3",
     (c) => (c.apis[0].tokenVersion = 3),
-    `apim-entra-auth:apis[0].tokenVersion: 3 is not allowed; use 1 or 2`,
+    `apim-entra-auth:apis[0] (orders).tokenVersion: 3 is not allowed; use 1 or 2`,
   ],
   [
     "token version as text",
     (c) => (c.apis[0].tokenVersion = "2"),
-    `apim-entra-auth:apis[0].tokenVersion: "2" is not allowed; use 1 or 2`,
+    `apim-entra-auth:apis[0] (orders).tokenVersion: "2" is not allowed; use 1 or 2`,
   ],
   [
     "secret lifetime 0",
     (c) => (c.clients[0].secretLifetimeDays = 0),
-    `apim-entra-auth:clients[0].secretLifetimeDays: 0 is not allowed; use a whole number of days from 1 to 730`,
+    `apim-entra-auth:clients[0] (reporting).secretLifetimeDays: 0 is not allowed; use a whole number of days from 1 to 730`,
   ],
   [
     "negative secret lifetime",
     (c) => (c.clients[0].secretLifetimeDays = -5),
-    `apim-entra-auth:clients[0].secretLifetimeDays: -5 is not allowed; use a whole number of days from 1 to 730`,
+    `apim-entra-auth:clients[0] (reporting).secretLifetimeDays: -5 is not allowed; use a whole number of days from 1 to 730`,
   ],
   [
     "secret lifetime over 730 days",
     (c) => (c.clients[0].secretLifetimeDays = 731),
-    `apim-entra-auth:clients[0].secretLifetimeDays: 731 is not allowed; use a whole number of days from 1 to 730`,
+    `apim-entra-auth:clients[0] (reporting).secretLifetimeDays: 731 is not allowed; use a whole number of days from 1 to 730`,
   ],
   [
     "secret without a rotation date",
     (c) => delete c.clients[0].secretRotatedOn,
-    `apim-entra-auth:clients[0].secretRotatedOn: is required with credential "secret"`,
+    `apim-entra-auth:clients[0] (reporting).secretRotatedOn: is required with credential "secret"`,
   ],
   [
     "rotation date that is not a date",
     (c) => (c.clients[0].secretRotatedOn = "23/11/2026"),
-    `apim-entra-auth:clients[0].secretRotatedOn: "23/11/2026" is not allowed; use a calendar date in the form YYYY-MM-DD`,
+    `apim-entra-auth:clients[0] (reporting).secretRotatedOn: "23/11/2026" is not allowed; use a calendar date in the form YYYY-MM-DD`,
   ],
   [
     "federated subject with a wildcard",
@@ -137,7 +137,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
           { name: "main", issuer: "https://token.actions.githubusercontent.com", subject: "repo:contoso/*" },
         ],
       }),
-    `apim-entra-auth:clients[0].federatedCredentials[0].subject: "repo:contoso/*" is not allowed; use the exact subject the issuer puts in its tokens (1–600 characters); wildcards are not supported`,
+    `apim-entra-auth:clients[0] (deployer).federatedCredentials[0].subject: "repo:contoso/*" is not allowed; use the exact subject the issuer puts in its tokens (1–600 characters); wildcards are not supported`,
   ],
   [
     "federated issuer that is not https",
@@ -150,12 +150,12 @@ const badInputs: [string, (config: Config) => void, string][] = [
           { name: "main", issuer: "http://token.example.com", subject: "repo:contoso/app:ref:refs/heads/main" },
         ],
       }),
-    `apim-entra-auth:clients[0].federatedCredentials[0].issuer: "http://token.example.com" is not allowed; use an https:// URL`,
+    `apim-entra-auth:clients[0] (deployer).federatedCredentials[0].issuer: "http://token.example.com" is not allowed; use an https:// URL`,
   ],
   [
     "federated credential without credentials",
     (c) => (c.clients[0] = { name: "deployer", displayName: "Deployer", credential: "federated" }),
-    `apim-entra-auth:clients[0].federatedCredentials: is required with credential "federated"`,
+    `apim-entra-auth:clients[0] (deployer).federatedCredentials: is required with credential "federated"`,
   ],
   [
     "authority host over http",
@@ -170,12 +170,12 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "typo in an API entry",
     (c) => (c.apis[0].backendURL = "https://x.example.com"),
-    `apim-entra-auth:apis[0].backendURL: unknown key — did you mean "backendUrl"? Allowed keys: name, displayName, path, backendUrl,`,
+    `apim-entra-auth:apis[0] (orders).backendURL: unknown key — did you mean "backendUrl"? Allowed keys: name, displayName, path, backendUrl,`,
   ],
   [
     "typo in a client entry",
     (c) => (c.clients[0].secretLifetime = 90),
-    `apim-entra-auth:clients[0].secretLifetime: unknown key. Allowed keys: name, displayName, credential, secretRotatedOn, secretLifetimeDays, federatedCredentials, apis, formerNames.`,
+    `apim-entra-auth:clients[0] (reporting).secretLifetime: unknown key. Allowed keys: name, displayName, credential, secretRotatedOn, secretLifetimeDays, federatedCredentials, apis, formerNames.`,
   ],
   [
     "typo in a top-level key",
@@ -185,18 +185,22 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "API path with a leading slash",
     (c) => (c.apis[0].path = "/orders"),
-    `apim-entra-auth:apis[0].path: "/orders" is not allowed; use a URL path without a leading or trailing slash`,
+    `apim-entra-auth:apis[0] (orders).path: "/orders" is not allowed; use a URL path without a leading or trailing slash`,
   ],
   [
     "backend URL that is not a URL",
     (c) => (c.apis[0].backendUrl = "orders.internal"),
-    `apim-entra-auth:apis[0].backendUrl: "orders.internal" is not allowed; use an absolute http(s):// URL`,
+    `apim-entra-auth:apis[0] (orders).backendUrl: "orders.internal" is not allowed; use an absolute http(s):// URL`,
   ],
-  ["missing API path", (c) => delete c.apis[0].path, `apim-entra-auth:apis[0].path: is required (expected string).`],
+  [
+    "missing API path",
+    (c) => delete c.apis[0].path,
+    `apim-entra-auth:apis[0] (orders).path: is required (expected string).`,
+  ],
   [
     "unknown credential kind",
     (c) => (c.clients[0].credential = "certificate"),
-    `apim-entra-auth:clients[0].credential: "certificate" is not allowed; use "secret", "federated" or "none"`,
+    `apim-entra-auth:clients[0] (reporting).credential: "certificate" is not allowed; use "secret", "federated" or "none"`,
   ],
   ["no APIs", (c) => (c.apis = []), `apim-entra-auth:apis: declare at least one API`],
   [
@@ -211,7 +215,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
       c.clients[0].credential = "none";
       delete c.clients[0].secretRotatedOn;
     },
-    `apim-entra-auth:apis[0].authorizationServer.client: "reporting" has credential "none"; the developer portal's client-credentials flow needs a client with credential "secret".`,
+    `apim-entra-auth:apis[0] (orders).authorizationServer.client: "reporting" has credential "none"; the developer portal's client-credentials flow needs a client with credential "secret".`,
   ],
   [
     "authorization server on a Consumption service",
@@ -224,19 +228,19 @@ const badInputs: [string, (config: Config) => void, string][] = [
         publisherEmail: "api@contoso.example",
       };
     },
-    `apim-entra-auth:apis[0].authorizationServer: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers`,
+    `apim-entra-auth:apis[0] (orders).authorizationServer: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers`,
   ],
   [
     "clock skew over 5 minutes",
     (c) => (c.apis[0].clockSkewSeconds = 600),
-    `apim-entra-auth:apis[0].clockSkewSeconds: 600 is not allowed; use a whole number of seconds from 0 to 300`,
+    `apim-entra-auth:apis[0] (orders).clockSkewSeconds: 600 is not allowed; use a whole number of seconds from 0 to 300`,
   ],
   [
     "a former name that is some entry's current name",
     (c) => {
       c.apis.push({ ...c.apis[0], name: "sales", path: "sales", formerNames: ["orders"] });
     },
-    `apim-entra-auth:apis[1].formerNames: "orders" is a current name; list only names no entry uses now.`,
+    `apim-entra-auth:apis[1] (sales).formerNames: "orders" is a current name; list only names no entry uses now.`,
   ],
   [
     "one former name claimed by two clients",

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ExplainIo, runExplain, stackPolicyResolver, usage } from "../tools/explain";
+import { runPlan } from "../tools/plan";
+import { evaluate, guideConfig } from "./support/evaluate";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const apiId = "6e1a1d1c-aaaa-4bbb-8ccc-000000000001";
@@ -171,7 +173,11 @@ describe("explain", () => {
 
   it.each([
     { argv: () => ["--policy", files.policy], error: "error: --token is required", withUsage: true },
-    { argv: () => ["--token", token], error: "error: --policy or --stack with --api is required", withUsage: true },
+    {
+      argv: () => ["--token", token],
+      error: "error: --policy, --plan with --api, or --stack with --api is required",
+      withUsage: true,
+    },
     {
       argv: () => ["--policy", files.policy, "--token", token, "--bogus"],
       error: "error: Unknown option '--bogus'",
@@ -179,17 +185,28 @@ describe("explain", () => {
     },
     {
       argv: () => ["--policy", files.policy, "--stack", "dev", "--api", "orders", "--token", token],
-      error: "error: give either --policy or --stack with --api, not both",
+      error: "error: give one of --policy, --plan with --api, or --stack with --api",
       withUsage: true,
     },
     {
       argv: () => ["--stack", "dev", "--token", token],
-      error: "error: --stack and --api go together",
+      error: "error: --stack needs --api <name>",
       withUsage: true,
     },
     {
       argv: () => ["--stack", "dev", "--api", "orders", "--token", token],
-      error: "error: --stack/--api cannot be resolved here (no stack policy resolver is wired in); use --policy <file>",
+      error:
+        "error: --stack/--api cannot be resolved here (no stack policy resolver is wired in); use --plan <plan.json> --api <name> or --policy <file>",
+      withUsage: true,
+    },
+    {
+      argv: () => ["--plan", files.policy, "--token", token],
+      error: "error: --plan needs --api <name>",
+      withUsage: true,
+    },
+    {
+      argv: () => ["--api", "orders", "--token", token],
+      error: "error: --api needs --plan <plan.json> or --stack <stack>",
       withUsage: true,
     },
     {
@@ -217,5 +234,104 @@ describe("explain", () => {
     expect(result.code).toBe(2);
     expect(result.out).toBe("");
     expect(result.err).toBe(withUsage ? `${error}\n${usage}` : error);
+  });
+
+  it("reads the policy from the JSON of npm run plan with --plan and --api", async () => {
+    const planFile = join(dir, "plan.json");
+    const io = { out: () => undefined, err: () => undefined };
+    const config = guideConfig({ tenantId: tid });
+    expect(await runPlan(["--json", planFile], { ...io, evaluate: (stack) => evaluate(config, stack) })).toBe(0);
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const planned = await new SignJWT({
+      aud: "mock-orders-app-client-id",
+      iss: v2Issuer,
+      azp: "mock-reporting-app-client-id",
+      roles: ["access_as_app"],
+      nbf: nowSeconds - 60,
+      exp: nowSeconds + 3540,
+    })
+      .setProtectedHeader({ alg: "RS256", kid: "p1" })
+      .sign(privateKey);
+    const jwks = join(dir, "plan-keys.json");
+    await writeFile(jwks, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "p1" }] }));
+    const keys = ["--openid-config", files.openIdConfig, "--jwks", jwks, "--now", now];
+
+    const accepted = await run(["--plan", planFile, "--api", "orders", "--token", planned, ...keys]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.out).toContain("  aud: mock-orders-app-client-id");
+    const unknown = await run(["--plan", planFile, "--api", "invoices", "--token", planned, ...keys]);
+    expect(unknown).toEqual({
+      code: 2,
+      out: "",
+      err: `error: --plan ${planFile} has no API "invoices"; its APIs: orders`,
+    });
+    expect(await run(["--plan", files.policy, "--api", "orders", "--token", planned, ...keys])).toEqual({
+      code: 2,
+      out: "",
+      err: `error: --plan ${files.policy} is not JSON`,
+    });
+  });
+
+  it("exits 2, not REJECT, when the policy's metadata cannot be fetched, and says to pass --jwks", async () => {
+    const metadata = `https://login.microsoftonline.com/${tid}/v2.0/.well-known/openid-configuration`;
+    const result = await run(["--policy", files.policy, "--token", token, "--now", now], {
+      fetchDocument: async (url) => {
+        throw new Error(`getaddrinfo ENOTFOUND for ${url}`);
+      },
+    });
+    expect(result).toEqual({
+      code: 2,
+      out: "",
+      err: `error: the token was not judged: the openid-config ${metadata} could not be loaded (getaddrinfo ENOTFOUND for ${metadata}), so no signing keys are known. Offline or behind a proxy, pass the keys with --jwks <file> (and the metadata with --openid-config <file> when the policy takes its issuers from it).`,
+    });
+  });
+
+  it("judges offline with --jwks alone when the policy lists its issuers", async () => {
+    const withIssuers = join(dir, "with-issuers.xml");
+    await writeFile(
+      withIssuers,
+      policyXml.replace("<audiences>", `<issuers><issuer>${v2Issuer}</issuer></issuers><audiences>`),
+    );
+    const fetchDocument = async (url: string) => {
+      throw new Error(`no network in this test: ${url}`);
+    };
+    const result = await run(["--policy", withIssuers, "--token", token, "--jwks", files.jwks, "--now", now], {
+      fetchDocument,
+    });
+    expect(result.code).toBe(0);
+  });
+
+  it("accepts a token whose kid no published key has when a published key verifies it, and says so", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("RS256");
+    const jwks = join(dir, "renamed-kid.json");
+    await writeFile(jwks, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "published" }] }));
+    const claims = { aud: apiId, iss: v2Issuer, roles: ["access_as_app"], nbf: nowSeconds - 60, exp: nowSeconds + 60 };
+    const unknownKid = await new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "unlisted" }).sign(privateKey);
+    const result = await run([
+      "--policy",
+      files.policy,
+      "--token",
+      unknownKid,
+      "--openid-config",
+      files.openIdConfig,
+      "--jwks",
+      jwks,
+      "--now",
+      now,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.out.split("\n").slice(0, 2)).toEqual([
+      "ACCEPT",
+      `  note: kid unlisted was not found in the keys from the given JWKS, but key published verifies the signature; APIM tries every signing key when no kid matches, so this is accepted`,
+    ]);
+  });
+
+  it("names explain's own offline options, not --outputs, when the pulumi CLI is missing", async () => {
+    const resolve = stackPolicyResolver(async () => {
+      throw Object.assign(new Error("spawn pulumi ENOENT"), { code: "ENOENT" });
+    });
+    const failure = (await resolve("dev", "orders").catch((error: unknown) => error)) as Error;
+    expect(failure.message).toContain("--plan <plan.json> --api <name>");
+    expect(failure.message).not.toContain("--outputs");
   });
 });

@@ -68,7 +68,7 @@ describe("the APIM API", () => {
     const failure = (await evaluate(guideConfig({ apis: [guideApi({ openApiFile: "missing.yaml" })] })).catch(
       (e: unknown) => e,
     )) as { message: string; resources: unknown[] };
-    expect(failure.message).toContain(`apim-entra-auth:apis[0].openApiFile: "missing.yaml" does not exist`);
+    expect(failure.message).toContain(`apim-entra-auth:apis[0] (orders).openApiFile: "missing.yaml" does not exist`);
     expect(failure.resources).toEqual([]);
   });
 });
@@ -195,7 +195,7 @@ describe("the OAuth 2.0 authorization server (developer portal)", () => {
       },
     }).catch((e: unknown) => e)) as { message: string; resources: unknown[] };
     expect(failure.message).toContain(
-      "apim-entra-auth:apis[0].authorizationServer: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers (the existing service apim-test is on it); set enabled: false.",
+      "apim-entra-auth:apis[0] (orders).authorizationServer: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers (the existing service apim-test is on it); set enabled: false.",
     );
     expect(failure.resources).toEqual([]);
   });

@@ -2,16 +2,32 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { renderPlanMarkdown } from "../tools/lib/planReport";
-import { readStackConfig, stackNames } from "../tools/lib/stackFiles";
-import { planPath, projectDir, runPlan } from "../tools/plan";
+import { readStackConfig, stackFileOf, stackNames } from "../tools/lib/stackFiles";
+import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideConfig } from "./support/evaluate";
+import {
+  evaluateStackFile,
+  knownValidOn,
+  stackFileChecks,
+  todayVariable,
+  withToday,
+  writePlan,
+} from "./support/stackFileChecks";
 
-/** Evaluates a stack from its stack file the way `npm run plan` does, with a fresh module registry. */
-const evaluateStackFile = (stack: string, dir = projectDir) => {
-  const { config, secretKeys } = readStackConfig(dir, stack);
-  return evaluate(config, stack, undefined, secretKeys);
-};
+/** A project directory of the test's own: the real Pulumi.yaml and the given stack files (name → contents). */
+function projectWith(stackFiles: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "project-"));
+  fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  for (const [stack, text] of Object.entries(stackFiles))
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
+  return dir;
+}
+
+/** The guide's pair, a catalogue the tests know; the user's own stack files are never asserted on. */
+const guideYaml = fs.readFileSync(path.join(__dirname, "fixtures", "stacks", "Pulumi.guide.yaml"), "utf8");
+const guideProject = projectWith({ dev: guideYaml });
 
 function capture() {
   const out: string[] = [];
@@ -19,21 +35,101 @@ function capture() {
   return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) } };
 }
 
-describe("checked-in plans", () => {
-  it.each(stackNames(projectDir))("plans/%s.md matches what the program would create now", async (stack) => {
-    const current = renderPlanMarkdown(await evaluateStackFile(stack));
-    const file = planPath(stack);
-    const checkedIn = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-    if (checkedIn !== current) {
-      expect.fail(`plans/${stack}.md is stale; refresh it with:  npm run plan -- --stack ${stack} --write`);
-    }
+describe("committed stack files", () => {
+  it.each(stackNames(projectDir))("Pulumi.%s.yaml passes every stack-file check", async (stack) => {
+    await stackFileChecks(projectDir, stack);
+  });
+});
+
+/**
+ * The user's edit the README describes: the first API renamed (its old name kept in formerNames and its grants
+ * following it), plus a new API and a new federated client granted both.
+ */
+function editCatalogue(stackYaml: string): { yaml: string; renamed: string; formerName: string } {
+  const document = parse(stackYaml) as { config: Record<string, unknown> };
+  const config = document.config;
+  const apis = config["apim-entra-auth:apis"] as { name: string; formerNames?: string[] }[];
+  const clients = (config["apim-entra-auth:clients"] ?? []) as { apis?: string[] }[];
+  const api = apis[0] as { name: string; formerNames?: string[] };
+  const formerName = api.name;
+  const renamed = `${formerName.slice(0, 24)}-next`;
+  api.formerNames = [...(api.formerNames ?? []), formerName];
+  api.name = renamed;
+  for (const client of clients) client.apis = client.apis?.map((name) => (name === formerName ? renamed : name));
+  apis.push({
+    name: "added-api",
+    displayName: "Added API",
+    path: "added-api",
+    backendUrl: "https://added.example.com",
+  } as never);
+  clients.push({
+    name: "added-client",
+    displayName: "Added client",
+    credential: "federated",
+    federatedCredentials: [
+      {
+        name: "main",
+        issuer: "https://token.actions.githubusercontent.com",
+        subject: "repo:contoso/orders:ref:refs/heads/main",
+      },
+    ],
+    apis: ["added-api", renamed],
+  } as never);
+  config["apim-entra-auth:clients"] = clients;
+  return { yaml: stringify(document), renamed, formerName };
+}
+
+describe("the stack-file checks", () => {
+  it("hold for the project's stack file after a rename, a new API and a new client, once the plan is refreshed", async () => {
+    const dir = projectWith({});
+    fs.cpSync(path.join(projectDir, "plans"), path.join(dir, "plans"), { recursive: true });
+    const { yaml, renamed, formerName } = editCatalogue(fs.readFileSync(stackFileOf(projectDir, "dev"), "utf8"));
+    fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), yaml);
+
+    await expect(stackFileChecks(dir, "dev")).rejects.toThrow("plans/dev.md is stale");
+    await writePlan(dir, "dev");
+    await stackFileChecks(dir, "dev");
+    const plan = fs.readFileSync(path.join(dir, "plans", "dev.md"), "utf8");
+    expect(plan).toContain(`**ApiRegistration (component)** \`${renamed}\` — formerly \`${formerName}\``);
+    expect(plan).toContain("**ClientRegistration (component)** `added-client`");
+    expect(plan).toContain("**ProtectedApi (component)** `added-api`");
+  });
+
+  it("refuse a stack file the program refuses, naming the file and the key", async () => {
+    const dir = projectWith({ dev: guideYaml.replace("serviceName: apim-contoso-dev", "serviceName: -apim") });
+    await expect(stackFileChecks(dir, "dev")).rejects.toThrow(
+      /Pulumi\.dev\.yaml is not valid as of 2026-11-23:\n[^]*apim-entra-auth:apim\.serviceName: "-apim" is not allowed/,
+    );
+  });
+
+  it.each([
+    ["no date", "config: {}\n", undefined],
+    [
+      "the newest of several rotation dates",
+      guideYaml.replace("apis: [orders]", "apis: [orders]\n    - { name: b, secretRotatedOn: '2027-01-02' }"),
+      "2027-01-02",
+    ],
+    [
+      "a rotatedOn in a secrets list",
+      "config:\n  p:clients:\n    - secrets:\n        - { rotatedOn: '2026-01-01' }\n        - { rotatedOn: '2028-03-04' }\n",
+      "2028-03-04",
+    ],
+  ])("are run as of the day the stack was known valid: %s", (_, text, day) => {
+    expect(knownValidOn(text)).toBe(day);
+  });
+
+  it("pin today only while they run", async () => {
+    const before = process.env[todayVariable];
+    const seen = await withToday("2030-05-06", async () => process.env[todayVariable]);
+    expect(seen).toBe("2030-05-06");
+    expect(process.env[todayVariable]).toBe(before);
   });
 });
 
 describe("npm run plan", () => {
   it("prints the dev stack by default, with the legend, the tree and the rendered policy", async () => {
     const { out, io } = capture();
-    const code = await runPlan([], { ...io, evaluate: (stack) => evaluateStackFile(stack) });
+    const code = await runPlan([], { ...io, evaluate: (stack) => evaluateStackFile(guideProject, stack) });
     expect(code).toBe(0);
     const text = out.join("\n");
     expect(text).toContain("# Plan of stack `dev`");
@@ -43,17 +139,23 @@ describe("npm run plan", () => {
     expect(text).toContain("- clientSecret: `[secret]` ← reporting-secret.value");
     expect(text).toContain("<audience>mock-orders-app-client-id</audience>");
     expect(text).not.toContain("mock-reporting-secret-value");
+    expect(text).toContain(
+      "- clientRegistrationEndpoint: `http://localhost` (a placeholder: APIM requires a link to a client registration page, which nothing calls; this program registers the clients in Entra)",
+    );
   });
 
   it("writes the same data as JSON with every secret redacted", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "plan.json");
-    const code = await runPlan(["--json", file], { ...capture().io, evaluate: (stack) => evaluateStackFile(stack) });
+    const code = await runPlan(["--json", file], {
+      ...capture().io,
+      evaluate: (stack) => evaluateStackFile(guideProject, stack),
+    });
     expect(code).toBe(0);
     const text = fs.readFileSync(file, "utf8");
     const data = JSON.parse(text);
     expect(Object.keys(data)).toEqual(["stack", "resources", "outputs", "policies"]);
     expect(data.stack).toBe("dev");
-    expect(Object.keys(data.resources[1])).toEqual(["urn", "type", "name", "parent", "inputs"]);
+    expect(Object.keys(data.resources[1])).toEqual(["urn", "type", "name", "parent", "aliases", "inputs"]);
     expect(data.outputs.clients.reporting.clientSecret).toBe("[secret]");
     const server = data.resources.find((r: { name: string }) => r.name === "orders-authorization-server");
     expect(server.inputs.clientSecret).toBe("[secret]");
@@ -72,9 +174,24 @@ describe("npm run plan", () => {
 
   it("says which stacks exist when the stack file is missing", async () => {
     const { err, io } = capture();
-    expect(await runPlan(["--stack", "nope"], { ...io, evaluate: (stack) => evaluateStackFile(stack) })).toBe(1);
+    expect(
+      await runPlan(["--stack", "nope"], { ...io, evaluate: (stack) => evaluateStackFile(guideProject, stack) }),
+    ).toBe(1);
     expect(err.join("\n")).toContain("No Pulumi.nope.yaml");
-    expect(err.join("\n")).toContain("stacks with a file: dev");
+    expect(err.join("\n")).toContain("stacks with a file: dev.");
+  });
+
+  it("with --write, writes the Markdown it printed and says which file it wrote", async () => {
+    const { out, err, io } = capture();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "plans", "dev.md");
+    const code = await runPlan(["--write"], {
+      ...io,
+      evaluate: (stack) => evaluateStackFile(guideProject, stack),
+      planFile: () => file,
+    });
+    expect(code).toBe(0);
+    expect(fs.readFileSync(file, "utf8")).toBe(out.join("\n"));
+    expect(err).toEqual([`Wrote ${path.relative(process.cwd(), file)}.`]);
   });
 
   it("exits 2 on an unknown flag", async () => {
@@ -84,12 +201,49 @@ describe("npm run plan", () => {
   });
 });
 
+describe("a rename in the plan", () => {
+  // The mock engine shows what the program asks for; that Pulumi then moves each resource's state to its new URN
+  // (rather than replacing it) is the engine's documented alias behaviour, which a mock cannot run.
+  const renamedYaml = guideYaml
+    .replace("    - name: reporting\n", "    - name: finance\n      formerNames: [reporting]\n")
+    .replace("client: reporting", "client: finance");
+
+  it("keeps the original name's ids and marks the component and every child as formerly named", async () => {
+    const text = renderPlanMarkdown(await evaluateStackFile(projectWith({ dev: renamedYaml }), "dev"));
+    expect(text).toContain("- principalObjectId: `mock-reporting-sp-object-id` ← finance-sp.objectId");
+    expect(text).toContain("- clientId: `mock-reporting-app-client-id` ← finance-app.clientId");
+    expect(text).not.toContain("mock-finance-");
+    const clientLines = text.split("\n").filter((line) => /^\s*- \*\*.*\*\* `finance[-`]/.test(line));
+    expect(clientLines.map((line) => line.trim())).toEqual([
+      "- **ClientRegistration (component)** `finance` — formerly `reporting`",
+      "- **ApplicationRegistration (azuread)** `finance-app` — formerly `reporting-app`",
+      "- **ServicePrincipal (azuread)** `finance-sp` — formerly `reporting-sp`",
+      "- **ApplicationPassword (azuread)** `finance-secret` — formerly `reporting-secret`",
+      "- **ApiAccessGrant (component)** `finance--orders` — formerly `reporting--orders`",
+      "- **ApplicationApiAccess (azuread)** `finance--orders-permission` — formerly `reporting--orders-permission`",
+      "- **AppRoleAssignment (azuread)** `finance--orders-admin-consent` — formerly `reporting--orders-admin-consent`",
+    ]);
+  });
+
+  it("lists each resource's alias URNs in the JSON, and none for resources never renamed", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "plan.json");
+    const dir = projectWith({ dev: renamedYaml });
+    expect(
+      await runPlan(["--json", file], { ...capture().io, evaluate: (stack) => evaluateStackFile(dir, stack) }),
+    ).toBe(0);
+    const data = JSON.parse(fs.readFileSync(file, "utf8")) as { resources: { name: string; aliases: string[] }[] };
+    const aliasesOf = (name: string) => data.resources.find((resource) => resource.name === name)?.aliases;
+    const prefix = "urn:pulumi:dev::apim-entra-auth::apim-entra-auth:identity:ClientRegistration";
+    expect(aliasesOf("finance")).toEqual([`${prefix}::reporting`]);
+    expect(aliasesOf("finance-sp")).toEqual([
+      `${prefix}$azuread:index/servicePrincipal:ServicePrincipal::reporting-sp`,
+    ]);
+    expect(aliasesOf("orders-app")).toEqual([]);
+  });
+});
+
 describe("stack files", () => {
-  const project = () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
-    fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    return dir;
-  };
+  const project = () => projectWith({});
 
   it("take defaults from Pulumi.yaml, namespaced keys from the stack file and ignore other namespaces", () => {
     const dir = project();
@@ -105,15 +259,14 @@ describe("stack files", () => {
 
   it("never decrypt secure values: they show as [secret], and the plan shows them so", async () => {
     const dir = project();
-    const devYaml = fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8");
     fs.writeFileSync(
       path.join(dir, "Pulumi.sec.yaml"),
-      devYaml.replace("displayName: My-Client-App", "displayName:\n        secure: v1:c2VjcmV0LWRpc3BsYXk="),
+      guideYaml.replace("displayName: My-Client-App", "displayName:\n        secure: v1:c2VjcmV0LWRpc3BsYXk="),
     );
     const { config, secretKeys } = readStackConfig(dir, "sec");
     expect(secretKeys).toEqual(["clients"]);
     expect((config.clients as { displayName: string }[])[0]?.displayName).toBe("[secret]");
-    const text = renderPlanMarkdown(await evaluateStackFile("sec", dir));
+    const text = renderPlanMarkdown(await evaluateStackFile(dir, "sec"));
     expect(text).toContain("- displayName: `[secret]-sec`");
     expect(text).not.toContain("c2VjcmV0");
   });

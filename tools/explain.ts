@@ -3,25 +3,31 @@ import { parseArgs } from "node:util";
 import type { JSONWebKeySet, JWTPayload } from "jose";
 import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./lib/evaluateToken";
 import { readTokenCheck } from "./lib/policySpec";
-import { type Exec, readStackOutputs } from "./lib/stackOutputs";
+import { type Exec, pulumiMissingMessage, readStackOutputs } from "./lib/stackOutputs";
 
 export interface ExplainIo {
   out(text: string): void;
   err(text: string): void;
   resolveStackPolicy?(stack: string, api: string): Promise<string>;
+  /** Loads the openid-config and JWKS documents the policy names; default: https fetch. */
+  fetchDocument?(url: string): Promise<unknown>;
 }
 
-export const usage = `usage: explain (--policy <file> | --stack <stack> --api <name>) --token <jwt|@file>
-               [--openid-config <file|url>] [--jwks <file|url>] [--now <iso-8601>]
+export const usage = `usage: explain (--policy <file> | --plan <plan.json> --api <name> | --stack <stack> --api <name>)
+               --token <jwt|@file> [--openid-config <file|url>] [--jwks <file|url>] [--now <iso-8601>]
 
 Says whether the API's token check (validate-jwt or validate-azure-ad-token) accepts the token, and
-if not, which check fails and why. --openid-config and --jwks replace the documents the policy would
-fetch, for offline use. Exit status: 0 accepted, 1 rejected, 2 usage or input error.`;
+if not, which check fails and why. The policy comes from a file, from the JSON of
+\`npm run plan -- --json <plan.json>\`, or from a deployed stack's outputs. --jwks (the keys) replaces the
+documents the policy would fetch, for offline use; add --openid-config when the policy takes its
+issuers from the metadata. Exit status: 0 accepted, 1 rejected, 2 usage or input error, or the keys
+could not be loaded (the token was not judged).`;
 
 class UsageError extends Error {}
 
 const options = {
   policy: { type: "string" },
+  plan: { type: "string" },
   stack: { type: "string" },
   api: { type: "string" },
   token: { type: "string" },
@@ -65,12 +71,21 @@ async function explain(argv: string[], io: ExplainIo): Promise<number> {
     ...(/^\S+\s+\S+$/.test(rawToken) ? { authorizationHeader: rawToken } : { token: rawToken }),
     now,
     keys,
+    ...(io.fetchDocument ? { fetchDocument: io.fetchDocument } : {}),
   });
+  if (!verdict.accepted && verdict.keysUnavailable) {
+    io.err(
+      `error: the token was not judged: ${verdict.reason}. Offline or behind a proxy, pass the keys with --jwks <file> (and the metadata with --openid-config <file> when the policy takes its issuers from it).`,
+    );
+    return 2;
+  }
   if (!verdict.accepted) {
     io.out(`REJECT: ${verdict.check}: ${verdict.reason}`);
     return 1;
   }
-  io.out(["ACCEPT", ...describeClaims(verdict.claims)].join("\n"));
+  io.out(
+    ["ACCEPT", ...(verdict.notes ?? []).map((note) => `  note: ${note}`), ...describeClaims(verdict.claims)].join("\n"),
+  );
   return 0;
 }
 
@@ -85,18 +100,45 @@ function parseArguments(argv: string[]) {
 }
 
 async function readPolicy(args: ReturnType<typeof parseArguments>, io: ExplainIo): Promise<string> {
-  const byStack = args.stack !== undefined || args.api !== undefined;
-  if (args.policy !== undefined && byStack)
-    throw new UsageError("give either --policy or --stack with --api, not both");
-  if (args.policy !== undefined) return readText(args.policy, "--policy");
-  if (!byStack) throw new UsageError("--policy or --stack with --api is required");
-  if (args.stack === undefined || args.api === undefined) throw new UsageError("--stack and --api go together");
+  const sources = [args.policy, args.plan, args.stack].filter((source) => source !== undefined);
+  if (sources.length > 1) throw new UsageError("give one of --policy, --plan with --api, or --stack with --api");
+  if (args.policy !== undefined) {
+    if (args.api !== undefined) throw new UsageError("--api goes with --plan or --stack, not --policy");
+    return readText(args.policy, "--policy");
+  }
+  if (sources.length === 0 && args.api === undefined) {
+    throw new UsageError("--policy, --plan with --api, or --stack with --api is required");
+  }
+  if (args.api === undefined)
+    throw new UsageError(`${args.plan !== undefined ? "--plan" : "--stack"} needs --api <name>`);
+  if (args.plan !== undefined) return planPolicy(args.plan, args.api);
+  if (args.stack === undefined) throw new UsageError("--api needs --plan <plan.json> or --stack <stack>");
   if (!io.resolveStackPolicy) {
     throw new UsageError(
-      "--stack/--api cannot be resolved here (no stack policy resolver is wired in); use --policy <file>",
+      "--stack/--api cannot be resolved here (no stack policy resolver is wired in); use --plan <plan.json> --api <name> or --policy <file>",
     );
   }
   return io.resolveStackPolicy(args.stack, args.api);
+}
+
+/** An API's policy from the JSON that `npm run plan -- --json <file>` writes (`policies.<api>`). */
+async function planPolicy(file: string, api: string): Promise<string> {
+  let plan: unknown;
+  try {
+    plan = JSON.parse(await readText(file, "--plan"));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new Error(`--plan ${file} is not JSON`, { cause: error });
+    throw error;
+  }
+  const policies = (plan as { policies?: unknown } | null)?.policies;
+  if (!policies || typeof policies !== "object") {
+    throw new Error(`--plan ${file} has no policies; write it with  npm run plan -- --json ${file}`);
+  }
+  const policy = (policies as Record<string, unknown>)[api];
+  if (typeof policy !== "string") {
+    throw new Error(`--plan ${file} has no API "${api}"; its APIs: ${Object.keys(policies).join(", ") || "none"}`);
+  }
+  return policy;
 }
 
 function parseNow(text: string): Date {
@@ -146,7 +188,15 @@ function describeClaims(claims: JWTPayload): string[] {
 /** `--stack/--api`: the policy the deployed stack exports (`apis.<api>.policy`), read with the pulumi CLI. */
 export function stackPolicyResolver(exec?: Exec): (stack: string, api: string) => Promise<string> {
   return async (stack, api) => {
-    const outputs = await readStackOutputs({ stack }, exec);
+    const outputs = await readStackOutputs({ stack }, exec).catch((error: unknown) => {
+      if (error instanceof Error && error.message === pulumiMissingMessage) {
+        throw new Error(
+          "the pulumi CLI was not found on PATH: install it (https://www.pulumi.com/docs/install/), or read the policy offline with --plan <plan.json> --api <name> (write the file with  npm run plan -- --stack <stack> --json <plan.json>) or --policy <file>",
+          { cause: error },
+        );
+      }
+      throw error;
+    });
     const entry = outputs.apis[api];
     if (!entry) {
       throw new Error(

@@ -4,10 +4,10 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/validate";
 import { evaluateProgram, type MockEvaluation, ProgramError } from "./lib/mockEngine";
 import { planData, renderPlanMarkdown } from "./lib/planReport";
-import { readStackConfig } from "./lib/stackFiles";
+import { planFileOf, readStackConfig } from "./lib/stackFiles";
 
 export const projectDir = path.resolve(__dirname, "..");
-export const planPath = (stack: string) => path.join(projectDir, "plans", `${stack}.md`);
+export const planPath = (stack: string) => planFileOf(projectDir, stack);
 
 const usage = `usage: plan [--stack <name>] [--json <file>] [--write]
 
@@ -21,6 +21,8 @@ export interface PlanIo {
   err(text: string): void;
   /** Evaluates the stack; tests pass one that resets their module registry first. */
   evaluate?(stack: string): Promise<MockEvaluation>;
+  /** Where `--write` puts the Markdown plan; tests pass a file of their own. Default `plans/<stack>.md`. */
+  planFile?(stack: string): string;
 }
 
 /** Evaluates the real program for a stack from its stack file, offline. */
@@ -63,8 +65,10 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
   io.out(markdown);
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(planData(evaluation), null, 2)}\n`);
   if (args.write) {
-    fs.mkdirSync(path.dirname(planPath(stack)), { recursive: true });
-    fs.writeFileSync(planPath(stack), markdown);
+    const planFile = io.planFile?.(stack) ?? planPath(stack);
+    fs.mkdirSync(path.dirname(planFile), { recursive: true });
+    fs.writeFileSync(planFile, markdown);
+    io.err(`Wrote ${path.relative(process.cwd(), planFile)}.`);
   }
   return 0;
 }

@@ -22,7 +22,23 @@ export type Check =
   | `claim:${string}`
   | "client-application";
 
-export type Verdict = { accepted: true; claims: JWTPayload } | { accepted: false; check: Check; reason: string };
+export type Verdict =
+  | {
+      accepted: true;
+      claims: JWTPayload;
+      /** What was unusual but allowed, e.g. a kid no published key has. */
+      notes?: string[];
+    }
+  | {
+      accepted: false;
+      check: Check;
+      reason: string;
+      /**
+       * The signing keys could not be loaded (offline, proxy): the gateway would refuse the request, but the token
+       * itself was never judged.
+       */
+      keysUnavailable?: true;
+    };
 
 export interface SigningMaterial {
   /** openid-config documents by URL, used instead of fetching them. */
@@ -53,6 +69,7 @@ class Rejection extends Error {
   constructor(
     readonly check: Check,
     readonly reason: string,
+    readonly keysUnavailable = false,
   ) {
     super(reason);
   }
@@ -67,18 +84,25 @@ export function openIdConfigUrlsOf(spec: TokenCheckSpec, authorityHost = default
 /** Judges a token the way the policy's check would, in APIM's order, and names the first failing check. */
 export async function evaluateToken(input: EvaluateTokenInput): Promise<Verdict> {
   try {
-    return { accepted: true, claims: await judge(input) };
+    const notes: string[] = [];
+    const claims = await judge(input, notes);
+    return { accepted: true, claims, ...(notes.length > 0 ? { notes } : {}) };
   } catch (error) {
-    if (error instanceof Rejection) return { accepted: false, check: error.check, reason: error.reason };
-    throw error;
+    if (!(error instanceof Rejection)) throw error;
+    return {
+      accepted: false,
+      check: error.check,
+      reason: error.reason,
+      ...(error.keysUnavailable ? { keysUnavailable: true as const } : {}),
+    };
   }
 }
 
-async function judge(input: EvaluateTokenInput): Promise<JWTPayload> {
+async function judge(input: EvaluateTokenInput, notes: string[]): Promise<JWTPayload> {
   const { spec } = input;
   const token = extractToken(input);
   const { header, claims } = decode(token);
-  const material = await verifySignature(token, header, input);
+  const material = await verifySignature(token, header, input, notes);
   const skew = spec.kind === "validate-jwt" ? spec.clockSkewSeconds : 0;
   const requireExpiry = spec.kind === "validate-jwt" ? spec.requireExpirationTime : true;
   checkLifetime(claims, input.now, skew, requireExpiry);
@@ -147,7 +171,12 @@ interface KeyMaterial {
   metadataIssuers: string[];
 }
 
-async function verifySignature(token: string, header: ProtectedHeaderParameters, input: EvaluateTokenInput) {
+async function verifySignature(
+  token: string,
+  header: ProtectedHeaderParameters,
+  input: EvaluateTokenInput,
+  notes: string[],
+) {
   const { spec } = input;
   const alg = header.alg ?? "none";
   const requireSigned = spec.kind === "validate-jwt" ? spec.requireSignedTokens : true;
@@ -165,22 +194,30 @@ async function verifySignature(token: string, header: ProtectedHeaderParameters,
   const material = await loadKeyMaterial(input, !unsigned);
   if (unsigned) return material;
   const kid = header.kid;
-  const candidates = material.keys.filter(
+  const usable = material.keys.filter(
     (jwk) =>
-      jwk.kty === "RSA" &&
-      (jwk.use === undefined || jwk.use === "sig") &&
-      (jwk.alg === undefined || jwk.alg === alg) &&
-      (kid === undefined || jwk.kid === undefined || jwk.kid === kid),
+      jwk.kty === "RSA" && (jwk.use === undefined || jwk.use === "sig") && (jwk.alg === undefined || jwk.alg === alg),
   );
   const from = material.sources.join(", ") || "the policy";
-  if (candidates.length === 0) {
+  if (usable.length === 0)
+    throw new Rejection("signature", `no RSA signing key for ${alg} was found in the keys from ${from}`);
+  if (kid !== undefined && !usable.some((jwk) => jwk.kid === kid)) {
+    // Microsoft.IdentityModel, which APIM validates with, tries every issuer signing key when no kid matches
+    // (TryAllIssuerSigningKeys, on by default): a published key under another kid still verifies the token.
+    for (const jwk of usable) {
+      if (await verifiesWith(token, jwk, alg)) {
+        notes.push(
+          `kid ${kid} was not found in the keys from ${from}, but key ${jwk.kid ?? "(no kid)"} verifies the signature; APIM tries every signing key when no kid matches, so this is accepted`,
+        );
+        return material;
+      }
+    }
     throw new Rejection(
       "signature",
-      kid === undefined
-        ? `no RSA signing key for ${alg} was found in the keys from ${from}`
-        : `no signing key has kid ${kid} in the keys from ${from}: the token was issued by another tenant or authority, or its keys were rotated`,
+      `kid ${kid} was not found in the keys from ${from}, and none of its ${usable.length} signing keys verifies the signature: the token was issued by another tenant or authority, or its keys were rotated`,
     );
   }
+  const candidates = usable.filter((jwk) => kid === undefined || jwk.kid === undefined || jwk.kid === kid);
   for (const jwk of candidates) {
     if (await verifiesWith(token, jwk, alg)) return material;
   }
@@ -244,6 +281,7 @@ async function fetchOrReject(fetchDocument: (url: string) => Promise<unknown>, u
     throw new Rejection(
       "signature",
       `the ${what} ${url} could not be loaded (${errorText(error)}), so no signing keys are known`,
+      true,
     );
   }
 }

@@ -113,6 +113,16 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
   }
 }
 
+/**
+ * The name a resource had when it was first created: the name in its first alias URN (aliases are listed oldest
+ * first, own before inherited), else its own. Placeholders derive from it, so a renamed entry keeps the ids
+ * Azure assigned under its original name, and the plan reads as a rename rather than a replacement.
+ */
+const originalNameOf = (resource: MockedResource) => {
+  const [oldest] = resource.aliasUrns;
+  return oldest ? splitUrn(oldest).name : resource.name;
+};
+
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
     case "azuread:index/getClientConfig:getClientConfig":
@@ -278,7 +288,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           throw new Error(`Expected one ${args.type} named ${args.name}, saw ${matches.length}.`);
         const record = matches[0] as MockedResource;
         record.inputs = unwrapSecrets(args.inputs, "", record.secretInputs) as Record<string, unknown>;
-        const mocked = mockState(args);
+        const mocked = mockState({ ...args, name: originalNameOf(record) });
         record.state = unwrapSecrets(mocked.state, "", []) as Record<string, unknown>;
         if (args.custom) record.id = mocked.id;
         return mocked;

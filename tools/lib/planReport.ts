@@ -1,10 +1,18 @@
-import type { MockEvaluation, MockedResource } from "./mockEngine";
+import { type MockEvaluation, type MockedResource, splitUrn } from "./mockEngine";
 import { secretPlaceholder } from "./stackFiles";
 
 /** The plan as data: what `--json` writes and the Markdown report is made from. Secrets are redacted. */
 export interface PlanData {
   stack: string;
-  resources: { urn: string; type: string; name: string; parent?: string; inputs: Record<string, unknown> }[];
+  resources: {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    /** Every URN the resource was known by before (own and inherited aliases); empty unless renamed. */
+    aliases: string[];
+    inputs: Record<string, unknown>;
+  }[];
   outputs: Record<string, unknown>;
   policies: Record<string, string>;
 }
@@ -34,6 +42,7 @@ export function planData(evaluation: MockEvaluation): PlanData {
       type: resource.type,
       name: resource.name,
       ...(resource.parent ? { parent: resource.parent } : {}),
+      aliases: resource.aliasUrns,
       inputs: redact(resource.inputs, resource.secretInputs) as Record<string, unknown>,
     })),
     outputs,
@@ -78,11 +87,31 @@ function showValue(key: string, value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** One-line explanations of inputs whose value looks wrong to a reviewer, by resource type and input. */
+const inputNotes: Record<string, Record<string, string>> = {
+  "azure-native:apimanagement:AuthorizationServer": {
+    clientRegistrationEndpoint:
+      // The REST API marks the field required and describes it as a link to a client registration page.
+      "a placeholder: APIM requires a link to a client registration page, which nothing calls; this program registers the clients in Entra",
+  },
+};
+
+/** The names a resource had before, from all its alias URNs: a renamed component's children are renamed too. */
+const formerNames = (resource: MockedResource) => [
+  ...new Set(resource.aliasUrns.map((urn) => splitUrn(urn).name).filter((name) => name !== resource.name)),
+];
+
 function resourceLines(resource: MockedResource, data: PlanData, byUrn: Map<string, MockedResource>): string[] {
   const redacted = data.resources.find((r) => r.urn === resource.urn)?.inputs ?? {};
   const flags = [
     ...(resource.protect ? ["protected"] : []),
-    ...(resource.aliases.length > 0 ? [`formerly ${resource.aliases.map((alias) => `\`${alias}\``).join(", ")}`] : []),
+    ...(formerNames(resource).length > 0
+      ? [
+          `formerly ${formerNames(resource)
+            .map((name) => `\`${name}\``)
+            .join(", ")}`,
+        ]
+      : []),
   ]
     .map((flag) => ` — ${flag}`)
     .join("");
@@ -92,7 +121,8 @@ function resourceLines(resource: MockedResource, data: PlanData, byUrn: Map<stri
     if (value === undefined) continue;
     const sources = (resource.inputSources[key] ?? []).map((urn) => sourceLabel(byUrn.get(urn), resource.inputs[key]));
     const fed = sources.length > 0 ? ` ← ${sources.join(", ")}` : "";
-    lines.push(`  - ${key}: \`${showValue(key, value)}\`${fed}`);
+    const note = inputNotes[resource.type]?.[key];
+    lines.push(`  - ${key}: \`${showValue(key, value)}\`${fed}${note ? ` (${note})` : ""}`);
   }
   return lines;
 }

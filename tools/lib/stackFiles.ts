@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
-import { projectName } from "../../config/validate";
+import { parseDocument } from "yaml";
+import { ConfigError, projectName } from "../../config/validate";
 
 /** What a secure config value shows as: the plan never decrypts it. */
 export const secretPlaceholder = "[secret]";
@@ -31,6 +31,20 @@ function hideSecure(value: unknown): { value: unknown; secret: boolean } {
   return { value, secret: false };
 }
 
+/**
+ * A YAML file's content. A syntax error becomes a {@link ConfigError} naming the file and the line, in the
+ * parser's one-line wording without its excerpt of the file; the errors after the first only follow from it.
+ */
+function readYaml(file: string, stack: string): unknown {
+  const document = parseDocument(fs.readFileSync(file, "utf8"));
+  const [error] = document.errors;
+  if (!error) return document.toJS();
+  const at = error.linePos?.[0];
+  const where = at ? ` line ${at.line}, column ${at.col}` : "";
+  const sentence = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+  throw new ConfigError(stack, [`${path.basename(file)}${where}: ${sentence}; check the indentation there.`]);
+}
+
 /** The stacks that have a `Pulumi.<stack>.yaml` in the project directory. */
 export function stackNames(projectDir: string): string[] {
   return fs
@@ -40,17 +54,24 @@ export function stackNames(projectDir: string): string[] {
     .sort();
 }
 
+/** `Pulumi.<stack>.yaml` (or `.yml`) in the project directory; says which stacks exist when it is missing. */
+export function stackFileOf(projectDir: string, stack: string): string {
+  const stackFile = ["yaml", "yml"].map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`)).find(fs.existsSync);
+  if (stackFile) return stackFile;
+  const known = stackNames(projectDir);
+  throw new Error(`No Pulumi.${stack}.yaml in ${projectDir}; stacks with a file: ${known.join(", ") || "none"}.`);
+}
+
+/** The checked-in plan of a stack: `plans/<stack>.md`, what `npm run plan -- --write` refreshes. */
+export const planFileOf = (projectDir: string, stack: string) => path.join(projectDir, "plans", `${stack}.md`);
+
 /**
  * The configuration Pulumi would give the program for a stack: `Pulumi.yaml` defaults, overridden by
  * `Pulumi.<stack>.yaml`. Keys of other namespaces (providers) are left out; secure values are not decrypted.
  */
 export function readStackConfig(projectDir: string, stack: string): StackFileConfig {
-  const stackFile = ["yaml", "yml"].map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`)).find(fs.existsSync);
-  if (!stackFile) {
-    const known = stackNames(projectDir);
-    throw new Error(`No Pulumi.${stack}.yaml in ${projectDir}; stacks with a file: ${known.join(", ") || "none"}.`);
-  }
-  const project = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {}) as {
+  const stackFile = stackFileOf(projectDir, stack);
+  const project = (readYaml(path.join(projectDir, "Pulumi.yaml"), stack) ?? {}) as {
     config?: Record<string, unknown>;
   };
   const config: Record<string, unknown> = {};
@@ -59,7 +80,7 @@ export function readStackConfig(projectDir: string, stack: string): StackFileCon
       declaration && typeof declaration === "object" ? (declaration as { default?: unknown }).default : declaration;
     if (defaultValue !== undefined) config[key.replace(`${projectName}:`, "")] = defaultValue;
   }
-  const stackYaml = (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const stackYaml = (readYaml(stackFile, stack) ?? {}) as { config?: Record<string, unknown> };
   const secretKeys: string[] = [];
   for (const [fullKey, raw] of Object.entries(stackYaml.config ?? {})) {
     const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [projectName, fullKey];

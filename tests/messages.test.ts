@@ -1,0 +1,128 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { closestKey, editDistance } from "../config/suggest";
+import type { ProgramError } from "../tools/lib/mockEngine";
+import { readStackConfig } from "../tools/lib/stackFiles";
+import { projectDir } from "../tools/plan";
+import { evaluate, guideApi, guideConfig } from "./support/evaluate";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case writes an arbitrary bad value into the config.
+type Config = Record<string, any>;
+
+async function configMessage(change: (config: Config) => void): Promise<string> {
+  const config = guideConfig() as Config;
+  change(config);
+  const failure = (await evaluate(config).then(
+    () => undefined,
+    (error: unknown) => error,
+  )) as ProgramError | undefined;
+  if (!failure) throw new Error("the config was accepted");
+  expect(failure.resources).toEqual([]);
+  return failure.message;
+}
+
+describe("editDistance (optimal string alignment)", () => {
+  it.each([
+    ["tokenVersion", "tokenVersion", 0],
+    ["tokenVerison", "tokenVersion", 1],
+    ["ab", "ba", 1],
+    ["ca", "abc", 3],
+    ["path", "paths", 1],
+    ["backendUrl", "backendURL", 2],
+    ["", "abc", 3],
+    ["kitten", "sitting", 3],
+  ])("%s → %s is %i", (a, b, distance) => {
+    expect(editDistance(a, b)).toBe(distance);
+    expect(editDistance(b, a)).toBe(distance);
+  });
+});
+
+describe("closestKey", () => {
+  const apiKeys = Object.keys(guideApi({ tokenVersion: 2, scope: "s", appRole: "r", formerNames: [] }));
+  it.each([
+    ["tokenVerison", "tokenVersion"],
+    ["backendURL", "backendUrl"],
+    ["dispalyName", "displayName"],
+    ["pth", "path"],
+    ["colour", undefined],
+    ["secretLifetime", undefined],
+  ])("%s → %s", (key, near) => {
+    expect(closestKey(key, [...apiKeys, "secretLifetimeDays"])).toBe(near);
+  });
+
+  it("suggests nothing when two keys are equally close", () => {
+    expect(closestKey("abd", ["abc", "abe"])).toBeUndefined();
+  });
+});
+
+describe("configuration messages a person can act on", () => {
+  it("name a list entry by its name as well as its index, also in cross-key checks", async () => {
+    const inventory = guideApi({ name: "inventory", path: "/inventory", backendUrl: "https://inventory.example.com" });
+    expect(await configMessage((c) => c.apis.push(inventory))).toContain(
+      `  - apim-entra-auth:apis[1] (inventory).path: "/inventory" is not allowed;`,
+    );
+    expect(await configMessage((c) => (c.clients[0].apis = ["invoices"]))).toContain(
+      `  - apim-entra-auth:clients[0] (reporting).apis[0]: "invoices" is not an API in apim-entra-auth:apis (orders).`,
+    );
+  });
+
+  it("give a transposition typo a did-you-mean", async () => {
+    const message = await configMessage((c) => {
+      c.apis[0].tokenVerison = 2;
+    });
+    expect(message).toContain(
+      `apim-entra-auth:apis[0] (orders).tokenVerison: unknown key — did you mean "tokenVersion"?`,
+    );
+  });
+
+  it("print only the did-you-mean line for a required key that was misspelt", async () => {
+    const message = await configMessage((c) => {
+      c.apis[0].dispalyName = c.apis[0].displayName;
+      delete c.apis[0].displayName;
+    });
+    expect(message.split("\n")).toEqual([
+      `Invalid configuration for stack "test":`,
+      expect.stringMatching(
+        /^ {2}- apim-entra-auth:apis\[0\] \(orders\)\.dispalyName: unknown key — did you mean "displayName"\? Allowed keys: /,
+      ),
+    ]);
+  });
+
+  it("still say a required key is missing when nothing near it was written", async () => {
+    const message = await configMessage((c) => delete c.apis[0].displayName);
+    expect(message).toContain(`apim-entra-auth:apis[0] (orders).displayName: is required (expected string).`);
+  });
+
+  it("tell to start each item with `- ` when a list was written as a map", async () => {
+    const message = await configMessage((c) => (c.apis = guideApi()));
+    expect(message).toBe(
+      `Invalid configuration for stack "test":\n  - apim-entra-auth:apis: is written as a map but must be a list: start each item with \`- \` (e.g. \`- name: orders\`).`,
+    );
+  });
+});
+
+describe("a stack file with a YAML syntax error", () => {
+  it("is reported under the same header, naming the file and the line, without the parser's excerpt", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "yaml-"));
+    fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const lines = [
+      "config:",
+      "  apim-entra-auth:apis:",
+      "    - name: orders",
+      "      path: orders",
+      "     backendUrl: x",
+    ];
+    fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), `${lines.join("\n")}\n`);
+    let message = "";
+    try {
+      readStackConfig(dir, "broken");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      `Invalid configuration for stack "broken":\n  - Pulumi.broken.yaml line 5, column 1: Sequence item without - indicator; check the indentation there.`,
+    );
+  });
+});

@@ -40,9 +40,9 @@ describe("npm run plan", () => {
     expect(text).toContain("nothing was deployed and no Azure API was called");
     expect(text).toContain("- identifierUri: `api://mock-orders-app-client-id` ← orders-app.clientId");
     expect(text).toContain("- principalObjectId: `mock-reporting-sp-object-id` ← reporting-sp.objectId");
-    expect(text).toContain("- clientSecret: `[secret]` ← reporting-secret.value");
+    expect(text).toContain("- clientSecret: `[secret]` ← reporting-secret-2026-11-23.value");
     expect(text).toContain("<audience>mock-orders-app-client-id</audience>");
-    expect(text).not.toContain("mock-reporting-secret-value");
+    expect(text).not.toContain("mock-reporting-secret-2026-11-23-value");
   });
 
   it("writes the same data as JSON with every secret redacted", async () => {
@@ -58,7 +58,7 @@ describe("npm run plan", () => {
     const server = data.resources.find((r: { name: string }) => r.name === "orders-authorization-server");
     expect(server.inputs.clientSecret).toBe("[secret]");
     expect(data.policies.orders).toBe(data.outputs.apis.orders.policy);
-    expect(text).not.toContain("mock-reporting-secret-value");
+    expect(text).not.toContain("mock-reporting-secret-2026-11-23-value");
   });
 
   it("prints the loader's error and exits 1 on a bad config", async () => {

@@ -32,6 +32,8 @@ export interface MockedResource {
   aliasUrns: string[];
   /** Custom timeouts the program set (e.g. for a long APIM service creation). */
   customTimeouts?: pulumi.CustomTimeouts;
+  /** URNs of the resources named in the `dependsOn` option (ordering that no input carries). */
+  dependsOn?: string[];
 }
 
 export interface MockEvaluation {
@@ -64,6 +66,8 @@ export interface EvaluateOptions {
   invokeResults?: Record<string, Record<string, unknown>>;
   /** Imports the program afresh (tests reset their module registry first); an exported function is run. */
   importProgram: () => Promise<unknown>;
+  /** Evaluate as `pulumi preview` does (`isDryRun()` true); default false. */
+  preview?: boolean;
 }
 
 const kebab = (text: string) => text.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
@@ -287,7 +291,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
     },
     projectName,
     options.stack,
-    false,
+    options.preview ?? false,
   );
   const config = Object.fromEntries(
     Object.entries(options.config).map(([key, value]) => [
@@ -336,6 +340,13 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           ),
           aliasUrns,
           ...(args.opts.customTimeouts ? { customTimeouts: args.opts.customTimeouts } : {}),
+          ...(Array.isArray(args.opts.dependsOn) && args.opts.dependsOn.length > 0
+            ? {
+                dependsOn: args.opts.dependsOn
+                  .map((resource) => typeChains.get(resource as pulumi.Resource)?.urn)
+                  .filter((dependency): dependency is string => dependency !== undefined),
+              }
+            : {}),
         });
         const record = registered.get(urn) as MockedResource;
         for (const [key, value] of Object.entries(args.props ?? {})) {

@@ -186,7 +186,13 @@ export const clientEntry = z.strictObject({
     .array(federatedCredential)
     .max(20, { error: "Entra ID allows at most 20 federated credentials per app" })
     .optional(),
-  apis: z.array(catalogueName).default([]),
+  // Entra: an app's requiredResourceAccess names at most 50 resource apps, 400 permissions in all (entra-docs
+  // identity-platform/supported-accounts-validation.md); each granted API is one resource app with one role.
+  // The same page allows any number of secrets and scopes, and identifier URIs of 255 characters (ours: 42).
+  apis: z
+    .array(catalogueName)
+    .max(50, { error: badValue("grant at most 50 APIs per client (Entra's limit of resource apps per app)") })
+    .default([]),
   /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
   formerNames: z.array(catalogueName).optional(),
 });

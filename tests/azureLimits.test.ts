@@ -226,6 +226,18 @@ describe("creating the APIM service", () => {
   });
 });
 
+describe("Entra's limits per app", () => {
+  it("refuses a client granted more than 50 APIs", async () => {
+    const names = Array.from({ length: 51 }, (_, index) => `api${index}`);
+    const apis = names.map((name) => guideApi({ name, path: name }));
+    const refusal = await refusalOf(guideConfig({ apis, clients: [guideClient({ apis: names })] }));
+    expect(refusal.message).toBe(
+      `Invalid configuration for stack "test":\n  - apim-entra-auth:clients[0].apis: ${JSON.stringify(names)} is not allowed; grant at most 50 APIs per client (Entra's limit of resource apps per app)`,
+    );
+    expect(refusal.resources).toEqual([]);
+  });
+});
+
 describe("the OpenAPI import format comes from the document's content", () => {
   it.each([
     ["tests/fixtures/orders.swagger.json", "swagger-json"],

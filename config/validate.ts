@@ -170,7 +170,7 @@ function secretProblems(client: ClientEntry, index: number, today: string): stri
   for (const secret of secrets) {
     const endDate = addDays(secret.rotatedOn, secret.lifetimeDays);
     if (secret.rotatedOn > today) {
-      // A later date would move the end date past the lifetime the config states (issue: secret outlives it).
+      // A later date would move the end date past the lifetime the config states: the secret would outlive it.
       problems.push(
         `${keyOf(secret.rotatedOn)}: "${secret.rotatedOn}" is in the future (today is ${today}); use the day the secret is issued, at the latest today, so it expires after its lifetime and not later.`,
       );

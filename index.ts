@@ -5,14 +5,15 @@ import { ApiAccessGrant } from "./components/apiAccessGrant";
 import { apimService } from "./components/apimService";
 import { ApiRegistration } from "./components/apiRegistration";
 import { type ClientCredential, ClientRegistration } from "./components/clientRegistration";
-import { type OpenApiDocument, ProtectedApi } from "./components/protectedApi";
+import { ProtectedApi } from "./components/protectedApi";
 import { loadStackConfig } from "./config/load";
-import type { ApiEntry, ClientEntry } from "./config/schema";
+import type { ApiEntry } from "./config/schema";
 import { isGuid } from "./config/schema";
-import { assertPortalTier } from "./config/validate";
+import { assertPortalTier, type ClientConfig } from "./config/validate";
 import { apiCallCommand, tokenRequestCommand } from "./lib/guideCommands";
 import { grantAliases, grantName, originalName, renameAliases } from "./lib/renames";
-import { tokenEndpoint, tokenProfile } from "./lib/tokenProfile";
+import { type OpenApiDocument, readOpenApiDocument } from "./lib/openApi";
+import { federatedCredentialAudience, tokenEndpoint, tokenProfile } from "./lib/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "./policies/renderPolicy";
 
 /**
@@ -30,21 +31,25 @@ export = async () => {
     ? pulumi.output(config.tenantId)
     : azuread.getClientConfigOutput().tenantId;
 
-  function credentialOf(client: ClientEntry): ClientCredential {
+  function credentialOf(client: ClientConfig): ClientCredential {
     switch (client.credential) {
       case "secret":
-        return { kind: "secret", rotatedOn: client.secretRotatedOn ?? "", lifetimeDays: client.secretLifetimeDays };
+        return { kind: "secret", secrets: client.secrets };
       case "federated":
-        return { kind: "federated", credentials: client.federatedCredentials ?? [] };
+        return {
+          kind: "federated",
+          audience: federatedCredentialAudience(config.authorityHost),
+          credentials: client.federatedCredentials ?? [],
+        };
       case "none":
         return { kind: "none" };
     }
   }
 
+  /** The API's OpenAPI document with its import format; the config check has already read it without a problem. */
   function openApiOf(api: ApiEntry): OpenApiDocument | undefined {
-    if (!api.openApiFile) return undefined;
-    const format = api.openApiFile.endsWith(".json") ? "openapi+json" : "openapi";
-    return { format, value: fs.readFileSync(api.openApiFile, "utf8") };
+    const reading = api.openApiFile ? readOpenApiDocument(api.openApiFile) : undefined;
+    return reading && "document" in reading ? reading.document : undefined;
   }
 
   // ── Identity: who may get a token for which API ────────────────────────────────────────────────
@@ -72,7 +77,12 @@ export = async () => {
       client.name,
       new ClientRegistration(
         client.name,
-        { displayName: suffixed(client.displayName), credential: credentialOf(client), protect: config.protect },
+        {
+          displayName: suffixed(client.displayName),
+          credential: credentialOf(client),
+          protect: config.protect,
+          today: config.today,
+        },
         { aliases: renameAliases(client) },
       ),
     ]),
@@ -147,7 +157,8 @@ export = async () => {
             openApi: openApiOf(api),
             policyXml,
             authorizationServer: portalClient && {
-              displayName: `${api.displayName} (Entra ID)`,
+              apiDisplayName: api.displayName,
+              clientName: server?.client ?? "",
               authorizationEndpoint: tenantId.apply(
                 (tenant) => `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`,
               ),
@@ -182,6 +193,7 @@ export = async () => {
           scopes: Object.fromEntries(client.apis.map((name) => [name, apiRegistration(name).tokenRequestScope])),
           clientSecret: registration.clientSecret,
           secretEndDate: registration.secretEndDate,
+          secrets: registration.secrets,
         },
       ];
     }),

@@ -12,7 +12,7 @@ export interface ApiRegistrationArgs {
   appRole: string;
   /** Value of the admin-consent delegated scope; must differ from `appRole` (one namespace per app). */
   scope: string;
-  /** Protect the registration and its service principal from deletion. */
+  /** Protect the registration and its service principal from deletion (and nothing else: see README, protect). */
   protect?: boolean;
   /** The API's original catalogue name: role and scope ids derive from it, so a rename keeps them. Default: `name`. */
   idKey?: string;
@@ -84,10 +84,13 @@ export class ApiRegistration extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Created after the role and scope exist, as the Bicep peer's inline appRoles are: an admin-consent assignment
+    // posted against a principal that lacks the role fails with "Permission being assigned was not found", which the
+    // provider does not retry (azure-review.md item 5; hashicorp/terraform-provider-azuread PR #1896).
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
       { clientId: app.clientId, appRoleAssignmentRequired: true },
-      keep,
+      { ...keep, dependsOn: [appRole, scope] },
     );
 
     this.clientId = app.clientId;

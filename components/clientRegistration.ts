@@ -1,30 +1,39 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { addDays } from "../lib/clock";
 import { secretExpiryWarning } from "../lib/secretExpiry";
 
-/** The audience Entra ID requires of every federated identity credential. */
-export const tokenExchangeAudience = "api://AzureADTokenExchange";
+/** One client secret: valid from creation until `rotatedOn + lifetimeDays`. */
+export interface SecretSlot {
+  rotatedOn: string;
+  lifetimeDays: number;
+}
 
 export type ClientCredential =
-  /** A client secret valid from creation until `rotatedOn + lifetimeDays`; changing either issues a new one. */
-  | { kind: "secret"; rotatedOn: string; lifetimeDays: number }
+  /** One secret, or two during a rotation; each is named and built from its own entry only. */
+  | { kind: "secret"; secrets: SecretSlot[] }
   /** Secretless: the client presents a token from a trusted issuer (a pipeline, a workload) instead. */
-  | { kind: "federated"; credentials: { name: string; issuer: string; subject: string }[] }
+  | {
+      kind: "federated";
+      /** The assertion audience Entra expects in this cloud (lib/tokenProfile.ts). */
+      audience: string;
+      credentials: { name: string; issuer: string; subject: string }[];
+    }
   | { kind: "none" };
 
 export interface ClientRegistrationArgs {
   /** Display name of the client app registration in the tenant (already suffixed per environment). */
   displayName: pulumi.Input<string>;
   credential: ClientCredential;
-  /** Protect the registration, its service principal and its secret from deletion. */
+  /** Protect the registration and its service principal from deletion; never a credential, so rotation works. */
   protect?: boolean;
+  /** The date (`YYYY-MM-DD`) the expiry warning is computed for; it never reaches an input. */
+  today?: string;
 }
 
 /** The fixed end date of a secret: a pure function of its rotation date and lifetime, never of the clock. */
 export function secretEndDate(rotatedOn: string, lifetimeDays: number): string {
-  const end = new Date(`${rotatedOn}T00:00:00Z`);
-  end.setUTCDate(end.getUTCDate() + lifetimeDays);
-  return end.toISOString().replace(".000Z", "Z");
+  return `${addDays(rotatedOn, lifetimeDays)}T00:00:00Z`;
 }
 
 /** The app registration a caller authenticates as, with its service principal and its credential. */
@@ -33,10 +42,12 @@ export class ClientRegistration extends pulumi.ComponentResource {
   /** The app registration's resource id (`/applications/<object id>`). */
   public readonly applicationId: pulumi.Output<string>;
   public readonly servicePrincipalObjectId: pulumi.Output<string>;
-  /** The client secret, a Pulumi secret; undefined unless the credential is `secret`. */
+  /** The newest client secret, a Pulumi secret; undefined unless the credential is `secret`. */
   public readonly clientSecret: pulumi.Output<string | undefined>;
-  /** The secret's fixed end date; undefined unless the credential is `secret`. */
+  /** The newest secret's fixed end date; undefined unless the credential is `secret`. */
   public readonly secretEndDate: pulumi.Output<string | undefined>;
+  /** Every secret's rotation date and end date, oldest first, without values. */
+  public readonly secrets: { rotatedOn: string; endDate: string }[];
 
   constructor(name: string, args: ClientRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("apim-entra-auth:identity:ClientRegistration", name, {}, opts);
@@ -51,24 +62,43 @@ export class ClientRegistration extends pulumi.ComponentResource {
 
     let clientSecret: pulumi.Output<string | undefined> = pulumi.output(undefined);
     let endDate: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    let secrets: { rotatedOn: string; endDate: string }[] = [];
     const credential = args.credential;
     if (credential.kind === "secret") {
-      const fixedEndDate = secretEndDate(credential.rotatedOn, credential.lifetimeDays);
-      // A log line only: the clock never reaches an input.
-      const warning = secretExpiryWarning(name, fixedEndDate, new Date());
+      const ordered = [...credential.secrets].sort((a, b) => a.rotatedOn.localeCompare(b.rotatedOn));
+      const passwords = ordered.map((secret, position) => {
+        const fixedEndDate = secretEndDate(secret.rotatedOn, secret.lifetimeDays);
+        return new azuread.ApplicationPassword(
+          `${name}-secret-${secret.rotatedOn}`,
+          {
+            applicationId: app.id,
+            displayName: `rotated ${secret.rotatedOn}`,
+            endDate: fixedEndDate,
+            rotateWhenChanged: { rotatedOn: secret.rotatedOn },
+          },
+          {
+            parent: this,
+            additionalSecretOutputs: ["value"],
+            // Before two-slot rotation a client's one password was named `<client>-secret`; this alias moves it
+            // without replacement. Pulumi refuses two resources with one alias ("Two resources … aliased to the
+            // same"), so only the oldest entry carries it: the one an existing stack's single password matches.
+            aliases: position === 0 ? [{ name: `${name}-secret` }] : [],
+          },
+        );
+      });
+      const newest = ordered[ordered.length - 1] as SecretSlot;
+      const newestPassword = passwords[passwords.length - 1] as azuread.ApplicationPassword;
+      // A log line only: the clock never reaches an input. The older secret of a rotation is expected to run out.
+      const warning = args.today
+        ? secretExpiryWarning(name, secretEndDate(newest.rotatedOn, newest.lifetimeDays), args.today)
+        : undefined;
       if (warning) pulumi.log.warn(warning, this);
-      const password = new azuread.ApplicationPassword(
-        `${name}-secret`,
-        {
-          applicationId: app.id,
-          displayName: `rotated ${credential.rotatedOn}`,
-          endDate: fixedEndDate,
-          rotateWhenChanged: { rotatedOn: credential.rotatedOn },
-        },
-        { ...keep, additionalSecretOutputs: ["value"] },
-      );
-      clientSecret = pulumi.secret(password.value);
-      endDate = password.endDate;
+      clientSecret = pulumi.secret(newestPassword.value);
+      endDate = newestPassword.endDate;
+      secrets = ordered.map((secret) => ({
+        rotatedOn: secret.rotatedOn,
+        endDate: secretEndDate(secret.rotatedOn, secret.lifetimeDays),
+      }));
     } else if (credential.kind === "federated") {
       for (const federated of credential.credentials) {
         new azuread.ApplicationFederatedIdentityCredential(
@@ -78,7 +108,7 @@ export class ClientRegistration extends pulumi.ComponentResource {
             displayName: federated.name,
             issuer: federated.issuer,
             subject: federated.subject,
-            audiences: [tokenExchangeAudience],
+            audiences: [credential.audience],
           },
           { parent: this },
         );
@@ -90,6 +120,7 @@ export class ClientRegistration extends pulumi.ComponentResource {
     this.servicePrincipalObjectId = servicePrincipal.objectId;
     this.clientSecret = clientSecret;
     this.secretEndDate = endDate;
+    this.secrets = secrets;
     this.registerOutputs({
       clientId: this.clientId,
       applicationId: this.applicationId,

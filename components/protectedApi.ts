@@ -1,24 +1,45 @@
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as pulumi from "@pulumi/pulumi";
+import type { OpenApiDocument } from "../lib/openApi";
 
 /** The methods a catch-all API forwards when no OpenAPI document describes its operations. */
 export const catchAllMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
-export interface OpenApiDocument {
-  /** `openapi+json` for JSON documents, `openapi` for YAML. */
-  format: "openapi+json" | "openapi";
-  value: string;
+/** APIM: AuthorizationServerContractProperties.displayName maxLength 50 (azure-rest-api-specs apimanagement 2024-05-01). */
+export const authorizationServerDisplayNameLimit = 50;
+
+/**
+ * `<API display name> (Entra ID)`, shortened with "…" to APIM's 50 characters: a long API name keeps its portal
+ * instead of failing `pulumi up`. The shortened name is an input, so the plan shows it.
+ */
+export function portalServerDisplayName(apiDisplayName: string): string {
+  const suffix = " (Entra ID)";
+  const full = `${apiDisplayName}${suffix}`;
+  if (full.length <= authorizationServerDisplayNameLimit) return full;
+  let kept = "";
+  for (const character of apiDisplayName) {
+    if (kept.length + character.length > authorizationServerDisplayNameLimit - suffix.length - 1) break;
+    kept += character;
+  }
+  return `${kept.trimEnd()}…${suffix}`;
+}
+
+/** The risk of a portal that holds a client secret and uses client credentials (azure-review.md item 6). */
+export function portalRiskWarning(api: string, client: string): string {
+  return `The developer portal of API "${api}" holds the secret of client "${client}" and uses client credentials: its test console hands out tokens carrying "${client}"'s role without asking anyone for credentials (Microsoft's "Security considerations" for OAuth 2.0 in API Management). Use a client of its own for it (portal: true; required with protect: true) or set authorizationServer.enabled: false, and republish the developer portal after any change to its OAuth server.`;
 }
 
 export interface PortalAuthorizationServer {
-  displayName: pulumi.Input<string>;
+  /** The API's display name; the server's own is derived from it within APIM's limit. */
+  apiDisplayName: string;
   /** `<authority>/<tenant>/oauth2/v2.0/authorize`. */
   authorizationEndpoint: pulumi.Input<string>;
   /** `<authority>/<tenant>/oauth2/v2.0/token`. */
   tokenEndpoint: pulumi.Input<string>;
   /** `api://<API client id>/.default`. */
   defaultScope: pulumi.Input<string>;
-  /** The designated client's id and secret; the secret stays a Pulumi secret. */
+  /** The designated client's catalogue name, id and newest secret; the secret stays a Pulumi secret. */
+  clientName: string;
   clientId: pulumi.Input<string>;
   clientSecret: pulumi.Input<string>;
 }
@@ -36,7 +57,7 @@ export interface ProtectedApiArgs {
   policyXml: pulumi.Input<string>;
   /** The developer portal's OAuth 2.0 client (guide step 5); it validates nothing: the policy does. */
   authorizationServer?: PortalAuthorizationServer;
-  /** Protect the API from deletion. */
+  /** Protect the API from deletion (its operations, policy and portal server are rebuilt from config). */
   protect?: boolean;
   /** The APIM API id (and authorization server id stem); keep the original through renames. Default: `name`. */
   apiId?: string;
@@ -57,13 +78,16 @@ export class ProtectedApi extends pulumi.ComponentResource {
     super("apim-entra-auth:gateway:ProtectedApi", name, {}, opts);
     const service = { resourceGroupName: args.resourceGroupName, serviceName: args.serviceName };
 
+    if (args.authorizationServer && pulumi.runtime.isDryRun()) {
+      pulumi.log.warn(portalRiskWarning(name, args.authorizationServer.clientName), this);
+    }
     const server = args.authorizationServer
       ? new apimanagement.AuthorizationServer(
           `${name}-authorization-server`,
           {
             ...service,
             authsid: `${args.apiId ?? name}-entra`,
-            displayName: args.authorizationServer.displayName,
+            displayName: portalServerDisplayName(args.authorizationServer.apiDisplayName),
             grantTypes: ["clientCredentials"],
             authorizationEndpoint: args.authorizationServer.authorizationEndpoint,
             tokenEndpoint: args.authorizationServer.tokenEndpoint,
@@ -116,14 +140,15 @@ export class ProtectedApi extends pulumi.ComponentResource {
       }
     }
 
-    const policy = new apimanagement.ApiPolicy(
+    new apimanagement.ApiPolicy(
       `${name}-policy`,
       { ...service, apiId: api.name, policyId: "policy", format: "rawxml", value: args.policyXml },
       { parent: this },
     );
 
     this.apiName = api.name;
-    this.policyXml = policy.value;
+    // The rendered XML, byte for byte: APIM answers with its own re-formatted copy (azure-rest-api-specs #25306).
+    this.policyXml = pulumi.output(args.policyXml);
     this.authorizationServerName = server ? server.name : pulumi.output(undefined);
     this.registerOutputs({
       apiName: this.apiName,

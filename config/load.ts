@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { today } from "../lib/clock";
 import { ConfigError, configKey, projectName, type StackConfig, validateStackConfig } from "./validate";
 
 const booleanKeys = new Set(["protect"]);
@@ -8,7 +9,7 @@ const structuredKeys = new Set(["apim", "apis", "clients"]);
  * Reads every `apim-entra-auth:` key of the stack (so a misspelt key is reported, not ignored) and validates
  * them before anything is registered. Structured keys arrive as JSON text from the engine.
  */
-export function loadStackConfig(): StackConfig {
+export function loadStackConfig(date: string = today()): StackConfig {
   const stack = pulumi.getStack();
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -28,5 +29,5 @@ export function loadStackConfig(): StackConfig {
     }
   }
   if (problems.length > 0) throw new ConfigError(stack, problems);
-  return validateStackConfig(raw, stack);
+  return validateStackConfig(raw, stack, date);
 }

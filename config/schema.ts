@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isCalendarDate } from "../lib/clock";
 import { authorityHostFault } from "../lib/loopback";
 
 /** Builds an error message that shows the bad value and the allowed form. */
@@ -17,11 +18,16 @@ const catalogueName = z.string().regex(/^(?!.*--)[a-z](?:[a-z0-9-]{0,30}[a-z0-9]
   ),
 });
 
+// Entra: application displayName ≤ 256 (Graph "application resource type"); with "-" and a ≤20-character suffix
+// this stays ≤ 141. APIM: ApiContractProperties.displayName 1–300 (azure-rest-api-specs apimanagement 2024-05-01).
 const displayName = z
   .string()
   .regex(/^[^\p{Cc}]{1,120}$/u, { error: badValue("use 1–120 characters without control characters") });
 
-/** App role and scope values reach the token and the policy, so they are kept to a plain token. */
+/**
+ * App role and scope values reach the token and the policy, so they are kept to a plain token. Graph allows at
+ * most 120 characters, not starting with "." (Graph "appRole" and "permissionScope" resource types, `value`).
+ */
 const permissionValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$/, {
   error: badValue("use 1–120 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)"),
 });
@@ -60,12 +66,18 @@ const tenantId = z
     error: badValue("use the tenant's GUID (e.g. 72f988bf-86f1-41af-91ab-2d7cd011db47), not a domain name"),
   });
 
-const apiPath = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._~-]|\/(?!\/))*$/, {
-  error: badValue("use a URL path without a leading or trailing slash, of letters, digits, '.', '_', '~', '-' and '/'"),
+// APIM: ApiContractProperties.path maxLength 400 (azure-rest-api-specs apimanagement 2024-05-01, definitions.json).
+// A trailing slash would make the API's URL end in "//" once a client appends its own path.
+const apiPath = z.string().regex(/^(?=.{1,400}$)[A-Za-z0-9](?:[A-Za-z0-9._~-]|\/(?!\/|$))*$/, {
+  error: badValue(
+    "use a URL path of 1–400 characters without a leading or trailing slash, of letters, digits, '.', '_', '~', '-' and '/'",
+  ),
 });
 
+// APIM: ApiContractProperties.serviceUrl maxLength 2000 (azure-rest-api-specs apimanagement 2024-05-01).
 const backendUrl = z.string().refine(
   (value) => {
+    if (value.length > 2000) return false;
     try {
       const url = new URL(value);
       return (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
@@ -73,11 +85,12 @@ const backendUrl = z.string().refine(
       return false;
     }
   },
-  { error: badValue("use an absolute http(s):// URL without credentials") },
+  { error: badValue("use an absolute http(s):// URL without credentials, at most 2000 characters") },
 );
 
-const isoDate = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)), {
-  error: badValue("use a calendar date in the form YYYY-MM-DD"),
+/** A day that exists: Date.parse("2026-02-31") rolls over to March, so the date must read back unchanged. */
+const isoDate = z.string().refine(isCalendarDate, {
+  error: badValue("use a calendar date in the form YYYY-MM-DD (a day that exists)"),
 });
 
 const authorizationServer = z.strictObject({
@@ -123,14 +136,19 @@ export const apiEntry = z.strictObject({
   formerNames: z.array(catalogueName).optional(),
 });
 
+// Entra: name 3–120 characters, alphanumeric, '-' or '_', starting with a letter or digit; issuer and subject at
+// most 600 characters; no wildcards (entra-docs workload-id/workload-identity-federation-considerations.md).
 const federatedCredential = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,119}$/, {
-    error: badValue("use 1–120 letters, digits, '-' or '_', starting with a letter or digit"),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/, {
+    error: badValue("use 3–120 letters, digits, '-' or '_', starting with a letter or digit"),
   }),
-  issuer: httpsUrl,
-  subject: z.string().regex(/^[^*?\s][^*?]{0,599}$/, {
+  issuer: httpsUrl.refine((value) => value.length <= 600, {
+    error: badValue("use an issuer URL of at most 600 characters"),
+  }),
+  // Entra compares the subject exactly, so a stray space or line break makes every token exchange fail.
+  subject: z.string().regex(/^[^*?\s](?:[^*?\p{Cc}]{0,598}[^*?\s])?$/u, {
     error: badValue(
-      "use the exact subject the issuer puts in its tokens (1–600 characters); wildcards are not supported",
+      "use the exact subject the issuer puts in its tokens (1–600 characters, no leading or trailing whitespace, no line breaks); wildcards are not supported",
     ),
   }),
 });
@@ -140,20 +158,41 @@ const secretLifetimeDays = z
   .min(1, { error: badValue("use a whole number of days from 1 to 730") })
   .max(730, { error: badValue("use a whole number of days from 1 to 730 (the portal's maximum is 24 months)") });
 
+/** The lifetime of a secret whose entry gives none. */
+export const defaultSecretLifetimeDays = 180;
+
+/** One client secret: its resource name and inputs derive from this entry alone, never from its list position. */
+const secretEntry = z.strictObject({
+  /** The day the secret is issued; unique per client. */
+  rotatedOn: isoDate,
+  lifetimeDays: secretLifetimeDays.optional(),
+});
+
 export const clientEntry = z.strictObject({
   name: catalogueName,
   displayName,
   credential: z
     .enum(["secret", "federated", "none"], { error: badValue(`use "secret", "federated" or "none"`) })
     .default("secret"),
-  /** The day the secret is issued; changing it is the explicit rotation. Required for `secret`. */
+  /** The client's secrets: one, or two during a rotation (the old one and the next). */
+  secrets: z.array(secretEntry).optional(),
+  /** Shorthand for a one-entry `secrets` list: the day the secret is issued. */
   secretRotatedOn: isoDate.optional(),
-  secretLifetimeDays: secretLifetimeDays.default(180),
+  /** Shorthand for `secrets[0].lifetimeDays`. */
+  secretLifetimeDays: secretLifetimeDays.optional(),
+  /** This client is the developer portal's: it is named by one API's authorizationServer and used for nothing else. */
+  portal: z.boolean({ error: badValue("use true or false") }).optional(),
   federatedCredentials: z
     .array(federatedCredential)
     .max(20, { error: "Entra ID allows at most 20 federated credentials per app" })
     .optional(),
-  apis: z.array(catalogueName).default([]),
+  // Entra: an app's requiredResourceAccess names at most 50 resource apps, 400 permissions in all (entra-docs
+  // identity-platform/supported-accounts-validation.md); each granted API is one resource app with one role.
+  // The same page allows any number of secrets and scopes, and identifier URIs of 255 characters (ours: 42).
+  apis: z
+    .array(catalogueName)
+    .max(50, { error: badValue("grant at most 50 APIs per client (Entra's limit of resource apps per app)") })
+    .default([]),
   /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
   formerNames: z.array(catalogueName).optional(),
 });
@@ -166,8 +205,14 @@ const apimCreate = z.strictObject({
   sku: apimSku,
   capacity: z.int().min(0).max(12).optional(),
   location: z.string().regex(/^[a-z0-9]+$/, { error: badValue("use an Azure region name such as westeurope") }),
-  publisherName: displayName,
-  publisherEmail: z.email({ error: badValue("use an e-mail address") }),
+  // APIM: ApiManagementServiceProperties.publisherName and .publisherEmail maxLength 100 (azure-rest-api-specs
+  // apimanagement 2024-05-01, apimdeployment.json).
+  publisherName: z
+    .string()
+    .regex(/^[^\p{Cc}]{1,100}$/u, { error: badValue("use 1–100 characters without control characters") }),
+  publisherEmail: z
+    .email({ error: badValue("use an e-mail address of at most 100 characters") })
+    .max(100, { error: badValue("use an e-mail address of at most 100 characters") }),
 });
 
 export const apimSettings = z.strictObject({
@@ -195,4 +240,5 @@ export const stackSettings = z.strictObject({
 
 export type ApiEntry = z.output<typeof apiEntry>;
 export type ClientEntry = z.output<typeof clientEntry>;
+export type SecretEntry = z.output<typeof secretEntry>;
 export type ApimSettings = z.output<typeof apimSettings>;

@@ -1,21 +1,52 @@
-import * as fs from "node:fs";
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
-import { type ApiEntry, type ApimSettings, type ClientEntry, isGuid, stackSettings } from "./schema";
+import { addDays } from "../lib/clock";
+import { issuerWithoutStraySlash } from "../lib/federatedIssuers";
+import { readOpenApiDocument } from "../lib/openApi";
+import {
+  type ApiEntry,
+  type ApimSettings,
+  type ClientEntry,
+  defaultSecretLifetimeDays,
+  isGuid,
+  stackSettings,
+} from "./schema";
 import { closestKey } from "./suggest";
 
 export const projectName = "apim-entra-auth";
 
+/** A client secret with its lifetime filled in. */
+export interface ClientSecretConfig {
+  rotatedOn: string;
+  lifetimeDays: number;
+}
+
+/** A validated client: `secrets` holds the list form or the shorthand alike, oldest first. */
+export type ClientConfig = Omit<ClientEntry, "secrets"> & { secrets: ClientSecretConfig[] };
+
 /** The validated catalogue of one stack: every value here has passed every check. */
 export interface StackConfig {
   stackName: string;
+  /** The date the checks were made against (see lib/clock.ts); only warnings use it, never a resource input. */
+  today: string;
   tenantId?: string;
   authorityHost: string;
   nameSuffix: string;
   protect: boolean;
   apim: ApimSettings;
   apis: ApiEntry[];
-  clients: ClientEntry[];
+  clients: ClientConfig[];
+}
+
+/** A client's secrets, list form or shorthand, oldest first; empty unless the credential is `secret`. */
+function secretsOf(client: ClientEntry): ClientSecretConfig[] {
+  if (client.credential !== "secret") return [];
+  const entries =
+    client.secrets ??
+    (client.secretRotatedOn ? [{ rotatedOn: client.secretRotatedOn, lifetimeDays: client.secretLifetimeDays }] : []);
+  return entries
+    .map((entry) => ({ rotatedOn: entry.rotatedOn, lifetimeDays: entry.lifetimeDays ?? defaultSecretLifetimeDays }))
+    .sort((a, b) => a.rotatedOn.localeCompare(b.rotatedOn));
 }
 
 /**
@@ -129,8 +160,141 @@ function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((value, index) => values.indexOf(value) !== index))];
 }
 
+/** The problems of one client's secrets: form, count, uniqueness, and dates against `today`. */
+function secretProblems(client: ClientEntry, index: number, today: string): string[] {
+  const problems: string[] = [];
+  const usesShorthand = client.secretRotatedOn !== undefined || client.secretLifetimeDays !== undefined;
+  if (client.credential !== "secret") {
+    if (client.secrets) {
+      problems.push(
+        `${configKey(["clients", index, "secrets"])}: only applies to credential "secret" (this client has "${client.credential}"); remove it.`,
+      );
+    }
+    return problems;
+  }
+  if (client.secrets && usesShorthand) {
+    return [
+      `${configKey(["clients", index, "secrets"])}: is given together with secretRotatedOn/secretLifetimeDays; use one form: move the shorthand into the list as { rotatedOn, lifetimeDays }, or remove the list.`,
+    ];
+  }
+  if (!client.secrets && client.secretRotatedOn === undefined) {
+    return [
+      `${configKey(["clients", index, "secretRotatedOn"])}: is required with credential "secret": the date (YYYY-MM-DD) the secret is issued (or list one or two in secrets); change it to rotate the secret.`,
+    ];
+  }
+  if (client.secrets && (client.secrets.length === 0 || client.secrets.length > 2)) {
+    return [
+      `${configKey(["clients", index, "secrets"])}: ${client.secrets.length} entries is not allowed; list one secret, or two during a rotation (the current one and the next), and remove the older entry once every consumer uses the newer.`,
+    ];
+  }
+  for (const date of duplicates((client.secrets ?? []).map((secret) => secret.rotatedOn))) {
+    problems.push(
+      `${configKey(["clients", index, "secrets"])}: the rotatedOn "${date}" is used by more than one entry; each secret needs a date of its own (it names the secret).`,
+    );
+  }
+  const secrets = secretsOf(client);
+  const valid = secrets.filter((secret) => addDays(secret.rotatedOn, secret.lifetimeDays) > today);
+  const keyOf = (rotatedOn: string) =>
+    client.secrets
+      ? configKey([
+          "clients",
+          index,
+          "secrets",
+          client.secrets.findIndex((s) => s.rotatedOn === rotatedOn),
+          "rotatedOn",
+        ])
+      : configKey(["clients", index, "secretRotatedOn"]);
+  for (const secret of secrets) {
+    const endDate = addDays(secret.rotatedOn, secret.lifetimeDays);
+    if (secret.rotatedOn > today) {
+      // A later date would move the end date past the lifetime the config states: the secret would outlive it.
+      problems.push(
+        `${keyOf(secret.rotatedOn)}: "${secret.rotatedOn}" is in the future (today is ${today}); use the day the secret is issued, at the latest today, so it expires after its lifetime and not later.`,
+      );
+    } else if (endDate <= today) {
+      // Entra refuses a credential whose end date has passed (terraform-provider-azuread #201), so refuse it first.
+      const other = valid.find((candidate) => candidate.rotatedOn !== secret.rotatedOn);
+      const fix = other
+        ? `remove this entry: the secret rotated ${other.rotatedOn} is still valid`
+        : `rotate: add an entry with today's date (${today}) to secrets, move consumers to it, then remove this one`;
+      problems.push(
+        `${keyOf(secret.rotatedOn)}: the secret issued "${secret.rotatedOn}" expired on ${endDate} (lifetime ${secret.lifetimeDays} days, today is ${today}); ${fix}.`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** The problems of one client's federated credentials that Entra would only report at creation or exchange. */
+function federatedProblems(client: ClientEntry, index: number): string[] {
+  const problems: string[] = [];
+  const credentials = client.federatedCredentials ?? [];
+  for (const name of duplicates(credentials.map((credential) => credential.name))) {
+    problems.push(
+      `${configKey(["clients", index, "federatedCredentials"])}: the name "${name}" is used more than once.`,
+    );
+  }
+  credentials.forEach((credential, position) => {
+    const key = configKey(["clients", index, "federatedCredentials", position]);
+    const first = credentials.findIndex((c) => c.issuer === credential.issuer && c.subject === credential.subject);
+    if (first !== position) {
+      // Entra allows one credential per issuer and subject on an app (federated-credential-configuration-considerations).
+      problems.push(
+        `${key}: issuer "${credential.issuer}" and subject "${credential.subject}" are already used by federatedCredentials[${first}]; Entra allows each issuer and subject pair once per app: remove one.`,
+      );
+    }
+    const issuer = issuerWithoutStraySlash(credential.issuer);
+    if (issuer) {
+      problems.push(
+        `${key}.issuer: "${credential.issuer}" is not allowed; its tokens carry the issuer "${issuer}" and Entra compares issuers exactly: use "${issuer}".`,
+      );
+    }
+  });
+  return problems;
+}
+
+/** The developer portal's clients: dedicated on protected stacks, and a client marked `portal` is used for nothing else. */
+function portalProblems(settings: z.output<typeof stackSettings>): string[] {
+  const problems: string[] = [];
+  const servers = settings.apis.flatMap((api, index) =>
+    api.authorizationServer?.enabled ? [{ api: api.name, index, client: api.authorizationServer.client }] : [],
+  );
+  for (const server of servers) {
+    const client = settings.clients.find((entry) => entry.name === server.client);
+    if (settings.protect && client && client.portal !== true) {
+      problems.push(
+        `${configKey(["apis", server.index, "authorizationServer", "client"])}: "${server.client}" is not marked portal: true; with protect: true the developer portal needs a client of its own, because APIM holds its secret and the test console hands out its tokens without asking for credentials: add a client with portal: true, granted only "${server.api}", and name it here.`,
+      );
+    }
+  }
+  settings.clients.forEach((client, index) => {
+    if (client.portal !== true) return;
+    const naming = servers.filter((server) => server.client === client.name);
+    if (naming.length === 0) {
+      problems.push(
+        `${configKey(["clients", index, "portal"])}: "${client.name}" is marked as the portal's client, but no API's authorizationServer names it; name it there or remove portal: true.`,
+      );
+      return;
+    }
+    if (naming.length > 1) {
+      problems.push(
+        `${configKey(["clients", index, "portal"])}: "${client.name}" is named by the authorizationServer of ${naming.map((server) => `"${server.api}"`).join(" and ")}; a portal client is used for nothing else, so give each API's portal a client of its own.`,
+      );
+      return;
+    }
+    const portalApi = naming[0]?.api;
+    client.apis.forEach((apiName, position) => {
+      if (apiName === portalApi) return;
+      problems.push(
+        `${configKey(["clients", index, "apis", position])}: "${apiName}" is not allowed; "${client.name}" is the portal's client for "${portalApi}" and is used for nothing else: grant "${apiName}" to another client.`,
+      );
+    });
+  });
+  return problems;
+}
+
 /** Checks that span entries: names, references between APIs and clients, and tier limits. */
-function crossChecks(settings: z.output<typeof stackSettings>): string[] {
+function crossChecks(settings: z.output<typeof stackSettings>, today: string): string[] {
   const problems: string[] = [];
   const apiNames = settings.apis.map((api) => api.name);
   const clientNames = settings.clients.map((client) => client.name);
@@ -176,10 +340,9 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
       );
     }
     const grantedClients = settings.clients.filter((client) => client.apis.includes(api.name));
-    if (api.openApiFile && !fs.existsSync(api.openApiFile)) {
-      problems.push(
-        `${configKey(["apis", index, "openApiFile"])}: "${api.openApiFile}" does not exist; give a path relative to the project directory (${process.cwd()}).`,
-      );
+    const openApi = api.openApiFile ? readOpenApiDocument(api.openApiFile) : undefined;
+    if (openApi && "problem" in openApi) {
+      problems.push(`${configKey(["apis", index, "openApiFile"])}: ${openApi.problem}`);
     }
     api.allowedClients?.forEach((allowed, position) => {
       if (!isGuid(allowed) && !clientsByName.has(allowed)) {
@@ -221,14 +384,19 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
         );
       }
     });
+    client.apis.forEach((apiName, position) => {
+      const apiIndex = settings.apis.findIndex((api) => api.name === apiName);
+      const allowed = settings.apis[apiIndex]?.allowedClients;
+      if (allowed && !allowed.includes(client.name)) {
+        problems.push(
+          `${configKey(["clients", index, "apis", position])}: "${apiName}" accepts only the clients in ${configKey(["apis", apiIndex, "allowedClients"])} (${allowed.join(", ")}), so "${client.name}" would get a token the gateway refuses; add "${client.name}" there or remove the grant.`,
+        );
+      }
+    });
     for (const apiName of duplicates(client.apis)) {
       problems.push(`${configKey(["clients", index, "apis"])}: "${apiName}" is listed more than once.`);
     }
-    if (client.credential === "secret" && !client.secretRotatedOn) {
-      problems.push(
-        `${configKey(["clients", index, "secretRotatedOn"])}: is required with credential "secret": the date (YYYY-MM-DD) the secret is issued; change it to rotate the secret.`,
-      );
-    }
+    problems.push(...secretProblems(client, index, today));
     if (client.credential !== "secret" && client.secretRotatedOn) {
       problems.push(
         `${configKey(["clients", index, "secretRotatedOn"])}: only applies to credential "secret" (this client has "${client.credential}"); remove it.`,
@@ -244,12 +412,9 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
         `${configKey(["clients", index, "federatedCredentials"])}: only applies to credential "federated" (this client has "${client.credential}"); remove it or change credential.`,
       );
     }
-    for (const name of duplicates((client.federatedCredentials ?? []).map((credential) => credential.name))) {
-      problems.push(
-        `${configKey(["clients", index, "federatedCredentials"])}: the name "${name}" is used more than once.`,
-      );
-    }
+    problems.push(...federatedProblems(client, index));
   });
+  problems.push(...portalProblems(settings));
 
   const create = settings.apim.create;
   if (create?.sku === "Consumption" && (create.capacity ?? 0) !== 0) {
@@ -283,10 +448,11 @@ export function assertPortalTier(config: StackConfig, skuName: string): void {
 }
 
 /**
- * Validates a stack's raw configuration (as read from Pulumi config) and fills in defaults.
- * Throws {@link ConfigError} naming every bad key, its value and the allowed form.
+ * Validates a stack's raw configuration (as read from Pulumi config) and fills in defaults. `today`
+ * (`YYYY-MM-DD`) is the date secrets are checked against. Throws {@link ConfigError} naming every bad key, its
+ * value and the allowed form.
  */
-export function validateStackConfig(raw: Record<string, unknown>, stack: string): StackConfig {
+export function validateStackConfig(raw: Record<string, unknown>, stack: string, today: string): StackConfig {
   const parsed = stackSettings.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const misspelt = misspeltRequiredKeys(parsed.error.issues);
@@ -299,12 +465,14 @@ export function validateStackConfig(raw: Record<string, unknown>, stack: string)
       raw,
     );
   }
-  const problems = crossChecks(parsed.data);
+  const problems = crossChecks(parsed.data, today);
   if (problems.length > 0) throw new ConfigError(stack, problems, raw);
-  const { nameSuffix, authorityHost, ...rest } = parsed.data;
+  const { nameSuffix, authorityHost, clients, ...rest } = parsed.data;
   return {
     ...rest,
+    clients: clients.map((client) => ({ ...client, secrets: secretsOf(client) })),
     stackName: stack,
+    today,
     authorityHost: authorityHost.replace(/\/+$/, ""),
     nameSuffix: nameSuffix ?? stack,
   };

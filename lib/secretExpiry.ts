@@ -1,15 +1,12 @@
-const day = 24 * 60 * 60 * 1000;
+import { daysBetween } from "./clock";
 
 /**
- * A warning when a client secret's fixed end date is past or near, so a `pulumi preview` says so before callers
- * start failing. Only a log line: the clock never reaches an input, so plans stay the same from day to day.
+ * A warning when a client's newest secret ends within `warnDays` of `today` (`YYYY-MM-DD`), so a `pulumi preview`
+ * says so before the config check refuses the expired secret. Only a log line: the clock never reaches an input,
+ * so plans stay the same from day to day.
  */
-export function secretExpiryWarning(client: string, endDate: string, now: Date, warnDays = 30): string | undefined {
-  const daysLeft = Math.floor((Date.parse(endDate) - now.getTime()) / day);
-  const fix = `set clients[].secretRotatedOn for "${client}" to today's date to issue a new secret`;
-  if (daysLeft < 0) return `The secret of client "${client}" expired on ${endDate.slice(0, 10)}; ${fix}.`;
-  if (daysLeft <= warnDays) {
-    return `The secret of client "${client}" expires on ${endDate.slice(0, 10)}, in ${daysLeft} days; ${fix}.`;
-  }
-  return undefined;
+export function secretExpiryWarning(client: string, endDate: string, today: string, warnDays = 30): string | undefined {
+  const daysLeft = daysBetween(today, endDate.slice(0, 10));
+  if (daysLeft > warnDays) return undefined;
+  return `The newest secret of client "${client}" expires on ${endDate.slice(0, 10)}, in ${daysLeft} days; rotate: add an entry with today's date (${today}) to clients[].secrets for "${client}", move its consumers to the new clientSecret, then remove the old entry. After that date the config is refused.`;
 }

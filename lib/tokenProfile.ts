@@ -37,6 +37,22 @@ const v1IssuerHosts: Record<string, string> = {
   "https://login.partner.microsoftonline.cn": "https://sts.chinacloudapi.cn",
 };
 
+/**
+ * The audience Entra requires of a federated identity credential, per cloud (entra-docs
+ * workload-id/workload-identity-federation-config-app-trust-managed-identity.md): the public cloud's by default,
+ * including loopback stand-ins and hosts this table does not know.
+ */
+const tokenExchangeAudiences: Record<string, string> = {
+  "https://login.microsoftonline.us": "api://AzureADTokenExchangeUSGov",
+  "https://login.chinacloudapi.cn": "api://AzureADTokenExchangeChina",
+  "https://login.partner.microsoftonline.cn": "api://AzureADTokenExchangeChina",
+};
+
+/** The `aud` a federated credential expects of the client assertion, derived from the authority host. */
+export function federatedCredentialAudience(authorityHost: string): string {
+  return tokenExchangeAudiences[authorityHost.replace(/\/+$/, "").toLowerCase()] ?? "api://AzureADTokenExchange";
+}
+
 /** The v2.0 token endpoint of a tenant; every client-credentials request goes there. */
 export function tokenEndpoint(authorityHost: string, tenantId: string): string {
   return `${authorityHost.replace(/\/+$/, "")}/${tenantId}/oauth2/v2.0/token`;

@@ -8,6 +8,15 @@ import { evaluate, guideApi, guideConfig } from "./support/evaluate";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case writes an arbitrary bad value into the config.
 type Config = Record<string, any>;
 
+/** Replaces the guide's client by a federated one holding this one credential. */
+const federatedOnly = (c: Config, credential: Record<string, string>) =>
+  (c.clients[0] = {
+    name: "deployer",
+    displayName: "Deployer",
+    credential: "federated",
+    federatedCredentials: [credential],
+  });
+
 /** Each case breaks one key of the guide's config; the error must name the key, show the value and the fix. */
 const badInputs: [string, (config: Config) => void, string][] = [
   [
@@ -129,26 +138,20 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "federated subject with a wildcard",
     (c) =>
-      (c.clients[0] = {
-        name: "deployer",
-        displayName: "Deployer",
-        credential: "federated",
-        federatedCredentials: [
-          { name: "main", issuer: "https://token.actions.githubusercontent.com", subject: "repo:contoso/*" },
-        ],
+      federatedOnly(c, {
+        name: "main",
+        issuer: "https://token.actions.githubusercontent.com",
+        subject: "repo:contoso/*",
       }),
-    `apim-entra-auth:clients[0] (deployer).federatedCredentials[0].subject: "repo:contoso/*" is not allowed; use the exact subject the issuer puts in its tokens (1–600 characters); wildcards are not supported`,
+    `apim-entra-auth:clients[0] (deployer).federatedCredentials[0].subject: "repo:contoso/*" is not allowed; use the exact subject the issuer puts in its tokens (1–600 characters, no leading or trailing whitespace, no line breaks); wildcards are not supported`,
   ],
   [
     "federated issuer that is not https",
     (c) =>
-      (c.clients[0] = {
-        name: "deployer",
-        displayName: "Deployer",
-        credential: "federated",
-        federatedCredentials: [
-          { name: "main", issuer: "http://token.example.com", subject: "repo:contoso/app:ref:refs/heads/main" },
-        ],
+      federatedOnly(c, {
+        name: "main",
+        issuer: "http://token.example.com",
+        subject: "repo:contoso/app:ref:refs/heads/main",
       }),
     `apim-entra-auth:clients[0] (deployer).federatedCredentials[0].issuer: "http://token.example.com" is not allowed; use an https:// URL`,
   ],
@@ -175,7 +178,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "typo in a client entry",
     (c) => (c.clients[0].secretLifetime = 90),
-    `apim-entra-auth:clients[0] (reporting).secretLifetime: unknown key. Allowed keys: name, displayName, credential, secretRotatedOn, secretLifetimeDays, federatedCredentials, apis, formerNames.`,
+    `apim-entra-auth:clients[0] (reporting).secretLifetime: unknown key. Allowed keys: name, displayName, credential, secrets, secretRotatedOn, secretLifetimeDays, portal, federatedCredentials, apis, formerNames.`,
   ],
   [
     "typo in a top-level key",
@@ -185,7 +188,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "API path with a leading slash",
     (c) => (c.apis[0].path = "/orders"),
-    `apim-entra-auth:apis[0] (orders).path: "/orders" is not allowed; use a URL path without a leading or trailing slash`,
+    `apim-entra-auth:apis[0] (orders).path: "/orders" is not allowed; use a URL path of 1–400 characters without a leading or trailing slash`,
   ],
   [
     "backend URL that is not a URL",
@@ -251,6 +254,44 @@ const badInputs: [string, (config: Config) => void, string][] = [
     `apim-entra-auth:clients: the former name "reports" is listed by more than one entry.`,
   ],
   [
+    "API path with a trailing slash",
+    (c) => (c.apis[0].path = "inventory/"),
+    `apim-entra-auth:apis[0] (orders).path: "inventory/" is not allowed; use a URL path of 1–400 characters without a leading or trailing slash, of letters, digits, '.', '_', '~', '-' and '/'`,
+  ],
+  [
+    "rotation date in the future",
+    (c) => (c.clients[0].secretRotatedOn = "2026-12-01"),
+    `apim-entra-auth:clients[0] (reporting).secretRotatedOn: "2026-12-01" is in the future (today is 2026-11-23); use the day the secret is issued, at the latest today, so it expires after its lifetime and not later.`,
+  ],
+  [
+    "client granted an API whose allowedClients excludes it",
+    (c) => {
+      c.apis[0].allowedClients = ["auditor", "0f0f0f0f-1111-2222-3333-444444444444"];
+      c.clients.push({ ...c.clients[0], name: "auditor" });
+    },
+    `apim-entra-auth:clients[0] (reporting).apis[0]: "orders" accepts only the clients in apim-entra-auth:apis[0] (orders).allowedClients (auditor, 0f0f0f0f-1111-2222-3333-444444444444), so "reporting" would get a token the gateway refuses; add "reporting" there or remove the grant.`,
+  ],
+  [
+    "federated issuer with a trailing slash GitHub does not write",
+    (c) =>
+      federatedOnly(c, {
+        name: "main",
+        issuer: "https://token.actions.githubusercontent.com/",
+        subject: "repo:contoso/app:environment:prod",
+      }),
+    `apim-entra-auth:clients[0] (deployer).federatedCredentials[0].issuer: "https://token.actions.githubusercontent.com/" is not allowed; its tokens carry the issuer "https://token.actions.githubusercontent.com" and Entra compares issuers exactly: use "https://token.actions.githubusercontent.com".`,
+  ],
+  [
+    "Entra issuer with a trailing slash",
+    (c) =>
+      federatedOnly(c, {
+        name: "entra",
+        issuer: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0/",
+        subject: "00000000-0000-0000-0000-000000000001",
+      }),
+    `apim-entra-auth:clients[0] (deployer).federatedCredentials[0].issuer: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0/" is not allowed; its tokens carry the issuer "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0"`,
+  ],
+  [
     "protect that is not a boolean",
     (c) => (c.protect = "yes"),
     `apim-entra-auth:protect: "yes" is not allowed; use true or false`,
@@ -299,5 +340,25 @@ describe("Pulumi.yaml's declared keys", () => {
       if (declaration.default !== undefined)
         expect(defaults[key as keyof typeof defaults], key).toEqual(declaration.default);
     }
+  });
+});
+
+describe("issuers that end with a slash of their own", () => {
+  it("are accepted when no well-known issuer differs from them only by that slash (an AKS OIDC issuer)", async () => {
+    const issuer =
+      "https://eastus.oic.prod-aks.azure.com/11111111-2222-3333-4444-555555555555/00000000-1111-2222-3333-444444444444/";
+    const config = guideConfig({
+      clients: [
+        {
+          name: "workload",
+          displayName: "Workload",
+          credential: "federated",
+          federatedCredentials: [{ name: "aks", issuer, subject: "system:serviceaccount:orders:reporter" }],
+        },
+      ],
+    });
+    const stack = await evaluate(config);
+    const credential = stack.resources.find((resource) => resource.name === "workload-federated-aks");
+    expect(credential?.inputs.issuer).toBe(issuer);
   });
 });

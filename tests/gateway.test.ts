@@ -140,7 +140,7 @@ describe("the API policy", () => {
 
   it("contains no secret", async () => {
     const stack = await evaluate(guideConfig({ apis: [guideApi({ authorizationServer: { client: "reporting" } })] }));
-    expect(only(stack, T.policy, "orders-policy").inputs.value).not.toContain("mock-reporting-secret-value");
+    expect(only(stack, T.policy, "orders-policy").inputs.value).not.toContain("mock-reporting-secret-2026-11-23-value");
   });
 });
 
@@ -161,7 +161,7 @@ describe("the OAuth 2.0 authorization server (developer portal)", () => {
       clientRegistrationEndpoint: "http://localhost",
       defaultScope: "api://mock-orders-app-client-id/.default",
       clientId: "mock-reporting-app-client-id",
-      clientSecret: "mock-reporting-secret-value",
+      clientSecret: "mock-reporting-secret-2026-11-23-value",
       clientAuthenticationMethod: ["Body"],
       bearerTokenSendingMethods: ["authorizationHeader"],
       useInTestConsole: true,
@@ -248,13 +248,13 @@ describe("outputs", () => {
     expect(orders?.apiCall).toBe(
       `curl -sS -i 'https://apim-test.azure-api.net/orders/' -H "Authorization: Bearer $ACCESS_TOKEN"`,
     );
-    expect(JSON.stringify(stack.outputs.apis)).not.toContain("mock-reporting-secret-value");
+    expect(JSON.stringify(stack.outputs.apis)).not.toContain("mock-reporting-secret-2026-11-23-value");
   });
 
   it("keep the secret out of every API output even with the portal configured", async () => {
     const stack = await evaluate(guideConfig({ apis: [guideApi({ authorizationServer: { client: "reporting" } })] }));
     expect(ofType(stack, T.server)).toHaveLength(1);
     expect(stack.secretOutputPaths).toEqual(["clients.reporting.clientSecret"]);
-    expect(JSON.stringify(stack.outputs.apis)).not.toContain("mock-reporting-secret-value");
+    expect(JSON.stringify(stack.outputs.apis)).not.toContain("mock-reporting-secret-2026-11-23-value");
   });
 });

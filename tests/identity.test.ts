@@ -93,7 +93,7 @@ describe("the guide's pair (My-APIM-API and My-Client-App)", () => {
 
   it("gives the secret a fixed end date and an explicit rotation key, nothing from the clock", async () => {
     const stack = await evaluate(guideConfig());
-    expect(only(stack, T.password, "reporting-secret").inputs).toEqual({
+    expect(only(stack, T.password, "reporting-secret-2026-11-23").inputs).toEqual({
       applicationId: "/applications/mock-reporting-app-object-id",
       displayName: "rotated 2026-11-23",
       endDate: "2027-05-22T00:00:00Z",
@@ -117,7 +117,7 @@ describe("the guide's pair (My-APIM-API and My-Client-App)", () => {
     ]);
     for (const component of components) expect(component.inputs).toEqual({});
     const everyInput = JSON.stringify(stack.resources.map((resource) => resource.inputs));
-    expect(everyInput).not.toContain("mock-reporting-secret-value");
+    expect(everyInput).not.toContain("mock-reporting-secret-2026-11-23-value");
   });
 
   it("exports what a client-credentials request needs, per client and per API", async () => {
@@ -129,8 +129,9 @@ describe("the guide's pair (My-APIM-API and My-Client-App)", () => {
         tokenEndpoint: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token",
         credential: "secret",
         scopes: { orders: "api://mock-orders-app-client-id/.default" },
-        clientSecret: "mock-reporting-secret-value",
+        clientSecret: "mock-reporting-secret-2026-11-23-value",
         secretEndDate: "2027-05-22T00:00:00Z",
+        secrets: [{ rotatedOn: "2026-11-23", endDate: "2027-05-22T00:00:00Z" }],
       },
     });
     expect((stack.outputs.apis as Record<string, unknown>).orders).toMatchObject({
@@ -184,20 +185,13 @@ describe("stack-wide settings", () => {
     expect(only(stack, T.app, "orders-app").inputs.requestedAccessTokenVersion).toBe(1);
   });
 
-  it("protects registrations, service principals, secrets and APIs — not grants — when protect is true", async () => {
+  it("protects registrations, service principals and APIs — never secrets or grants — when protect is true", async () => {
     const stack = await evaluate({ ...guideConfig(), protect: true });
     const protectedNames = stack.resources
       .filter((r) => r.protect)
       .map((r) => r.name)
       .sort();
-    expect(protectedNames).toEqual([
-      "orders-api",
-      "orders-app",
-      "orders-sp",
-      "reporting-app",
-      "reporting-secret",
-      "reporting-sp",
-    ]);
+    expect(protectedNames).toEqual(["orders-api", "orders-app", "orders-sp", "reporting-app", "reporting-sp"]);
     const unprotected = await evaluate(guideConfig());
     expect(unprotected.resources.filter((r) => r.protect)).toEqual([]);
   });
@@ -260,7 +254,7 @@ describe("a catalogue of 3 APIs and 4 clients with 5 grants", () => {
         name: "auditor",
         displayName: "Auditor",
         secretRotatedOn: "2026-11-01",
-        secretLifetimeDays: 30,
+        secretLifetimeDays: 60,
         apis: ["invoices"],
       },
     ],
@@ -320,7 +314,7 @@ describe("a catalogue of 3 APIs and 4 clients with 5 grants", () => {
     expect(stack.secretOutputPaths.sort()).toEqual(["clients.auditor.clientSecret", "clients.reporting.clientSecret"]);
     const clients = stack.outputs.clients as Record<string, Record<string, unknown>>;
     expect(clients.pipeline?.clientSecret).toBeUndefined();
-    expect(clients.auditor?.secretEndDate).toBe("2026-12-01T00:00:00Z");
+    expect(clients.auditor?.secretEndDate).toBe("2026-12-31T00:00:00Z");
   });
 });
 
@@ -351,7 +345,10 @@ describe("renaming a catalogue entry", () => {
     const stack = await evaluate(renamed());
     const urn = (chain: string, name: string) => `urn:pulumi:test::apim-entra-auth::${chain}::${name}`;
     expect(only(stack, T.app, "sales-app").aliasUrns).toEqual([urn(`${T.apiComponent}$${T.app}`, "orders-app")]);
-    expect(only(stack, T.password, "finance-secret").aliasUrns).toEqual([
+    // Its own alias is the pre-rotation name under the new parent; the inherited ones are both names under the old.
+    expect(only(stack, T.password, "finance-secret-2026-11-23").aliasUrns).toEqual([
+      urn(`${T.clientComponent}$${T.password}`, "finance-secret"),
+      urn(`${T.clientComponent}$${T.password}`, "reporting-secret-2026-11-23"),
       urn(`${T.clientComponent}$${T.password}`, "reporting-secret"),
     ]);
     expect(only(stack, T.assignment, "finance--sales-admin-consent").aliasUrns).toEqual(
@@ -371,8 +368,11 @@ describe("renaming a catalogue entry", () => {
     );
   });
 
-  it("adds no aliases when nothing was renamed", async () => {
+  it("adds no aliases when nothing was renamed, but the secret's name from before two-slot rotation", async () => {
     const stack = await evaluate(guideConfig());
-    expect(stack.resources.filter((resource) => resource.aliases.length > 0)).toEqual([]);
+    const aliased = stack.resources.filter((resource) => resource.aliases.length > 0);
+    expect(aliased.map((resource) => [resource.name, resource.aliases])).toEqual([
+      ["reporting-secret-2026-11-23", ["reporting-secret"]],
+    ]);
   });
 });

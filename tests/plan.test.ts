@@ -136,9 +136,10 @@ describe("npm run plan", () => {
     expect(text).toContain("nothing was deployed and no Azure API was called");
     expect(text).toContain("- identifierUri: `api://mock-orders-app-client-id` ← orders-app.clientId");
     expect(text).toContain("- principalObjectId: `mock-reporting-sp-object-id` ← reporting-sp.objectId");
-    expect(text).toContain("- clientSecret: `[secret]` ← reporting-secret.value");
+    expect(text).toContain("- clientSecret: `[secret]` ← reporting-secret-2026-11-23.value");
     expect(text).toContain("<audience>mock-orders-app-client-id</audience>");
     expect(text).not.toContain("mock-reporting-secret-value");
+    expect(text).not.toContain("mock-reporting-secret-2026-11-23-value");
     expect(text).toContain(
       "- clientRegistrationEndpoint: `http://localhost` (a placeholder: APIM requires a link to a client registration page, which nothing calls; this program registers the clients in Entra)",
     );
@@ -160,7 +161,7 @@ describe("npm run plan", () => {
     const server = data.resources.find((r: { name: string }) => r.name === "orders-authorization-server");
     expect(server.inputs.clientSecret).toBe("[secret]");
     expect(data.policies.orders).toBe(data.outputs.apis.orders.policy);
-    expect(text).not.toContain("mock-reporting-secret-value");
+    expect(text).not.toContain("mock-reporting-secret-2026-11-23-value");
   });
 
   it("prints the loader's error and exits 1 on a bad config", async () => {
@@ -218,7 +219,7 @@ describe("a rename in the plan", () => {
       "- **ClientRegistration (component)** `finance` — formerly `reporting`",
       "- **ApplicationRegistration (azuread)** `finance-app` — formerly `reporting-app`",
       "- **ServicePrincipal (azuread)** `finance-sp` — formerly `reporting-sp`",
-      "- **ApplicationPassword (azuread)** `finance-secret` — formerly `reporting-secret`",
+      "- **ApplicationPassword (azuread)** `finance-secret-2026-11-23` — formerly `finance-secret`, `reporting-secret-2026-11-23`, `reporting-secret`",
       "- **ApiAccessGrant (component)** `finance--orders` — formerly `reporting--orders`",
       "- **ApplicationApiAccess (azuread)** `finance--orders-permission` — formerly `reporting--orders-permission`",
       "- **AppRoleAssignment (azuread)** `finance--orders-admin-consent` — formerly `reporting--orders-admin-consent`",

@@ -14,17 +14,16 @@ describe("a secret's fixed end date", () => {
 
 describe("the expiry warning (a log line, never an input)", () => {
   const end = "2027-05-22T00:00:00Z";
+  const rotate = (today: string) =>
+    `rotate: add an entry with today's date (${today}) to clients[].secrets for "reporting", move its consumers to the new clientSecret, then remove the old entry. After that date the config is refused.`;
   it.each([
-    ["2027-04-01T00:00:00Z", undefined],
+    ["2027-04-21", undefined],
     [
-      "2027-04-22T00:00:00Z",
-      `The secret of client "reporting" expires on 2027-05-22, in 30 days; set clients[].secretRotatedOn for "reporting" to today's date to issue a new secret.`,
+      "2027-04-22",
+      `The newest secret of client "reporting" expires on 2027-05-22, in 30 days; ${rotate("2027-04-22")}`,
     ],
-    [
-      "2027-05-23T00:00:00Z",
-      `The secret of client "reporting" expired on 2027-05-22; set clients[].secretRotatedOn for "reporting" to today's date to issue a new secret.`,
-    ],
-  ])("on %s: %s", (now, expected) => {
-    expect(secretExpiryWarning("reporting", end, new Date(now))).toBe(expected);
+    ["2027-05-21", `The newest secret of client "reporting" expires on 2027-05-22, in 1 days; ${rotate("2027-05-21")}`],
+  ])("on %s: %s", (today, expected) => {
+    expect(secretExpiryWarning("reporting", end, today)).toBe(expected);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { tokenProfile } from "../lib/tokenProfile";
+import { federatedCredentialAudience, tokenProfile } from "../lib/tokenProfile";
 
 const tenant = "11111111-2222-3333-4444-555555555555";
 const api = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
@@ -72,5 +72,18 @@ describe.each([
     expect(profile.tokenEndpoint).toBe(`${authority}/${tenant}/oauth2/v2.0/token`);
     expect(profile.identifierUri).toBe(`api://${api}`);
     expect(profile.scope).toBe(`api://${api}/.default`);
+  });
+});
+
+// Entra's per-cloud audiences for federated credentials, written out (entra-docs, workload identity federation).
+describe("the federated credential audience", () => {
+  it.each([
+    ["https://login.microsoftonline.com", "api://AzureADTokenExchange"],
+    ["https://login.microsoftonline.us/", "api://AzureADTokenExchangeUSGov"],
+    ["https://login.chinacloudapi.cn", "api://AzureADTokenExchangeChina"],
+    ["https://login.partner.microsoftonline.cn", "api://AzureADTokenExchangeChina"],
+    ["http://127.0.0.1:8400", "api://AzureADTokenExchange"],
+  ])("at %s is %s", (authorityHost, audience) => {
+    expect(federatedCredentialAudience(authorityHost)).toBe(audience);
   });
 });

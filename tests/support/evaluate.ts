@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { MockEvaluation, MockedResource } from "../../tools/lib/mockEngine";
+import type { MockEvaluation, MockedResource, ProgramError } from "../../tools/lib/mockEngine";
 
 /** Evaluates index.ts afresh under the mock engine with the given config (keys without the project prefix). */
 export async function evaluate(
@@ -56,4 +56,17 @@ export function guideConfig(changes: Record<string, unknown> = {}): Record<strin
     clients: [guideClient()],
     ...changes,
   };
+}
+
+/**
+ * Evaluates a config that must be refused and returns the refusal; fails the test when the program ran. The
+ * module registry is reset per evaluation, so the class is compared by name.
+ */
+export async function refusalOf(config: Record<string, unknown>, stack = "test"): Promise<ProgramError> {
+  const failure = await evaluate(config, stack).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if ((failure as Error | undefined)?.name !== "ProgramError") throw new Error("expected the config to be refused");
+  return failure as ProgramError;
 }

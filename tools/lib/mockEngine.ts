@@ -32,6 +32,8 @@ export interface MockedResource {
   aliasUrns: string[];
   /** Custom timeouts the program set (e.g. for a long APIM service creation). */
   customTimeouts?: pulumi.CustomTimeouts;
+  /** URNs of the resources named in the `dependsOn` option (ordering that no input carries). */
+  dependsOn?: string[];
 }
 
 export interface MockEvaluation {
@@ -64,6 +66,8 @@ export interface EvaluateOptions {
   invokeResults?: Record<string, Record<string, unknown>>;
   /** Imports the program afresh (tests reset their module registry first); an exported function is run. */
   importProgram: () => Promise<unknown>;
+  /** Evaluate as `pulumi preview` does (`isDryRun()` true); default false. */
+  preview?: boolean;
 }
 
 const kebab = (text: string) => text.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
@@ -114,14 +118,23 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
 }
 
 /**
- * The name a resource had when it was first created: the name in its first alias URN (aliases are listed oldest
- * first, own before inherited), else its own. Placeholders derive from it, so a renamed entry keeps the ids
- * Azure assigned under its original name, and the plan reads as a rename rather than a replacement.
+ * The name a resource had when it was first created. A component renamed through its own aliases (catalogue
+ * `formerNames`) had its first alias's name (oldest first); a child of a renamed component had its name with the
+ * component's original name as prefix, as Pulumi's inherited child aliases say. A custom resource's own aliases are
+ * not renames (e.g. a password keeping its pre-rotation URN), so they leave its name alone. Placeholders derive from
+ * this name, so a renamed entry keeps the ids Azure assigned under its original name, and the plan reads as a rename.
  */
-const originalNameOf = (resource: MockedResource) => {
-  const [oldest] = resource.aliasUrns;
-  return oldest ? splitUrn(oldest).name : resource.name;
-};
+function originalNameOf(resource: MockedResource, byUrn: Map<string, MockedResource>): string {
+  const parent = resource.parent ? byUrn.get(resource.parent) : undefined;
+  if (parent) {
+    const parentOriginal = originalNameOf(parent, byUrn);
+    if (parentOriginal !== parent.name && resource.name.startsWith(parent.name)) {
+      return parentOriginal + resource.name.slice(parent.name.length);
+    }
+  }
+  const [oldest] = resource.custom ? [] : resource.aliases;
+  return oldest ?? resource.name;
+}
 
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
@@ -288,7 +301,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           throw new Error(`Expected one ${args.type} named ${args.name}, saw ${matches.length}.`);
         const record = matches[0] as MockedResource;
         record.inputs = unwrapSecrets(args.inputs, "", record.secretInputs) as Record<string, unknown>;
-        const mocked = mockState({ ...args, name: originalNameOf(record) });
+        const mocked = mockState({ ...args, name: originalNameOf(record, registered) });
         record.state = unwrapSecrets(mocked.state, "", []) as Record<string, unknown>;
         if (args.custom) record.id = mocked.id;
         return mocked;
@@ -297,7 +310,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
     },
     projectName,
     options.stack,
-    false,
+    options.preview ?? false,
   );
   const config = Object.fromEntries(
     Object.entries(options.config).map(([key, value]) => [
@@ -346,6 +359,13 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           ),
           aliasUrns,
           ...(args.opts.customTimeouts ? { customTimeouts: args.opts.customTimeouts } : {}),
+          ...(Array.isArray(args.opts.dependsOn) && args.opts.dependsOn.length > 0
+            ? {
+                dependsOn: args.opts.dependsOn
+                  .map((resource) => typeChains.get(resource as pulumi.Resource)?.urn)
+                  .filter((dependency): dependency is string => dependency !== undefined),
+              }
+            : {}),
         });
         const record = registered.get(urn) as MockedResource;
         for (const [key, value] of Object.entries(args.props ?? {})) {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { hasViolations, runGuard } from "../guard/rules";
 import { ConfigError } from "../config/validate";
 import { evaluateProgram, type MockEvaluation, ProgramError } from "./lib/mockEngine";
 import { planData, renderPlanMarkdown } from "./lib/planReport";
@@ -14,7 +15,8 @@ const usage = `usage: plan [--stack <name>] [--json <file>] [--write]
 Evaluates the program for a stack (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock
 engine — no Azure, no Pulumi CLI — and prints what it would create. Default stack: dev.
   --json <file>  also write the plan as JSON (secrets redacted)
-  --write        also write the Markdown plan to plans/<stack>.md (the checked-in copy reviewers read)`;
+  --write        also write the Markdown plan to plans/<stack>.md (the checked-in copy reviewers read)
+The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated.`;
 
 export interface PlanIo {
   out(text: string): void;
@@ -66,7 +68,8 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     fs.mkdirSync(path.dirname(planPath(stack)), { recursive: true });
     fs.writeFileSync(planPath(stack), markdown);
   }
-  return 0;
+  // The report already lists the guard's findings; a violation fails the command like `npm run guard` does.
+  return hasViolations(runGuard(planData(evaluation).resources)) ? 1 : 0;
 }
 
 if (require.main === module) {

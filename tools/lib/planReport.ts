@@ -1,10 +1,21 @@
+import { guardReport, runGuard } from "../../guard/rules";
 import type { MockEvaluation, MockedResource } from "./mockEngine";
 import { secretPlaceholder } from "./stackFiles";
 
 /** The plan as data: what `--json` writes and the Markdown report is made from. Secrets are redacted. */
 export interface PlanData {
   stack: string;
-  resources: { urn: string; type: string; name: string; parent?: string; inputs: Record<string, unknown> }[];
+  resources: {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    inputs: Record<string, unknown>;
+    /** Per input: the URNs of the resources whose outputs feed it; absent when none do. */
+    inputSources?: Record<string, string[]>;
+    /** Present (true) only for protected resources. */
+    protect?: true;
+  }[];
   outputs: Record<string, unknown>;
   policies: Record<string, string>;
 }
@@ -35,6 +46,8 @@ export function planData(evaluation: MockEvaluation): PlanData {
       name: resource.name,
       ...(resource.parent ? { parent: resource.parent } : {}),
       inputs: redact(resource.inputs, resource.secretInputs) as Record<string, unknown>,
+      ...(Object.keys(resource.inputSources).length > 0 ? { inputSources: resource.inputSources } : {}),
+      ...(resource.protect ? { protect: true as const } : {}),
     })),
     outputs,
     policies: Object.fromEntries(Object.entries(apis).map(([name, api]) => [name, api.policy ?? ""])),
@@ -141,6 +154,14 @@ export function renderPlanMarkdown(evaluation: MockEvaluation): string {
     "## Policies",
     "",
     ...Object.entries(data.policies).flatMap(([name, xml]) => [`### ${name}`, "", "```xml", xml.trimEnd(), "```", ""]),
+    "## Guard",
+    "",
+    "`npm run guard` over this plan (see guard/): every mandatory rule must pass before a merge.",
+    "",
+    "```",
+    ...guardReport(runGuard(data.resources)),
+    "```",
+    "",
     "## Outputs",
     "",
     "```json",

@@ -86,6 +86,7 @@ export const secretMaxLifetime: GuardRule = {
   name: "secret-max-lifetime",
   level: "mandatory",
   description: "A client password ends at most the configured maximum lifetime after its start.",
+  reads: ["maxSecretLifetimeDays"],
   check(resources, options) {
     return resources
       .filter((resource) => resource.type === types.password)

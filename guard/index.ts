@@ -18,7 +18,7 @@ new PolicyPack("apim-entra-auth-guard", {
     name: rule.name,
     description: rule.description,
     enforcementLevel: rule.level,
-    configSchema,
+    ...(rule.reads?.includes("maxSecretLifetimeDays") ? { configSchema } : {}),
     validateStack: (args, reportViolation: ReportViolation) => {
       const options = args.getConfig<GuardOptions>();
       const resources = args.resources.map(guardResourceOf);

@@ -38,6 +38,8 @@ export interface GuardRule {
   name: string;
   level: RuleLevel;
   description: string;
+  /** The options the rule reads, offered as the pack's per-policy config. */
+  reads?: (keyof GuardOptions)[];
   check(resources: GuardResource[], options: GuardOptions): Finding[];
 }
 

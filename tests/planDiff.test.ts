@@ -77,7 +77,7 @@ describe("plan diff on a changed stack file", () => {
     const lines = await diffOf(guideConfig(), after);
     expect(lines.slice(0, 2)).toEqual([
       "+- replace Api orders-api (serviceName forces it)",
-      "  ! the API leaves the gateway while it is recreated, and the gateway URL changes if its path does: every caller fails",
+      "  ! the gateway URL stops answering while the API is gone, and changes if its path does: every caller fails",
     ]);
     expect(lines.at(-1)).toBe("0 to create, 0 to update, 7 to replace, 0 to delete");
   });

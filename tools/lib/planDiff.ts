@@ -45,7 +45,7 @@ const breakage: Record<string, string> = {
   "azuread:index/applicationAppRole:ApplicationAppRole":
     "the role's assignments are lost and tokens lose it from `roles`: every client's tokens stop working",
   "azure-native:apimanagement:Api":
-    "the API leaves the gateway while it is recreated, and the gateway URL changes if its path does: every caller fails",
+    "the gateway URL stops answering while the API is gone, and changes if its path does: every caller fails",
 };
 
 const isComponent = (type: string) => type.startsWith(`${projectName}:`);

@@ -405,8 +405,9 @@ describe("the CrossGuard pack", () => {
     expect(runGuard(preview).filter((found) => found.level === "mandatory")).toEqual([]);
   });
 
-  it("loads the way `pulumi preview --policy-pack guard` loads it: Pulumi's runner, from the pack's folder", async () => {
-    // The nodejs language host resolves @pulumi/pulumi/cmd/run-policy-pack from the pack's folder and runs it there.
+  it("loads the way `pulumi preview --policy-pack guard` loads it and answers the analyzer protocol with the same findings", async () => {
+    // The nodejs language host resolves @pulumi/pulumi/cmd/run-policy-pack from the pack's folder and runs it there;
+    // the engine then talks to the pack over gRPC. This test plays the engine's part with a weakened dev plan.
     const packDir = path.join(projectDir, "guard");
     const runner = execFileSync(
       process.execPath,
@@ -426,12 +427,80 @@ describe("the CrossGuard pack", () => {
         child.stderr.on("data", (chunk) => (failed += String(chunk)));
         child.on("exit", (code) => reject(new Error(`pack exited ${code}: ${failed}`)));
       });
-      expect(Number(port)).toBeGreaterThan(0);
+      const resources = await planOf(guideConfig({ clients: [federatedClient] }));
+      named(resources, "orders-sp").inputs.appRoleAssignmentRequired = false;
+      editPolicy((xml) => xml.replace('require-expiration-time="true"', 'require-expiration-time="false"'))(resources);
+      const diagnostics = await analyzeStack(Number(port), resources);
+      expect(diagnostics).toEqual(
+        runGuard(resources).map((found) => ({
+          policy: found.rule,
+          level: found.level,
+          // The policy SDK puts the rule's description before the reported message.
+          message: `${guardRules.find((rule) => rule.name === found.rule)?.description}\n${found.resource} — ${found.fix}`,
+          urn: found.urn,
+        })),
+      );
+      expect(diagnostics.map((d) => d.policy)).toEqual([
+        "api-sp-assignment-required",
+        "token-check-signed-and-expiring",
+      ]);
     } finally {
       child.kill();
     }
   }, 60_000);
 });
+
+/** Sends the resources to a running pack the way the engine's AnalyzeStack call does. */
+async function analyzeStack(
+  port: number,
+  resources: GuardResource[],
+): Promise<{ policy: string; level: string; message: string; urn: string }[]> {
+  // The engine's wire types, from the SDK the pack itself runs on.
+  const sdk = require.resolve("@pulumi/pulumi");
+  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [sdk] }));
+  const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdk] }));
+  const pb = require("@pulumi/pulumi/proto/analyzer_pb");
+  const { AnalyzerClient } = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
+  const request = new pb.AnalyzeStackRequest();
+  request.setResourcesList(
+    resources.map((resource) => {
+      const analyzed = new pb.AnalyzerResource();
+      analyzed.setType(resource.type);
+      analyzed.setUrn(resource.urn);
+      analyzed.setName(resource.name);
+      analyzed.setProperties(Struct.fromJavaScript(resource.inputs));
+      const options = new pb.AnalyzerResourceOptions();
+      options.setProtect(resource.protect === true);
+      analyzed.setOptions(options);
+      for (const [key, urns] of Object.entries(resource.inputSources ?? {})) {
+        const dependencies = new pb.AnalyzerPropertyDependencies();
+        dependencies.setUrnsList(urns);
+        analyzed.getPropertydependenciesMap().set(key, dependencies);
+      }
+      return analyzed;
+    }),
+  );
+  const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    const response = await new Promise<{ getDiagnosticsList(): unknown[] }>((resolve, reject) =>
+      client.analyzeStack(request, (error: Error | null, reply: { getDiagnosticsList(): unknown[] }) =>
+        error ? reject(error) : resolve(reply),
+      ),
+    );
+    const levels = ["advisory", "mandatory", "disabled", "remediate"];
+    return response.getDiagnosticsList().map((diagnostic) => {
+      const d = diagnostic as Record<string, () => unknown>;
+      return {
+        policy: String(d.getPolicyname?.()),
+        level: levels[Number(d.getEnforcementlevel?.())] ?? "?",
+        message: String(d.getMessage?.()),
+        urn: String(d.getUrn?.()),
+      };
+    });
+  } finally {
+    client.close();
+  }
+}
 
 it("formats findings as the issue asks", () => {
   expect(

@@ -61,8 +61,10 @@ export const singleTenantApps: GuardRule = {
 };
 
 function passwordLifetimeProblem(password: GuardResource, maxDays: number): string | undefined {
-  const { endDate, startDate, rotateWhenChanged } = password.inputs;
-  if ([endDate, startDate, rotateWhenChanged].some(isUnknown)) return undefined;
+  const { endDate, rotateWhenChanged } = password.inputs;
+  // Under a preview a new password's start is only known once Entra creates it; the rotation day stands in.
+  const startDate = isUnknown(password.inputs.startDate) ? undefined : password.inputs.startDate;
+  if ([endDate, rotateWhenChanged].some(isUnknown)) return undefined;
   const rotatedOn = (rotateWhenChanged as Record<string, unknown> | undefined)?.rotatedOn;
   if (isUnknown(rotatedOn)) return undefined;
   if (typeof endDate !== "string") {

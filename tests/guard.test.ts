@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Finding, type GuardResource, types } from "../guard/model";
+import { type Finding, type GuardResource, types, unknownValue } from "../guard/model";
 import { guardResourceOf } from "../guard/policyResource";
 import { formatFinding, guardRules, runGuard } from "../guard/rules";
 import { planData } from "../tools/lib/planReport";
@@ -243,6 +243,13 @@ describe("rules that need the whole stack", () => {
     expect(findingsOf(resources, "secret-max-lifetime", 179).map((f) => f.fix)).toEqual([
       "lives 180 days (2026-11-23 → 2027-05-22T00:00:00Z); at most 179: move endDate or lower secretLifetimeDays",
     ]);
+  });
+
+  it("secret-max-lifetime: a start Entra has not assigned yet (preview) falls back to the rotation day", async () => {
+    const resources = await planOf(guideConfig());
+    named(resources, "reporting-secret").inputs.startDate = unknownValue;
+    expect(findingsOf(resources, "secret-max-lifetime", 180)).toEqual([]);
+    expect(findingsOf(resources, "secret-max-lifetime", 179).map((f) => f.resource)).toEqual(["reporting-secret"]);
   });
 
   it("daemon-no-redirect-uris: a client with a delegated permission is no daemon", async () => {

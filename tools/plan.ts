@@ -1,20 +1,25 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { guardReport, hasViolations, runGuard } from "../guard/rules";
 import { ConfigError } from "../config/validate";
 import { evaluateProgram, type MockEvaluation, ProgramError } from "./lib/mockEngine";
+import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./lib/planDiff";
 import { planData, renderPlanMarkdown } from "./lib/planReport";
 import { planFileOf, readStackConfig } from "./lib/stackFiles";
 
 export const projectDir = path.resolve(__dirname, "..");
 export const planPath = (stack: string) => planFileOf(projectDir, stack);
 
-const usage = `usage: plan [--stack <name>] [--json <file>] [--write]
+const usage = `usage: plan [--stack <name>] [--json <file>] [--write] [--base <git-ref>]
 
 Evaluates the program for a stack (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock
 engine — no Azure, no Pulumi CLI — and prints what it would create. Default stack: dev.
   --json <file>  also write the plan as JSON (secrets redacted)
-  --write        also write the Markdown plan to plans/<stack>.md (the checked-in copy reviewers read)`;
+  --write        also write the Markdown plan to plans/<stack>.md (the checked-in copy reviewers read)
+  --base <ref>   print what would change from the program at <ref> to the working tree instead:
+                 + create, ~ update (keys), +- replace (forcing input), - delete; ! marks what breaks clients
+The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated.`;
 
 export interface PlanIo {
   out(text: string): void;
@@ -23,6 +28,8 @@ export interface PlanIo {
   evaluate?(stack: string): Promise<MockEvaluation>;
   /** Where `--write` puts the Markdown plan; tests pass a file of their own. Default `plans/<stack>.md`. */
   planFile?(stack: string): string;
+  /** The stack's resources as the program at a git ref plans them (default: a temporary git worktree). */
+  planAtRef?(ref: string, stack: string): DiffResource[];
 }
 
 /** Evaluates the real program for a stack from its stack file, offline. */
@@ -33,7 +40,7 @@ export async function evaluateStack(stack: string, importProgram: () => Promise<
 
 /** The plan CLI without process globals: returns the exit status. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
-  let args: { stack?: string; json?: string; write?: boolean; help?: boolean };
+  let args: { stack?: string; json?: string; write?: boolean; base?: string; help?: boolean };
   try {
     args = parseArgs({
       args: argv,
@@ -41,6 +48,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
         stack: { type: "string" },
         json: { type: "string" },
         write: { type: "boolean" },
+        base: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -61,16 +69,35 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     io.err(cause instanceof ConfigError || cause instanceof Error ? cause.message : String(cause));
     return 1;
   }
+  const data = planData(evaluation);
+  const findings = runGuard(data.resources);
   const markdown = renderPlanMarkdown(evaluation);
-  io.out(markdown);
-  if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(planData(evaluation), null, 2)}\n`);
+  if (args.base === undefined) io.out(markdown);
+  else {
+    let base: DiffResource[];
+    try {
+      base = (io.planAtRef ?? ((ref, name) => planAtRef(projectDir, ref, name)))(args.base, stack);
+    } catch (error) {
+      io.err(`error: --base ${args.base}: ${(error as Error).message}`);
+      return 1;
+    }
+    const head = data.resources.map((resource, i) => ({ ...resource, aliasUrns: evaluation.resources[i]?.aliasUrns }));
+    io.out(
+      [`Changes to stack ${stack}: ${args.base} → working tree`, "", ...formatPlanDiff(diffPlans(base, head))].join(
+        "\n",
+      ),
+    );
+    io.out(["", ...guardReport(findings)].join("\n"));
+  }
+  if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(data, null, 2)}\n`);
   if (args.write) {
     const planFile = io.planFile?.(stack) ?? planPath(stack);
     fs.mkdirSync(path.dirname(planFile), { recursive: true });
     fs.writeFileSync(planFile, markdown);
     io.err(`Wrote ${path.relative(process.cwd(), planFile)}.`);
   }
-  return 0;
+  // The report already lists the guard's findings; a violation fails the command like `npm run guard` does.
+  return hasViolations(findings) ? 1 : 0;
 }
 
 if (require.main === module) {

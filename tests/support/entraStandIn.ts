@@ -7,6 +7,7 @@ import {
   errors,
   exportJWK,
   generateKeyPair,
+  type GenerateKeyPairResult,
   type JSONWebKeySet,
   type JWK,
   type JWTPayload,
@@ -53,6 +54,8 @@ export interface EntraStandInOptions {
   tokenLifetimeSeconds?: number;
   /** The published keys (JWKS) of external issuers, as Entra would fetch them from each issuer's metadata. */
   trustedIssuers?: Record<string, JSONWebKeySet>;
+  /** The RS256 key pair the tenant signs with (default: a fresh one), for tests that also sign tokens themselves. */
+  signingKey?: GenerateKeyPairResult;
 }
 
 export interface EntraStandIn {
@@ -79,7 +82,7 @@ interface EntraError {
 /** A local imitation of Entra ID's metadata, JWKS and client-credentials token endpoint, for one tenant. */
 export async function startEntraStandIn(options: EntraStandInOptions): Promise<EntraStandIn> {
   const { tenantId } = options;
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { modulusLength: 2048 });
+  const { privateKey, publicKey } = options.signingKey ?? (await generateKeyPair("RS256", { modulusLength: 2048 }));
   const kid = randomUUID();
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, use: "sig" };
   const servicePrincipalIds = Object.fromEntries(options.clients.map((client) => [client.clientId, randomUUID()]));

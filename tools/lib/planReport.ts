@@ -1,3 +1,4 @@
+import { guardReport, runGuard } from "../../guard/rules";
 import { type MockEvaluation, type MockedResource, splitUrn } from "./mockEngine";
 import { secretPlaceholder } from "./stackFiles";
 
@@ -12,6 +13,10 @@ export interface PlanData {
     /** Every URN the resource was known by before (own and inherited aliases); empty unless renamed. */
     aliases: string[];
     inputs: Record<string, unknown>;
+    /** Per input: the URNs of the resources whose outputs feed it; absent when none do. */
+    inputSources?: Record<string, string[]>;
+    /** Present (true) only for protected resources. */
+    protect?: true;
   }[];
   outputs: Record<string, unknown>;
   policies: Record<string, string>;
@@ -44,6 +49,8 @@ export function planData(evaluation: MockEvaluation): PlanData {
       ...(resource.parent ? { parent: resource.parent } : {}),
       aliases: resource.aliasUrns,
       inputs: redact(resource.inputs, resource.secretInputs) as Record<string, unknown>,
+      ...(Object.keys(resource.inputSources).length > 0 ? { inputSources: resource.inputSources } : {}),
+      ...(resource.protect ? { protect: true as const } : {}),
     })),
     outputs,
     policies: Object.fromEntries(Object.entries(apis).map(([name, api]) => [name, api.policy ?? ""])),
@@ -171,6 +178,14 @@ export function renderPlanMarkdown(evaluation: MockEvaluation): string {
     "## Policies",
     "",
     ...Object.entries(data.policies).flatMap(([name, xml]) => [`### ${name}`, "", "```xml", xml.trimEnd(), "```", ""]),
+    "## Guard",
+    "",
+    "`npm run guard` over this plan (see guard/): every mandatory rule must pass before a merge.",
+    "",
+    "```",
+    ...guardReport(runGuard(data.resources)),
+    "```",
+    "",
     "## Outputs",
     "",
     "```json",

@@ -1,0 +1,165 @@
+// The plan diff between two evaluations of the real program, each from a stack file, and once through the real
+// --base path (a temporary git worktree of this repository). What it cannot prove: the engine's own diff, which also
+// sees values Azure assigns; the replace-on-change table (tools/lib/replaceOnChanges.ts) stands in for the providers.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { describe, expect, it } from "vitest";
+import { type DiffResource, diffPlans, formatPlanDiff } from "../tools/lib/planDiff";
+import { planData } from "../tools/lib/planReport";
+import { readStackConfig } from "../tools/lib/stackFiles";
+import { projectDir, runPlan } from "../tools/plan";
+import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
+
+/** Writes Pulumi.yaml (this project's) and Pulumi.<stack>.yaml with the given config into a fresh directory. */
+function stackFile(config: Record<string, unknown>, stack = "test"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+  fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  const namespaced = Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [`apim-entra-auth:${key}`, value]),
+  );
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify({ config: namespaced }));
+  return dir;
+}
+
+/** The stack's resources as `npm run plan` evaluates them from the stack file, with their alias URNs. */
+async function sideOf(config: Record<string, unknown>, stack = "test"): Promise<DiffResource[]> {
+  const { config: read, secretKeys } = readStackConfig(stackFile(config, stack), stack);
+  const evaluation = await evaluate(read, stack, undefined, secretKeys);
+  return planData(evaluation).resources.map((resource, i) => ({
+    ...resource,
+    aliasUrns: evaluation.resources[i]?.aliasUrns,
+  }));
+}
+
+async function diffOf(before: Record<string, unknown>, after: Record<string, unknown>): Promise<string[]> {
+  return formatPlanDiff(diffPlans(await sideOf(before), await sideOf(after)));
+}
+
+describe("plan diff on a changed stack file", () => {
+  it("no change prints `no changes`", async () => {
+    expect(await diffOf(guideConfig(), guideConfig())).toEqual(["no changes"]);
+  });
+
+  it("create: a new client and its grant", async () => {
+    const after = guideConfig({ clients: [guideClient(), guideClient({ name: "audit", displayName: "Audit" })] });
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "+ create ApplicationRegistration audit-app",
+      "+ create ServicePrincipal audit-sp",
+      "+ create ApplicationPassword audit-secret",
+      "+ create ApplicationApiAccess audit--orders-permission",
+      "+ create AppRoleAssignment audit--orders-admin-consent",
+      "5 to create, 0 to update, 0 to replace, 0 to delete",
+    ]);
+  });
+
+  it("update: a new token version changes the app registration and the policy in place", async () => {
+    const after = guideConfig({ apis: [guideApi({ tokenVersion: 1 })] });
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "~ update ApplicationRegistration orders-app (requestedAccessTokenVersion)",
+      "~ update ApiPolicy orders-policy (value)",
+      "0 to create, 2 to update, 0 to replace, 0 to delete",
+    ]);
+  });
+
+  it("replace: rotating the secret replaces the password, named by the inputs that force it", async () => {
+    const after = guideConfig({ clients: [guideClient({ secretRotatedOn: "2027-03-01" })] });
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "+- replace ApplicationPassword reporting-secret (displayName, endDate, rotateWhenChanged forces it)",
+      "0 to create, 0 to update, 1 to replace, 0 to delete",
+    ]);
+  });
+
+  it("replace: a new APIM service replaces the API with a warning", async () => {
+    const after = guideConfig({ apim: { resourceGroupName: "rg-apim-test", serviceName: "apim-other" } });
+    const lines = await diffOf(guideConfig(), after);
+    expect(lines.slice(0, 2)).toEqual([
+      "+- replace Api orders-api (serviceName forces it)",
+      "  ! the gateway URL stops answering while the API is gone, and changes if its path does: every caller fails",
+    ]);
+    expect(lines.at(-1)).toBe("0 to create, 0 to update, 7 to replace, 0 to delete");
+  });
+
+  it("delete: dropping the API's client deletes its registration and consent, each marked", async () => {
+    const after = guideConfig({ clients: [] });
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "- delete ApplicationRegistration reporting-app",
+      "  ! the app gets a new client id: every client's tokens stop working (new audience, new scope api://<id>/.default)",
+      "- delete ServicePrincipal reporting-sp",
+      "  ! the admin consent (app role assignments) goes with it: every client's tokens stop working until it is granted again",
+      "- delete ApplicationPassword reporting-secret",
+      "- delete ApplicationApiAccess reporting--orders-permission",
+      "- delete AppRoleAssignment reporting--orders-admin-consent",
+      "0 to create, 0 to update, 0 to replace, 5 to delete",
+    ]);
+  });
+
+  it("a rename without formerNames deletes the API's identity and recreates it: every `!` is shown", async () => {
+    const after = guideConfig({ apis: [guideApi({ name: "sales" })], clients: [guideClient({ apis: ["sales"] })] });
+    const lines = await diffOf(guideConfig(), after);
+    expect(lines.filter((line) => line.startsWith("- delete"))).toEqual([
+      "- delete ApplicationRegistration orders-app",
+      "- delete ApplicationIdentifierUri orders-identifier-uri",
+      "- delete ApplicationPermissionScope orders-scope",
+      "- delete ApplicationAppRole orders-app-role",
+      "- delete ServicePrincipal orders-sp",
+      "- delete ApplicationApiAccess reporting--orders-permission",
+      "- delete AppRoleAssignment reporting--orders-admin-consent",
+      "- delete Api orders-api",
+      "- delete ApiOperation orders-get",
+      "- delete ApiOperation orders-post",
+      "- delete ApiOperation orders-put",
+      "- delete ApiOperation orders-patch",
+      "- delete ApiOperation orders-delete",
+      "- delete ApiPolicy orders-policy",
+    ]);
+    expect(lines.filter((line) => line.startsWith("  !"))).toHaveLength(5);
+  });
+
+  it("the same rename with formerNames matches every resource through its aliases: nothing is replaced", async () => {
+    const after = guideConfig({
+      apis: [guideApi({ name: "sales", formerNames: ["orders"] })],
+      clients: [guideClient({ apis: ["sales"] })],
+    });
+    expect(await diffOf(guideConfig(), after)).toEqual(["no changes"]);
+  });
+});
+
+describe("npm run plan -- --base <git-ref>", () => {
+  it("plans the committed program in a temporary git worktree, diffs it against the edited stack file, and removes the worktree", async () => {
+    const worktrees = () => execFileSync("git", ["worktree", "list"], { cwd: projectDir, encoding: "utf8" });
+    const before = worktrees();
+    const { config, secretKeys } = readStackConfig(projectDir, "dev");
+    const [client] = config.clients as Record<string, unknown>[];
+    const edited = { ...config, clients: [{ ...client, secretRotatedOn: "2027-01-15" }] };
+    const out: string[] = [];
+    const code = await runPlan(["--base", "HEAD"], {
+      out: (text) => out.push(text),
+      err: (text) => out.push(text),
+      evaluate: (stack) => evaluate(edited, stack, undefined, secretKeys),
+    });
+    expect(out.join("\n")).toContain(
+      [
+        "Changes to stack dev: HEAD → working tree",
+        "",
+        "+- replace ApplicationPassword reporting-secret (displayName, endDate, rotateWhenChanged forces it)",
+        "~ update AuthorizationServer orders-authorization-server (clientSecret)",
+      ].join("\n"),
+    );
+    expect(code).toBe(0);
+    expect(worktrees()).toBe(before);
+  }, 120_000);
+
+  it("an unknown ref is an error naming it", async () => {
+    const err: string[] = [];
+    const code = await runPlan(["--base", "no-such-ref-anywhere"], {
+      out: () => undefined,
+      err: (text) => err.push(text),
+      evaluate: (stack) => evaluate(guideConfig(), stack),
+    });
+    expect(code).toBe(1);
+    expect(err.join("\n")).toContain("error: --base no-such-ref-anywhere:");
+  });
+});

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { authorityHostFault } from "../lib/loopback";
 
 /** Builds an error message that shows the bad value and the allowed form. */
-function badValue(allowed: string) {
+export function badValue(allowed: string) {
   return (issue: { input?: unknown }) => `${JSON.stringify(issue.input)} is not allowed; ${allowed}`;
 }
 

@@ -7,7 +7,7 @@ import { projectName } from "../../config/validate";
 export const secretPlaceholder = "[secret]";
 
 export interface StackFileConfig {
-  /** The project's config keys without the `apim-entra-auth:` prefix. */
+  /** The project's config keys without the `<project>:` prefix. */
   config: Record<string, unknown>;
   /** Keys holding a `secure:` value (anywhere inside). */
   secretKeys: string[];
@@ -40,6 +40,13 @@ export function stackNames(projectDir: string): string[] {
     .sort();
 }
 
+function readProjectFile(projectDir: string): { name?: string; config?: Record<string, unknown> } {
+  return parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {};
+}
+
+/** The project's name from its `Pulumi.yaml`: the namespace of its config keys and part of every URN. */
+export const projectNameOf = (projectDir: string): string => readProjectFile(projectDir).name ?? projectName;
+
 /**
  * The configuration Pulumi would give the program for a stack: `Pulumi.yaml` defaults, overridden by
  * `Pulumi.<stack>.yaml`. Keys of other namespaces (providers) are left out; secure values are not decrypted.
@@ -50,20 +57,19 @@ export function readStackConfig(projectDir: string, stack: string): StackFileCon
     const known = stackNames(projectDir);
     throw new Error(`No Pulumi.${stack}.yaml in ${projectDir}; stacks with a file: ${known.join(", ") || "none"}.`);
   }
-  const project = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {}) as {
-    config?: Record<string, unknown>;
-  };
+  const project = readProjectFile(projectDir);
+  const namespace = project.name ?? projectName;
   const config: Record<string, unknown> = {};
   for (const [key, declaration] of Object.entries(project.config ?? {})) {
     const defaultValue =
       declaration && typeof declaration === "object" ? (declaration as { default?: unknown }).default : declaration;
-    if (defaultValue !== undefined) config[key.replace(`${projectName}:`, "")] = defaultValue;
+    if (defaultValue !== undefined) config[key.replace(`${namespace}:`, "")] = defaultValue;
   }
   const stackYaml = (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const secretKeys: string[] = [];
   for (const [fullKey, raw] of Object.entries(stackYaml.config ?? {})) {
-    const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [projectName, fullKey];
-    if (namespace !== projectName || key === undefined) continue;
+    const [keyNamespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [namespace, fullKey];
+    if (keyNamespace !== namespace || key === undefined) continue;
     const { value, secret } = hideSecure(raw);
     config[key] = value;
     if (secret) secretKeys.push(key);

@@ -1,0 +1,84 @@
+import * as apimanagement from "@pulumi/azure-native/apimanagement";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import { ClientRegistration } from "../components/clientRegistration";
+import { loadBootstrapConfig } from "./config";
+import { deployerSubjects, previewSubjects } from "./federation";
+import {
+  apimServiceContributor,
+  deployerGraphPermissions,
+  graphAppRoleId,
+  microsoftGraphAppId,
+  reader,
+  roleDefinitionAt,
+} from "./grants";
+
+/**
+ * The pipeline's identities, run once per repository by an administrator: the deployer (no password; federated
+ * to the repository's GitHub environments and optionally an Azure DevOps service connection; Graph permissions
+ * to manage its own app registrations and grant consent; API Management Service Contributor on each environment's
+ * APIM service) and, optionally, a read-only preview identity for pull requests.
+ */
+export = async () => {
+  const config = loadBootstrapConfig();
+  const graph = await azuread.getServicePrincipal({ clientId: microsoftGraphAppId });
+  const services = await Promise.all(
+    [
+      ...new Map(
+        config.environments.map(({ apim }) => [`${apim.resourceGroupName}/${apim.serviceName}`, apim]),
+      ).values(),
+    ].map((apim) => apimanagement.getApiManagementService(apim)),
+  );
+  const repositoryName = config.repository.split("/")[1] ?? config.repository;
+
+  const deployer = new ClientRegistration("deployer", {
+    displayName: `${repositoryName}-deployer`,
+    credential: { kind: "federated", credentials: deployerSubjects(config) },
+    protect: config.protect,
+  });
+  for (const permission of deployerGraphPermissions) {
+    new azuread.AppRoleAssignment(`deployer-graph-${permission}`, {
+      appRoleId: graphAppRoleId(graph, permission),
+      principalObjectId: deployer.servicePrincipalObjectId,
+      resourceObjectId: graph.objectId,
+    });
+  }
+
+  const preview = config.pullRequestPreview
+    ? new ClientRegistration("preview", {
+        displayName: `${repositoryName}-preview`,
+        credential: { kind: "federated", credentials: previewSubjects(config) },
+        protect: config.protect,
+      })
+    : undefined;
+
+  for (const service of services) {
+    const grant = async (who: string, principalId: pulumi.Output<string>, role: typeof reader) =>
+      new authorization.RoleAssignment(`${who}-${service.name}`, {
+        principalId,
+        // Stated, so Azure does not look the new principal up in a directory replica that has not seen it yet.
+        principalType: "ServicePrincipal",
+        roleDefinitionId: await roleDefinitionAt(role, service.id),
+        scope: service.id,
+      });
+    await grant("deployer", deployer.servicePrincipalObjectId, apimServiceContributor);
+    if (preview) await grant("preview", preview.servicePrincipalObjectId, reader);
+  }
+
+  const subscriptionId = services[0]?.id.split("/")[2];
+  return {
+    /** Set these as the repository's Actions variables (Settings → Secrets and variables → Actions → Variables). */
+    repositoryVariables: {
+      AZURE_CLIENT_ID: deployer.clientId,
+      ...(preview ? { AZURE_PREVIEW_CLIENT_ID: preview.clientId } : {}),
+      AZURE_TENANT_ID: azuread.getClientConfigOutput().tenantId,
+      AZURE_SUBSCRIPTION_ID: subscriptionId,
+    },
+    federatedSubjects: {
+      deployer: deployerSubjects(config).map(({ subject }) => subject),
+      ...(preview ? { preview: previewSubjects(config).map(({ subject }) => subject) } : {}),
+    },
+    graphPermissions: [...deployerGraphPermissions],
+  };
+};

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { apimSettings, badValue, isGuid } from "../config/schema";
+import { apimSettings, badValue, federatedCredential, isGuid } from "../config/schema";
 import { readNamespaceConfig } from "../config/load";
 import { ConfigError, configKey, describeIssue } from "../config/validate";
 
@@ -49,6 +49,11 @@ export const bootstrapSettings = z.strictObject({
   pullRequestPreview: z.boolean({ error: badValue("use true or false") }).default(true),
   protect: z.boolean({ error: badValue("use true or false") }).default(true),
   azureDevOps: azureDevOps.optional(),
+  /**
+   * A service connection on Microsoft Entra's issuer (the default for new ones; the Azure DevOps issuer is retired
+   * on 2027-07-01): its issuer and subject exactly as the service connection shows them.
+   */
+  azureDevOpsCredential: federatedCredential.pick({ issuer: true, subject: true }).optional(),
 });
 
 export type BootstrapConfig = z.output<typeof bootstrapSettings> & { stackName: string };
@@ -76,10 +81,16 @@ export function validateBootstrapConfig(raw: Record<string, unknown>, stack: str
       );
     } else seen.set(entry.name.toLowerCase(), index);
   });
-  const deployerCredentials = settings.environments.length + (settings.azureDevOps ? 1 : 0);
+  if (settings.azureDevOps && settings.azureDevOpsCredential) {
+    problems.push(
+      `${key(["azureDevOpsCredential"])}: give one Azure DevOps service connection, either by names (${key(["azureDevOps"])}, Azure DevOps issuer) or by issuer and subject (this key, Entra issuer), not both.`,
+    );
+  }
+  const devOps = settings.azureDevOps || settings.azureDevOpsCredential ? 1 : 0;
+  const deployerCredentials = settings.environments.length + devOps;
   if (deployerCredentials > maxFederatedCredentials) {
     problems.push(
-      `${key(["environments"])}: ${deployerCredentials} federated credentials (one per environment${settings.azureDevOps ? " plus Azure DevOps" : ""}) is more than Entra ID's ${maxFederatedCredentials} per application.`,
+      `${key(["environments"])}: ${deployerCredentials} federated credentials (one per environment${devOps ? " plus Azure DevOps" : ""}) is more than Entra ID's ${maxFederatedCredentials} per application.`,
     );
   }
   if (problems.length > 0) throw new ConfigError(stack, problems);
@@ -90,7 +101,7 @@ export function validateBootstrapConfig(raw: Record<string, unknown>, stack: str
 export function loadBootstrapConfig(): BootstrapConfig {
   const raw = readNamespaceConfig(bootstrapProject, {
     booleanKeys: new Set(["pullRequestPreview", "protect"]),
-    structuredKeys: new Set(["environments", "azureDevOps"]),
+    structuredKeys: new Set(["environments", "azureDevOps", "azureDevOpsCredential"]),
   });
   return validateBootstrapConfig(raw, pulumi.getStack());
 }

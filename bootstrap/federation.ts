@@ -26,15 +26,12 @@ export function deployerSubjects(config: BootstrapConfig): FederatedSubject[] {
   }));
   const ado = config.azureDevOps;
   const devOps = ado
-    ? [
-        {
-          name: "azure-devops-service-connection",
-          issuer: azureDevOpsIssuer(ado.organizationId),
-          subject: `sc://${ado.organization}/${ado.project}/${ado.serviceConnection}`,
-        },
-      ]
-    : [];
-  return [...github, ...devOps];
+    ? {
+        issuer: azureDevOpsIssuer(ado.organizationId),
+        subject: `sc://${ado.organization}/${ado.project}/${ado.serviceConnection}`,
+      }
+    : config.azureDevOpsCredential;
+  return [...github, ...(devOps ? [{ name: "azure-devops-service-connection", ...devOps }] : [])];
 }
 
 /**

@@ -123,7 +123,7 @@ export const apiEntry = z.strictObject({
   formerNames: z.array(catalogueName).optional(),
 });
 
-const federatedCredential = z.strictObject({
+export const federatedCredential = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,119}$/, {
     error: badValue("use 1–120 letters, digits, '-' or '_', starting with a letter or digit"),
   }),

@@ -31,6 +31,7 @@ async function evaluateBootstrap(
   config: Record<string, unknown>,
   invokeResults?: Record<string, Record<string, unknown>>,
   stack = "test",
+  secretKeys?: string[],
 ): Promise<MockEvaluation> {
   vi.resetModules();
   const { evaluateProgram } = await import("../tools/lib/mockEngine.js");
@@ -38,6 +39,7 @@ async function evaluateBootstrap(
     stack,
     project: bootstrapProject,
     config,
+    secretKeys,
     invokeResults,
     importProgram: () => import("../bootstrap/index.js"),
   });
@@ -107,6 +109,20 @@ describe("the deploying identity", () => {
         audiences: ["api://AzureADTokenExchange"],
       },
     ]);
+  });
+
+  it("trusts an Entra-issuer Azure DevOps service connection by the issuer and subject it shows", async () => {
+    const azureDevOpsCredential = {
+      issuer: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+      subject: "/eid1/c/pub/t/abc/a/def/sc/8c4e1e4c-3f5d-4d6e-9b1a-2f7d0c9e5a11/0d4f6a1e-0000-4000-8000-000000000001",
+    };
+    const stack = await evaluateBootstrap(contoso({ azureDevOpsCredential }));
+    expect(credentialsOf(stack, "deployer").at(-1)).toEqual({
+      applicationId: only(stack, T.app, "deployer-app").id,
+      displayName: "azure-devops-service-connection",
+      ...azureDevOpsCredential,
+      audiences: ["api://AzureADTokenExchange"],
+    });
   });
 
   it("has no password, and no pull-request subject: a pull request cannot sign in as the deployer", async () => {
@@ -264,8 +280,24 @@ describe("bootstrap configuration errors name the key before anything is registe
       `${bootstrapProject}:azureDevOps.organizationId: "contoso" is not allowed`,
     ],
     [
+      {
+        azureDevOps: {
+          organization: "c",
+          organizationId: "8c4e1e4c-3f5d-4d6e-9b1a-2f7d0c9e5a11",
+          project: "p",
+          serviceConnection: "s",
+        },
+        azureDevOpsCredential: { issuer: "https://login.microsoftonline.com/t/v2.0", subject: "s" },
+      },
+      `${bootstrapProject}:azureDevOpsCredential: give one Azure DevOps service connection`,
+    ],
+    [
+      { azureDevOpsCredential: { issuer: "https://login.microsoftonline.com/t/v2.0", subject: "sc://*" } },
+      `${bootstrapProject}:azureDevOpsCredential.subject: "sc://*" is not allowed`,
+    ],
+    [
       { pullRequestPreviews: true },
-      `${bootstrapProject}:pullRequestPreviews: unknown key. Allowed keys: repository, environments, pullRequestPreview, protect, azureDevOps.`,
+      `${bootstrapProject}:pullRequestPreviews: unknown key. Allowed keys: repository, environments, pullRequestPreview, protect, azureDevOps, azureDevOpsCredential.`,
     ],
   ];
   it.each(cases.map(([changes, message]) => [message, changes] as const))("%s", async (message, changes) => {
@@ -280,15 +312,7 @@ describe("the bootstrap's checked-in plans", () => {
     "bootstrap/plans/%s.md matches what the bootstrap would create now",
     async (stack) => {
       const { config, secretKeys } = readStackConfig(bootstrapDir, stack);
-      vi.resetModules();
-      const { evaluateProgram } = await import("../tools/lib/mockEngine.js");
-      const evaluation = await evaluateProgram({
-        stack,
-        project: bootstrapProject,
-        config,
-        secretKeys,
-        importProgram: () => import("../bootstrap/index.js"),
-      });
+      const evaluation = await evaluateBootstrap(config, undefined, stack, secretKeys);
       const file = planPath(stack, bootstrapDir);
       const checkedIn = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
       if (checkedIn !== renderPlanMarkdown(evaluation)) {

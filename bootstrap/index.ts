@@ -22,13 +22,25 @@ import {
  */
 export = async () => {
   const config = loadBootstrapConfig();
+
+  // Every lookup and check first: a missing Graph permission or a wrong role stops before anything is registered.
   const graph = await azuread.getServicePrincipal({ clientId: microsoftGraphAppId });
+  const graphRoleIds = deployerGraphPermissions.map(
+    (permission) => [permission, graphAppRoleId(graph, permission)] as const,
+  );
+  const distinctServices = new Map(
+    config.environments.map(({ apim }) => [`${apim.resourceGroupName}/${apim.serviceName}`, apim]),
+  );
   const services = await Promise.all(
-    [
-      ...new Map(
-        config.environments.map(({ apim }) => [`${apim.resourceGroupName}/${apim.serviceName}`, apim]),
-      ).values(),
-    ].map((apim) => apimanagement.getApiManagementService(apim)),
+    [...distinctServices.values()].map(async (apim) => {
+      const { id, name } = await apimanagement.getApiManagementService(apim);
+      return {
+        id,
+        name,
+        contributor: await roleDefinitionAt(apimServiceContributor, id),
+        reader: config.pullRequestPreview ? await roleDefinitionAt(reader, id) : undefined,
+      };
+    }),
   );
   const repositoryName = config.repository.split("/")[1] ?? config.repository;
 
@@ -37,9 +49,9 @@ export = async () => {
     credential: { kind: "federated", credentials: deployerSubjects(config) },
     protect: config.protect,
   });
-  for (const permission of deployerGraphPermissions) {
+  for (const [permission, appRoleId] of graphRoleIds) {
     new azuread.AppRoleAssignment(`deployer-graph-${permission}`, {
-      appRoleId: graphAppRoleId(graph, permission),
+      appRoleId,
       principalObjectId: deployer.servicePrincipalObjectId,
       resourceObjectId: graph.objectId,
     });
@@ -53,17 +65,18 @@ export = async () => {
       })
     : undefined;
 
+  const assign = (name: string, principalId: pulumi.Output<string>, roleDefinitionId: string, scope: string) =>
+    new authorization.RoleAssignment(name, {
+      principalId,
+      // Stated, so Azure does not look the new principal up in a directory replica that has not seen it yet.
+      principalType: "ServicePrincipal",
+      roleDefinitionId,
+      scope,
+    });
   for (const service of services) {
-    const grant = async (who: string, principalId: pulumi.Output<string>, role: typeof reader) =>
-      new authorization.RoleAssignment(`${who}-${service.name}`, {
-        principalId,
-        // Stated, so Azure does not look the new principal up in a directory replica that has not seen it yet.
-        principalType: "ServicePrincipal",
-        roleDefinitionId: await roleDefinitionAt(role, service.id),
-        scope: service.id,
-      });
-    await grant("deployer", deployer.servicePrincipalObjectId, apimServiceContributor);
-    if (preview) await grant("preview", preview.servicePrincipalObjectId, reader);
+    assign(`deployer-${service.name}`, deployer.servicePrincipalObjectId, service.contributor, service.id);
+    if (preview && service.reader)
+      assign(`preview-${service.name}`, preview.servicePrincipalObjectId, service.reader, service.id);
   }
 
   const subscriptionId = services[0]?.id.split("/")[2];

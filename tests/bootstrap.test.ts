@@ -6,11 +6,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { bootstrapProject } from "../bootstrap/config";
+import { parse } from "yaml";
+import { bootstrapProject, bootstrapSettings } from "../bootstrap/config";
 import { renderPlanMarkdown } from "../tools/lib/planReport";
 import type { MockEvaluation, ProgramError } from "../tools/lib/mockEngine";
 import { readStackConfig, stackNames } from "../tools/lib/stackFiles";
-import { planPath, projects } from "../tools/plan";
+import { planPath, projects, runPlan } from "../tools/plan";
 import { ofType, only } from "./support/evaluate";
 
 const T = {
@@ -55,8 +56,11 @@ const contoso = (changes: Record<string, unknown> = {}) => ({
 });
 
 /** The evaluation's error, or a failed test if it succeeded. */
-async function failureOf(config: Record<string, unknown>): Promise<ProgramError> {
-  const error = await evaluateBootstrap(config).then(
+async function failureOf(
+  config: Record<string, unknown>,
+  invokeResults?: Record<string, Record<string, unknown>>,
+): Promise<ProgramError> {
+  const error = await evaluateBootstrap(config, invokeResults).then(
     () => undefined,
     (caught: unknown) => caught,
   );
@@ -170,9 +174,10 @@ describe("the deploying identity", () => {
     ]);
   });
 
-  it("stops, registering nothing it cannot grant, when Graph's service principal lacks a permission", async () => {
+  it("stops before registering anything when Graph's service principal lacks a permission", async () => {
     const graph = { objectId: "graph", appRoles: [{ id: "x", value: "Application.Read.All" }] };
-    const error = await evaluateBootstrap(contoso(), { [graphToken]: graph }).catch((caught: unknown) => caught);
+    const error = await failureOf(contoso(), { [graphToken]: graph });
+    expect(error.resources).toEqual([]);
     expect(String(error)).toContain(
       `Microsoft Graph's service principal has no application permission "Application.ReadWrite.OwnedBy"`,
     );
@@ -196,10 +201,11 @@ describe("the deploying identity", () => {
     expect(new Set(scopes)).toEqual(new Set([serviceId]));
   });
 
-  it("refuses to assign a role whose looked-up name is not the one intended", async () => {
-    const error = await evaluateBootstrap(contoso(), {
+  it("refuses, before registering anything, a role whose looked-up name is not the one intended", async () => {
+    const error = await failureOf(contoso(), {
       [roleToken]: { id: "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/x", roleName: "Owner" },
-    }).catch((caught: unknown) => caught);
+    });
+    expect(error.resources).toEqual([]);
     expect(String(error)).toContain(`is "Owner", not "API Management Service Contributor"; refusing to assign it`);
   });
 });
@@ -322,4 +328,44 @@ describe("the bootstrap's checked-in plans", () => {
       }
     },
   );
+});
+
+describe("bootstrap/Pulumi.yaml's declared keys", () => {
+  it("are keys of the bootstrap's schema, with its defaults, under the project's own name", () => {
+    const project = parse(fs.readFileSync(path.join(bootstrapDir, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      config: Record<string, { default?: unknown }>;
+    };
+    expect(project.name).toBe(bootstrapProject);
+    const defaults = bootstrapSettings.parse(contoso()) as Record<string, unknown>;
+    for (const [key, declaration] of Object.entries(project.config)) {
+      expect(Object.keys(bootstrapSettings.shape), key).toContain(key);
+      if (declaration.default !== undefined) expect(defaults[key], key).toEqual(declaration.default);
+    }
+  });
+});
+
+describe("npm run plan -- --project", () => {
+  const capture = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) } };
+  };
+
+  it("plans the bootstrap's contoso stack by default", async () => {
+    const { out, io } = capture();
+    const evaluate = async (stack: string) => {
+      const { config, secretKeys } = readStackConfig(bootstrapDir, stack);
+      return evaluateBootstrap(config, undefined, stack, secretKeys);
+    };
+    expect(await runPlan(["--project", "bootstrap"], { ...io, evaluate })).toBe(0);
+    expect(out.join("\n")).toContain("# Plan of stack `contoso`");
+    expect(out.join("\n")).toContain("- subject: `repo:contoso/apim-entra-auth:environment:prod`");
+  });
+
+  it("exits 2 on an unknown project", async () => {
+    const { err, io } = capture();
+    expect(await runPlan(["--project", "bootsrap"], io)).toBe(2);
+    expect(err.join("\n")).toContain(`unknown project "bootsrap"; use main or bootstrap`);
+  });
 });

@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     // Nothing may depend on the day the suite runs: the program's one clock (lib/clock.ts) reads this date.
     env: { APIM_ENTRA_AUTH_TODAY: "2026-11-23" },
+    // GitHub's workflow parser imports its JSON schema without an import attribute, which Node refuses; let Vite load it.
+    server: { deps: { inline: ["@actions/workflow-parser"] } },
     reporters: ["default", ["json", { outputFile: "test-results.json" }]],
   },
 });

@@ -6,28 +6,40 @@ const booleanKeys = new Set(["protect"]);
 const structuredKeys = new Set(["apim", "apis", "clients"]);
 
 /**
- * Reads every `apim-entra-auth:` key of the stack (so a misspelt key is reported, not ignored) and validates
- * them before anything is registered. Structured keys arrive as JSON text from the engine.
+ * Every key of one project's namespace in the stack's config (so a misspelt key is reported, not ignored), with
+ * booleans as booleans and structured keys, which arrive as JSON text from the engine, parsed.
  */
-export function loadStackConfig(date: string = today()): StackConfig {
+export function readNamespaceConfig(
+  namespace: string,
+  kinds: { booleanKeys: ReadonlySet<string>; structuredKeys: ReadonlySet<string> },
+): Record<string, unknown> {
   const stack = pulumi.getStack();
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
-    const [namespace, key] = fullKey.split(":", 2) as [string, string];
-    if (namespace !== projectName) continue;
-    if (booleanKeys.has(key)) {
+    const [keyNamespace, key] = fullKey.split(":", 2) as [string, string];
+    if (keyNamespace !== namespace) continue;
+    if (kinds.booleanKeys.has(key)) {
       raw[key] = value === "true" ? true : value === "false" ? false : value;
-    } else if (structuredKeys.has(key)) {
+    } else if (kinds.structuredKeys.has(key)) {
       try {
         raw[key] = JSON.parse(value);
       } catch {
-        problems.push(`${configKey([key])}: ${JSON.stringify(value)} is not a YAML object or list.`);
+        problems.push(`${configKey([key], namespace)}: ${JSON.stringify(value)} is not a YAML object or list.`);
       }
     } else {
       raw[key] = value;
     }
   }
   if (problems.length > 0) throw new ConfigError(stack, problems);
-  return validateStackConfig(raw, stack, date);
+  return raw;
+}
+
+/** Reads every `apim-entra-auth:` key of the stack and validates them, as of `date`, before anything is registered. */
+export function loadStackConfig(date: string = today()): StackConfig {
+  return validateStackConfig(
+    readNamespaceConfig(projectName, { booleanKeys, structuredKeys }),
+    pulumi.getStack(),
+    date,
+  );
 }

@@ -3,7 +3,7 @@ import { isCalendarDate } from "../lib/clock";
 import { authorityHostFault } from "../lib/loopback";
 
 /** Builds an error message that shows the bad value and the allowed form. */
-function badValue(allowed: string) {
+export function badValue(allowed: string) {
   return (issue: { input?: unknown }) => `${JSON.stringify(issue.input)} is not allowed; ${allowed}`;
 }
 
@@ -138,7 +138,7 @@ export const apiEntry = z.strictObject({
 
 // Entra: name 3–120 characters, alphanumeric, '-' or '_', starting with a letter or digit; issuer and subject at
 // most 600 characters; no wildcards (entra-docs workload-id/workload-identity-federation-considerations.md).
-const federatedCredential = z.strictObject({
+export const federatedCredential = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/, {
     error: badValue("use 3–120 letters, digits, '-' or '_', starting with a letter or digit"),
   }),

@@ -82,10 +82,10 @@ function nameEntries(problem: string, config: unknown): string {
 type Path = readonly PropertyKey[];
 
 /** `["apis", 0, "name"]` → `apim-entra-auth:apis[0].name`: the key as a user writes it in a stack file. */
-export function configKey(path: Path): string {
+export function configKey(path: Path, namespace = projectName): string {
   const [top, ...rest] = path;
   const tail = rest.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
-  return `${projectName}:${String(top ?? "")}${tail}`;
+  return `${namespace}:${String(top ?? "")}${tail}`;
 }
 
 /** The required keys a misspelt key stands for, as `configKey` paths: their "is required" would only repeat it. */
@@ -93,7 +93,7 @@ function misspeltRequiredKeys(issues: readonly z.core.$ZodIssue[]): Set<string> 
   return new Set(
     issues.flatMap((issue) => {
       if (issue.code !== "unrecognized_keys") return [];
-      const allowed = allowedKeysAt(issue.path);
+      const allowed = allowedKeysAt(issue.path, stackSettings);
       return issue.keys.flatMap((key) => {
         const near = closestKey(key, allowed);
         return near ? [configKey([...issue.path, near])] : [];
@@ -102,28 +102,34 @@ function misspeltRequiredKeys(issues: readonly z.core.$ZodIssue[]): Set<string> 
   );
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+/** One line per zod issue, naming the key as written in a stack file of the project `namespace`. */
+export function describeIssue(
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+  root: { shape: Record<string, unknown> } = stackSettings,
+  namespace = projectName,
+): string {
   if (issue.code === "unrecognized_keys") {
-    const allowed = allowedKeysAt(issue.path);
+    const allowed = allowedKeysAt(issue.path, root);
     return issue.keys
       .map((key) => {
         const near = closestKey(key, allowed);
         const hint = near ? ` — did you mean "${near}"?` : ".";
-        return `${configKey([...issue.path, key])}: unknown key${hint} Allowed keys: ${allowed.join(", ")}.`;
+        return `${configKey([...issue.path, key], namespace)}: unknown key${hint} Allowed keys: ${allowed.join(", ")}.`;
       })
       .join("\n  - ");
   }
   if (issue.code === "invalid_type" && issue.input === undefined) {
-    return `${configKey(issue.path)}: is required (expected ${issue.expected}).`;
+    return `${configKey(issue.path, namespace)}: is required (expected ${issue.expected}).`;
   }
   const input = valueAt(raw, issue.path);
   if (issue.code === "invalid_type" && issue.expected === "array" && input && typeof input === "object") {
     const [key = "name", value] = Object.entries(input)[0] ?? [];
     const example = `- ${key}: ${typeof value === "string" ? value : "…"}`;
-    return `${configKey(issue.path)}: is written as a map but must be a list: start each item with \`- \` (e.g. \`${example}\`).`;
+    return `${configKey(issue.path, namespace)}: is written as a map but must be a list: start each item with \`- \` (e.g. \`${example}\`).`;
   }
   const shown = issue.message.includes("is not allowed") ? "" : ` (got ${JSON.stringify(valueAt(raw, issue.path))})`;
-  return `${configKey(issue.path)}: ${issue.message}${shown}`;
+  return `${configKey(issue.path, namespace)}: ${issue.message}${shown}`;
 }
 
 function valueAt(root: unknown, path: Path): unknown {
@@ -133,9 +139,9 @@ function valueAt(root: unknown, path: Path): unknown {
   );
 }
 
-function allowedKeysAt(path: Path): string[] {
+function allowedKeysAt(path: Path, root: { shape: Record<string, unknown> }): string[] {
   const [top] = path;
-  const shape = stackSettings.shape;
+  const shape = root.shape;
   const section = shape[top as keyof typeof shape];
   if (path.length === 0) return Object.keys(shape);
   let node: unknown = section;

@@ -1,17 +1,23 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { guardReport, hasViolations, runGuard } from "../guard/rules";
 import { ConfigError } from "../config/validate";
+import { guardReport, hasViolations, runGuard } from "../guard/rules";
 import { evaluateProgram, type MockEvaluation, ProgramError } from "./lib/mockEngine";
 import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./lib/planDiff";
 import { planData, renderPlanMarkdown } from "./lib/planReport";
-import { planFileOf, readStackConfig } from "./lib/stackFiles";
+import { planFileOf, projectNameOf, readStackConfig } from "./lib/stackFiles";
 
 export const projectDir = path.resolve(__dirname, "..");
-export const planPath = (stack: string) => planFileOf(projectDir, stack);
+export const planPath = (stack: string, dir = projectDir) => planFileOf(dir, stack);
 
-const usage = `usage: plan [--stack <name>] [--json <file>] [--write] [--base <git-ref>]
+/** The Pulumi projects of this repository that `--project` names, with how to import each program afresh. */
+export const projects: Record<string, { dir: string; importProgram: () => Promise<unknown> }> = {
+  main: { dir: projectDir, importProgram: () => import("../index.js") },
+  bootstrap: { dir: path.join(projectDir, "bootstrap"), importProgram: () => import("../bootstrap/index.js") },
+};
+
+const usage = `usage: plan [--project main|bootstrap] [--stack <name>] [--json <file>] [--write] [--base <git-ref>]
 
 Evaluates the program for a stack (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock
 engine — no Azure, no Pulumi CLI — and prints what it would create. Default stack: dev.
@@ -19,6 +25,7 @@ engine — no Azure, no Pulumi CLI — and prints what it would create. Default 
   --write        also write the Markdown plan to plans/<stack>.md (the checked-in copy reviewers read)
   --base <ref>   print what would change from the program at <ref> to the working tree instead:
                  + create, ~ update (keys), +- replace (forcing input), - delete; ! marks what breaks clients
+  --project      bootstrap: the pipeline identity's project in bootstrap/ (plans in bootstrap/plans/)
 The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated.`;
 
 export interface PlanIo {
@@ -33,18 +40,23 @@ export interface PlanIo {
 }
 
 /** Evaluates the real program for a stack from its stack file, offline. */
-export async function evaluateStack(stack: string, importProgram: () => Promise<unknown>): Promise<MockEvaluation> {
-  const { config, secretKeys } = readStackConfig(projectDir, stack);
-  return evaluateProgram({ stack, config, secretKeys, importProgram });
+export async function evaluateStack(
+  stack: string,
+  importProgram: () => Promise<unknown>,
+  dir = projectDir,
+): Promise<MockEvaluation> {
+  const { config, secretKeys } = readStackConfig(dir, stack);
+  return evaluateProgram({ stack, project: projectNameOf(dir), config, secretKeys, importProgram });
 }
 
 /** The plan CLI without process globals: returns the exit status. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
-  let args: { stack?: string; json?: string; write?: boolean; base?: string; help?: boolean };
+  let args: { project?: string; stack?: string; json?: string; write?: boolean; base?: string; help?: boolean };
   try {
     args = parseArgs({
       args: argv,
       options: {
+        project: { type: "string" },
         stack: { type: "string" },
         json: { type: "string" },
         write: { type: "boolean" },
@@ -60,10 +72,19 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     io.out(usage);
     return 0;
   }
-  const stack = args.stack ?? "dev";
+  const project = projects[args.project ?? "main"];
+  if (!project) {
+    io.err(`error: unknown project "${args.project}"; use ${Object.keys(projects).join(" or ")}\n${usage}`);
+    return 2;
+  }
+  if (args.base !== undefined && project.dir !== projectDir) {
+    io.err(`error: --base compares the main project's plans only\n${usage}`);
+    return 2;
+  }
+  const stack = args.stack ?? (project.dir === projectDir ? "dev" : "contoso");
   let evaluation: MockEvaluation;
   try {
-    evaluation = await (io.evaluate ?? ((name) => evaluateStack(name, () => import("../index.js"))))(stack);
+    evaluation = await (io.evaluate ?? ((name) => evaluateStack(name, project.importProgram, project.dir)))(stack);
   } catch (error) {
     const cause = error instanceof ProgramError ? error.cause : error;
     io.err(cause instanceof ConfigError || cause instanceof Error ? cause.message : String(cause));
@@ -91,7 +112,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
   }
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(data, null, 2)}\n`);
   if (args.write) {
-    const planFile = io.planFile?.(stack) ?? planPath(stack);
+    const planFile = io.planFile?.(stack) ?? planPath(stack, project.dir);
     fs.mkdirSync(path.dirname(planFile), { recursive: true });
     fs.writeFileSync(planFile, markdown);
     io.err(`Wrote ${path.relative(process.cwd(), planFile)}.`);

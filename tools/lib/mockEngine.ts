@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { microsoftGraphAppId } from "../../bootstrap/grants";
 import { projectName } from "../../config/validate";
 
 /** Every value Azure would assign at deploy time is replaced by one of these; they all start with `mock-`. */
@@ -58,6 +59,8 @@ export class ProgramError extends Error {
 
 export interface EvaluateOptions {
   stack: string;
+  /** The Pulumi project's name: its config namespace and part of every URN. Default: the main program's. */
+  project?: string;
   /** Config keys without the project prefix; objects and lists as values. */
   config: Record<string, unknown>;
   /** Keys whose values are secret (shown as secret config to the program). */
@@ -136,6 +139,41 @@ function originalNameOf(resource: MockedResource, byUrn: Map<string, MockedResou
   return oldest ?? resource.name;
 }
 
+/** A sample of Graph's application permissions, harmless and dangerous alike, so a lookup by value can pick wrong. */
+const graphAppRoleValues = [
+  "Application.Read.All",
+  "Application.ReadWrite.All",
+  "Application.ReadWrite.OwnedBy",
+  "AppRoleAssignment.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+  "RoleManagement.ReadWrite.Directory",
+  "User.Read.All",
+];
+
+/** Names of the Azure built-in roles (the same ids in every tenant) a role-definition lookup may ask about. */
+const builtInRoleNames: Record<string, string> = {
+  "312a565d-c81f-4fd8-895a-4e21e48d571c": "API Management Service Contributor",
+  "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+};
+
+function mockServicePrincipal(clientId: string): Record<string, unknown> {
+  if (clientId !== microsoftGraphAppId) throw new Error(`The mock engine knows no service principal ${clientId}.`);
+  const appRoles = graphAppRoleValues.map((value) => ({
+    id: `${placeholderPrefix}graph-role-${value}`,
+    value,
+    allowedMemberTypes: ["Application"],
+    enabled: true,
+  }));
+  return {
+    clientId,
+    objectId: `${placeholderPrefix}graph-sp-object-id`,
+    displayName: "Microsoft Graph",
+    appRoles,
+    appRoleIds: Object.fromEntries(appRoles.map((role) => [role.value, role.id])),
+  };
+}
+
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
     case "azuread:index/getClientConfig:getClientConfig":
@@ -147,9 +185,20 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     case "azure-native:apimanagement:getApiManagementService": {
       const serviceName = String(args.inputs.serviceName);
       return {
+        id: `/subscriptions/${placeholderPrefix}subscription-id/resourceGroups/${args.inputs.resourceGroupName}/providers/Microsoft.ApiManagement/service/${serviceName}`,
         name: serviceName,
         gatewayUrl: `https://${serviceName}.azure-api.net`,
         sku: { name: "Developer", capacity: 1 },
+      };
+    }
+    case "azuread:index/getServicePrincipal:getServicePrincipal":
+      return mockServicePrincipal(String(args.inputs.clientId));
+    case "azure-native:authorization:getRoleDefinition": {
+      const roleDefinitionId = String(args.inputs.roleDefinitionId);
+      return {
+        id: `/subscriptions/${placeholderPrefix}subscription-id/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitionId}`,
+        name: roleDefinitionId,
+        roleName: builtInRoleNames[roleDefinitionId],
       };
     }
     default:
@@ -197,8 +246,8 @@ export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
   return internal ? internal.call(output) : new Promise((resolve) => output.apply(resolve));
 }
 
-function urnOf(stack: string, typeChain: string, name: string): string {
-  return `urn:pulumi:${stack}::${projectName}::${typeChain}::${name}`;
+function urnOf(stack: string, typeChain: string, name: string, project = projectName): string {
+  return `urn:pulumi:${stack}::${project}::${typeChain}::${name}`;
 }
 
 /** `urn:pulumi:<stack>::<project>::<a$b$type>::<name>` → its type chain and name. */
@@ -225,6 +274,7 @@ const isStackChain = (chain: string) => chain.startsWith("pulumi:pulumi:Stack");
  * the parent's name prefix of its own name swapped for the parent alias's name.
  */
 function aliasUrnsOf(
+  project: string,
   stack: string,
   type: string,
   name: string,
@@ -245,7 +295,7 @@ function aliasUrnsOf(
     else if (spec.parent instanceof pulumi.Resource)
       parentChain = registrationOf(spec.parent)?.chain ?? "pulumi:pulumi:Stack";
     else if (typeof spec.parentUrn === "string") parentChain = splitUrn(spec.parentUrn).chain;
-    return [urnOf(stack, chainUnder(parentChain, aliasType), aliasName)];
+    return [urnOf(stack, chainUnder(parentChain, aliasType), aliasName, project)];
   });
   const parentName = parent?.name ?? "";
   const inherited = (parent?.aliasUrns ?? []).flatMap((parentAlias) => {
@@ -255,7 +305,7 @@ function aliasUrnsOf(
         parentName && child.name.startsWith(parentName)
           ? parentAliasName + child.name.slice(parentName.length)
           : child.name;
-      return urnOf(stack, chainUnder(parentAliasChain, child.type), childName);
+      return urnOf(stack, chainUnder(parentAliasChain, child.type), childName, project);
     });
   });
   return [...new Set([...own, ...inherited])];
@@ -287,6 +337,7 @@ async function resolveExports(value: unknown, path: string, secretPaths: string[
  * What it cannot prove: that Azure accepts these inputs, or what it assigns (ids are placeholders).
  */
 export async function evaluateProgram(options: EvaluateOptions): Promise<MockEvaluation> {
+  const project = options.project ?? projectName;
   const registered = new Map<string, MockedResource>();
   const typeChains = new WeakMap<pulumi.Resource, Registration>();
   const resourceObjects: pulumi.Resource[] = [];
@@ -308,19 +359,19 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
       },
       call: (args) => options.invokeResults?.[args.token] ?? mockCall(args),
     },
-    projectName,
+    project,
     options.stack,
     options.preview ?? false,
   );
   const config = Object.fromEntries(
     Object.entries(options.config).map(([key, value]) => [
-      `${projectName}:${key}`,
+      `${project}:${key}`,
       typeof value === "string" ? value : JSON.stringify(value),
     ]),
   );
   pulumi.runtime.setAllConfig(
     config,
-    (options.secretKeys ?? []).map((key) => `${projectName}:${key}`),
+    (options.secretKeys ?? []).map((key) => `${project}:${key}`),
   );
 
   let programExports: Record<string, unknown> = {};
@@ -331,11 +382,11 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
       const isStack = args.type === "pulumi:pulumi:Stack";
       const chain =
         parent && !parent.chain.startsWith("pulumi:pulumi:Stack") ? `${parent.chain}$${args.type}` : args.type;
-      const urn = urnOf(options.stack, chain, args.name);
+      const urn = urnOf(options.stack, chain, args.name, project);
       const protect = args.opts.protect ?? parent?.protect ?? false;
       const aliasUrns = isStack
         ? []
-        : aliasUrnsOf(options.stack, args.type, args.name, args.opts.aliases ?? [], parent, (resource) =>
+        : aliasUrnsOf(project, options.stack, args.type, args.name, args.opts.aliases ?? [], parent, (resource) =>
             typeChains.get(resource),
           );
       typeChains.set(args.resource, { urn, chain, name: args.name, protect, aliasUrns });

@@ -7,7 +7,7 @@ import { ConfigError, projectName } from "../../config/validate";
 export const secretPlaceholder = "[secret]";
 
 export interface StackFileConfig {
-  /** The project's config keys without the `apim-entra-auth:` prefix. */
+  /** The project's config keys without the `<project>:` prefix. */
   config: Record<string, unknown>;
   /** Keys holding a `secure:` value (anywhere inside). */
   secretKeys: string[];
@@ -65,26 +65,36 @@ export function stackFileOf(projectDir: string, stack: string): string {
 /** The checked-in plan of a stack: `plans/<stack>.md`, what `npm run plan -- --write` refreshes. */
 export const planFileOf = (projectDir: string, stack: string) => path.join(projectDir, "plans", `${stack}.md`);
 
+/** The project's `Pulumi.yaml`; a syntax error is reported under the stack being read. */
+function readProjectFile(projectDir: string, stack = ""): { name?: string; config?: Record<string, unknown> } {
+  return (readYaml(path.join(projectDir, "Pulumi.yaml"), stack) ?? {}) as {
+    name?: string;
+    config?: Record<string, unknown>;
+  };
+}
+
+/** The project's name from its `Pulumi.yaml`: the namespace of its config keys and part of every URN. */
+export const projectNameOf = (projectDir: string): string => readProjectFile(projectDir).name ?? projectName;
+
 /**
  * The configuration Pulumi would give the program for a stack: `Pulumi.yaml` defaults, overridden by
  * `Pulumi.<stack>.yaml`. Keys of other namespaces (providers) are left out; secure values are not decrypted.
  */
 export function readStackConfig(projectDir: string, stack: string): StackFileConfig {
   const stackFile = stackFileOf(projectDir, stack);
-  const project = (readYaml(path.join(projectDir, "Pulumi.yaml"), stack) ?? {}) as {
-    config?: Record<string, unknown>;
-  };
+  const project = readProjectFile(projectDir, stack);
+  const namespace = project.name ?? projectName;
   const config: Record<string, unknown> = {};
   for (const [key, declaration] of Object.entries(project.config ?? {})) {
     const defaultValue =
       declaration && typeof declaration === "object" ? (declaration as { default?: unknown }).default : declaration;
-    if (defaultValue !== undefined) config[key.replace(`${projectName}:`, "")] = defaultValue;
+    if (defaultValue !== undefined) config[key.replace(`${namespace}:`, "")] = defaultValue;
   }
   const stackYaml = (readYaml(stackFile, stack) ?? {}) as { config?: Record<string, unknown> };
   const secretKeys: string[] = [];
   for (const [fullKey, raw] of Object.entries(stackYaml.config ?? {})) {
-    const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [projectName, fullKey];
-    if (namespace !== projectName || key === undefined) continue;
+    const [keyNamespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [namespace, fullKey];
+    if (keyNamespace !== namespace || key === undefined) continue;
     const { value, secret } = hideSecure(raw);
     config[key] = value;
     if (secret) secretKeys.push(key);

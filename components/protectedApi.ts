@@ -16,8 +16,10 @@ export interface PortalAuthorizationServer {
   authorizationEndpoint: pulumi.Input<string>;
   /** `<authority>/<tenant>/oauth2/v2.0/token`. */
   tokenEndpoint: pulumi.Input<string>;
-  /** `api://<API client id>/.default`. */
+  /** `api://<API client id>/.default`, or the delegated scope `api://<API client id>/<scope>` for authorization code. */
   defaultScope: pulumi.Input<string>;
+  /** Default `clientCredentials`; `authorizationCode` has the test console sign the developer in (a web client). */
+  grantTypes?: ("clientCredentials" | "authorizationCode")[];
   /** The designated client's id and secret; the secret stays a Pulumi secret. */
   clientId: pulumi.Input<string>;
   clientSecret: pulumi.Input<string>;
@@ -64,7 +66,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
             ...service,
             authsid: `${args.apiId ?? name}-entra`,
             displayName: args.authorizationServer.displayName,
-            grantTypes: ["clientCredentials"],
+            grantTypes: args.authorizationServer.grantTypes ?? ["clientCredentials"],
             authorizationEndpoint: args.authorizationServer.authorizationEndpoint,
             tokenEndpoint: args.authorizationServer.tokenEndpoint,
             // Required by APIM even for client credentials, and unused by that flow; Microsoft's tutorial uses a placeholder.

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
+import { clientKindProblems } from "./clientKinds";
 import { type ApiEntry, type ApimSettings, type ClientEntry, isGuid, stackSettings } from "./schema";
 
 export const projectName = "apim-entra-auth";
@@ -225,6 +226,7 @@ function crossChecks(settings: z.output<typeof stackSettings>): string[] {
       `${configKey(["apim", "create", "capacity"])}: 0 is not allowed; the ${create.sku} tier needs capacity 1 or more.`,
     );
   }
+  problems.push(...clientKindProblems(settings));
   return problems;
 }
 

@@ -175,7 +175,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "typo in a client entry",
     (c) => (c.clients[0].secretLifetime = 90),
-    `apim-entra-auth:clients[0].secretLifetime: unknown key. Allowed keys: name, displayName, credential, secretRotatedOn, secretLifetimeDays, federatedCredentials, apis, formerNames.`,
+    `apim-entra-auth:clients[0].secretLifetime: unknown key. Allowed keys: name, displayName, credential, secretRotatedOn, secretLifetimeDays, federatedCredentials, apis, formerNames, kind, redirectUris.`,
   ],
   [
     "typo in a top-level key",

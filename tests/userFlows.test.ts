@@ -9,8 +9,16 @@ import { tokenProfile } from "../lib/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runToken, type TokenIo } from "../tools/token";
-import { defaultTestUser, type EntraStandIn, startEntraStandIn } from "./support/entraStandIn";
+import { parseStackOutputs } from "../tools/lib/stackOutputs";
+import {
+  defaultTestUser,
+  type EntraStandIn,
+  type EntraStandInOptions,
+  startEntraStandIn,
+} from "./support/entraStandIn";
+import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
 import { type RunningStandIn, startBackendStandIn, startGatewayStandIn } from "./support/gatewayStandIn";
+import { userDirectoryOf } from "./support/stackDirectory";
 
 // End to end on loopback: the token tool signs the stand-in's test user in (device code, or authorization code with
 // PKCE on a loopback redirect), and the gateway stand-in judges the user's token with the rendered policy.
@@ -31,6 +39,33 @@ const webClient = {
   redirectUris: ["http://127.0.0.1/signin-oidc", "https://oauth.pstmn.io/v1/callback"],
   displayName: "Orders-Web",
 };
+
+/**
+ * The token CLI with a person at the keyboard: enters the device code at the `signInOnPoll`-th poll, and follows the
+ * sign-in URL as a browser would (the stand-in signs its test user in and redirects to the loopback listener).
+ */
+function person(entra: EntraStandIn, signInOnPoll = 1) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let sleeps = 0;
+  const io: TokenIo = {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    env: {},
+    sleep: async () => {
+      sleeps += 1;
+      const code = /enter the code (\S+) to authenticate/.exec(err.join("\n"))?.[1];
+      if (sleeps === signInOnPoll && code) entra.signInWithUserCode(code);
+    },
+    openUrl: async (url) => {
+      const page = await fetch(url, { redirect: "manual" });
+      const location = page.headers.get("location");
+      await page.body?.cancel();
+      if (location) await (await fetch(location)).text();
+    },
+  };
+  return { io, out, err, polls: () => sleeps };
+}
 
 interface Api {
   name: string;
@@ -140,35 +175,11 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** The token CLI with a person at the keyboard: signs in on the second poll, and follows URLs as a browser. */
-  function person() {
-    const out: string[] = [];
-    const err: string[] = [];
-    let sleeps = 0;
-    const io: TokenIo = {
-      out: (text) => out.push(text),
-      err: (text) => err.push(text),
-      env: {},
-      sleep: async () => {
-        sleeps += 1;
-        const code = /enter the code (\S+) to authenticate/.exec(err.join("\n"))?.[1];
-        if (sleeps === 2 && code) entra.signInWithUserCode(code);
-      },
-      openUrl: async (url) => {
-        const page = await fetch(url, { redirect: "manual" });
-        const location = page.headers.get("location");
-        await page.body?.cancel();
-        if (location) await (await fetch(location)).text();
-      },
-    };
-    return { io, out, err, polls: () => sleeps };
-  }
-
   const call = (api: string, token: string) =>
     fetch(`${gateway.url}/${api}/items`, { headers: { authorization: `Bearer ${token}` } });
 
   it("device code: the native client's user token carries the scope in scp, passes for users and gets 401 where only applications may call", async () => {
-    const { io, out, err, polls } = person();
+    const { io, out, err, polls } = person(entra, 2);
     const code = await runToken(
       ["--outputs", outputsFile, "--client", "desktop", "--api", "orders", "--device-code"],
       io,
@@ -194,7 +205,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
     expect(claims.oid).toBe(defaultTestUser.objectId);
     expect((await call("orders", token)).status).toBe(200);
 
-    const other = person();
+    const other = person(entra);
     expect(
       await runToken(["--outputs", outputsFile, "--client", "desktop", "--api", "ledger", "--device-code"], other.io),
     ).toBe(0);
@@ -206,7 +217,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
   });
 
   it("device code --decode prints the user's claims", async () => {
-    const { io, out } = person();
+    const { io, out } = person(entra);
     expect(
       await runToken(
         ["--outputs", outputsFile, "--client", "desktop", "--api", "orders", "--device-code", "--decode"],
@@ -225,7 +236,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
   ])(
     "authorization code with PKCE on a loopback redirect: $client's user token passes for users, 401 for applications only",
     async ({ client, clientId }) => {
-      const { io, out, err } = person();
+      const { io, out, err } = person(entra);
       expect(await runToken(["--outputs", outputsFile, "--client", client, "--api", "orders", "--auth-code"], io)).toBe(
         0,
       );
@@ -237,7 +248,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
       expect(decodeJwt(token)[tokenVersion === 2 ? "azp" : "appid"]).toBe(clientId);
       expect((await call("orders", token)).status).toBe(200);
 
-      const other = person();
+      const other = person(entra);
       expect(
         await runToken(["--outputs", outputsFile, "--client", client, "--api", "ledger", "--auth-code"], other.io),
       ).toBe(0);
@@ -246,7 +257,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
   );
 
   it("the web client's code is redeemed only with its secret", async () => {
-    const { io, err } = person();
+    const { io, err } = person(entra);
     const outputs = JSON.parse(readFileSync(outputsFile, "utf8")) as { clients: { portal: { clientSecret: string } } };
     outputs.clients.portal.clientSecret = "not-the-secret";
     const wrong = join(dir, "wrong-secret.json");
@@ -256,7 +267,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
   });
 
   it("the token tool refuses a device-code sign-in for a web client, and any user sign-in for a daemon", async () => {
-    const { io, err } = person();
+    const { io, err } = person(entra);
     expect(await runToken(["--outputs", outputsFile, "--client", "portal", "--device-code"], io)).toBe(2);
     expect(err[0]).toBe(
       "error: client portal is a web client: --device-code is for native (public) clients; use --auth-code",
@@ -355,3 +366,113 @@ describe("the Entra stand-in's authorization code + PKCE", () => {
     expect(((await refused.json()) as { error_codes: number[] }).error_codes).toEqual([65001]);
   });
 });
+
+describe.each([1, 2] as const)(
+  "token version %i, from the evaluated program to the gateway, for users",
+  (tokenVersion) => {
+    const directory: Required<Pick<EntraStandInOptions, "clients" | "apis" | "assignments" | "delegatedGrants">> & {
+      tenantId: string;
+    } = { tenantId: guideConfig().tenantId as string, clients: [], apis: [], assignments: [], delegatedGrants: [] };
+    let entra: EntraStandIn;
+    let backend: RunningStandIn & { readonly requests: number };
+    let gateway: RunningStandIn;
+    let dir: string;
+    let outputsFile: string;
+
+    beforeAll(async () => {
+      entra = await startEntraStandIn(directory);
+      const evaluation = await evaluate(
+        guideConfig({
+          authorityHost: entra.authorityHost,
+          apis: [
+            guideApi({ tokenVersion, callers: ["applications", "users"] }),
+            guideApi({ name: "ledger", displayName: "Ledger", path: "ledger", tokenVersion }),
+          ],
+          clients: [
+            guideClient({ apis: ["orders", "ledger"] }),
+            guideClient({
+              name: "portal",
+              displayName: "Orders-Web",
+              kind: "web",
+              redirectUris: ["http://127.0.0.1/signin-oidc"],
+            }),
+            {
+              name: "desktop",
+              displayName: "Orders-Desktop",
+              kind: "native",
+              credential: "none",
+              redirectUris: ["http://127.0.0.1/native"],
+              apis: ["orders"],
+            },
+          ],
+        }),
+      );
+      const deployed = userDirectoryOf(evaluation);
+      directory.clients.push(...deployed.clients);
+      directory.apis.push(...deployed.apis);
+      directory.assignments.push(...deployed.assignments);
+      directory.delegatedGrants.push(...deployed.delegatedGrants);
+
+      const outputs = parseStackOutputs(evaluation.outputs);
+      backend = await startBackendStandIn();
+      gateway = await startGatewayStandIn({
+        apis: Object.entries(outputs.apis).map(([name, api]) => ({
+          path: name,
+          policyXml: api.policy,
+          backendUrl: backend.url,
+        })),
+      });
+      const deployedOutputs = structuredClone(evaluation.outputs) as { apis: Record<string, { url: string }> };
+      for (const [name, api] of Object.entries(deployedOutputs.apis)) api.url = `${gateway.url}/${name}`;
+      dir = await mkdtemp(join(tmpdir(), "user-flows-program-"));
+      outputsFile = join(dir, "outputs.json");
+      await writeFile(outputsFile, JSON.stringify(deployedOutputs), { mode: 0o600 });
+    });
+
+    afterAll(async () => {
+      await Promise.all([entra?.close(), backend?.close(), gateway?.close()]);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    const status = async (api: string, token: string) =>
+      (await fetch(`${gateway.url}/${api}/items`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+    it("registers what users' sign-ins need: redirect URIs, public client flows for the native client only, the delegated grants", () => {
+      const byName = new Map(directory.clients.map((client) => [client.displayName, client]));
+      expect(byName.get("desktop")).toMatchObject({ publicClient: true, redirectUris: ["http://127.0.0.1/native"] });
+      expect(byName.get("portal")?.publicClient).toBeUndefined();
+      expect(directory.delegatedGrants.map((grant) => grant.scopes)).toEqual([["access_as_user"], ["access_as_user"]]);
+    });
+
+    it.each([
+      { client: "desktop", flow: "--device-code" },
+      { client: "desktop", flow: "--auth-code" },
+      { client: "portal", flow: "--auth-code" },
+    ])("$client $flow: the user's token passes the gateway for orders", async ({ client, flow }) => {
+      const run = person(entra);
+      expect(await runToken(["--outputs", outputsFile, "--client", client, "--api", "orders", flow], run.io)).toBe(0);
+      const claims = decodeJwt(run.out[0] as string);
+      expect(claims.scp).toBe("access_as_user");
+      expect(claims.ver).toBe(`${tokenVersion}.0`);
+      expect(await status("orders", run.out[0] as string)).toBe(200);
+    });
+
+    it("the daemon's application token passes both APIs; the desktop client holds no consent for the applications-only API", async () => {
+      const daemon = person(entra);
+      expect(await runToken(["--outputs", outputsFile, "--client", "reporting", "--api", "ledger"], daemon.io)).toBe(0);
+      expect(await status("ledger", daemon.out[0] as string)).toBe(200);
+      const orders = person(entra);
+      expect(await runToken(["--outputs", outputsFile, "--client", "reporting", "--api", "orders"], orders.io)).toBe(0);
+      expect(await status("orders", orders.out[0] as string)).toBe(200);
+
+      const user = person(entra);
+      const scope = `api://${directory.apis.find((api) => api.displayName === "ledger")?.clientId}/access_as_user`;
+      expect(
+        await runToken(["--outputs", outputsFile, "--client", "desktop", "--scope", scope, "--device-code"], user.io),
+      ).toBe(1);
+      expect(user.err.at(-1)).toBe(
+        "error: The client has no admin consent for the API's delegated scope: grant the API to this user-facing client (clients[].apis) so the program records the tenant-wide consent. (AADSTS65001)",
+      );
+    });
+  },
+);

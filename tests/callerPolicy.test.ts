@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type TokenVersion, tokenProfile } from "../lib/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy, type TokenCheck } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
+import { runExplain } from "../tools/explain";
 import { evaluateToken, type SigningMaterial } from "../tools/lib/evaluateToken";
 import { readTokenCheck } from "../tools/lib/policySpec";
 
@@ -80,11 +84,15 @@ const tokens = {
 } as const;
 type TokenKind = keyof typeof tokens;
 
-async function judge(policyXml: string, tokenVersion: TokenVersion, kind: TokenKind | JWTPayload) {
-  const extra = typeof kind === "string" ? tokens[kind] : kind;
-  const jwt = await new SignJWT(tokenClaims(tokenVersion, extra))
+async function signed(tokenVersion: TokenVersion, extra: JWTPayload): Promise<string> {
+  return new SignJWT(tokenClaims(tokenVersion, extra))
     .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: "k1" })
     .sign(signingKey);
+}
+
+async function judge(policyXml: string, tokenVersion: TokenVersion, kind: TokenKind | JWTPayload) {
+  const extra = typeof kind === "string" ? tokens[kind] : kind;
+  const jwt = await signed(tokenVersion, extra);
   return evaluateToken({
     spec: readTokenCheck(policyXml),
     authorizationHeader: `Bearer ${jwt}`,
@@ -280,5 +288,30 @@ describe("reading the choice back", () => {
     },
   ])("refuses a choice with $name", ({ edit, problem }) => {
     expect(() => readTokenCheck(edit(both()))).toThrow(problem);
+  });
+});
+
+describe("npm run explain on a policy for users and applications", () => {
+  it.each([
+    { kind: "scp" as const, code: 0, first: "ACCEPT" },
+    { kind: "neither" as const, code: 1, first: `REJECT: claim:roles: ${neitherReason}` },
+  ])("a v2 token with $kind: exit $code", async ({ kind, code, first }) => {
+    const dir = await mkdtemp(join(tmpdir(), "explain-callers-"));
+    try {
+      const policy = join(dir, "policy.xml");
+      const jwks = join(dir, "jwks.json");
+      await writeFile(policy, renderApiPolicy(check("validate-jwt", 2, ["applications", "users"]), template));
+      await writeFile(jwks, JSON.stringify(keys.jwks));
+      const out: string[] = [];
+      const argv = ["--policy", policy, "--jwks", jwks, "--now", now.toISOString()];
+      const issuerDocument = join(dir, "openid.json");
+      await writeFile(issuerDocument, JSON.stringify({ issuer: profileFor(2).issuer, jwks_uri: "unused" }));
+      argv.push("--openid-config", issuerDocument, "--token", await signed(2, tokens[kind]));
+      expect(await runExplain(argv, { out: (text) => out.push(text), err: (text) => out.push(text) })).toBe(code);
+      expect(out[0]?.split("\n")[0]).toBe(first);
+      if (code === 0) expect(out[0]).toContain("  scp: openid access_as_user profile");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -67,6 +67,14 @@ function person(entra: EntraStandIn, signInOnPoll = 1) {
   return { io, out, err, polls: () => sleeps };
 }
 
+/** The stack outputs as `pulumi stack output --json --show-secrets` would print them, in a private temp file. */
+async function writeOutputs(outputs: unknown): Promise<{ dir: string; outputsFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "user-flows-"));
+  const outputsFile = join(dir, "outputs.json");
+  await writeFile(outputsFile, JSON.stringify(outputs), { mode: 0o600 });
+  return { dir, outputsFile };
+}
+
 interface Api {
   name: string;
   clientId: string;
@@ -165,9 +173,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
         ]),
       ),
     };
-    dir = await mkdtemp(join(tmpdir(), "user-flows-"));
-    outputsFile = join(dir, "outputs.json");
-    await writeFile(outputsFile, JSON.stringify(outputs), { mode: 0o600 });
+    ({ dir, outputsFile } = await writeOutputs(outputs));
   });
 
   afterAll(async () => {
@@ -424,9 +430,7 @@ describe.each([1, 2] as const)(
       });
       const deployedOutputs = structuredClone(evaluation.outputs) as { apis: Record<string, { url: string }> };
       for (const [name, api] of Object.entries(deployedOutputs.apis)) api.url = `${gateway.url}/${name}`;
-      dir = await mkdtemp(join(tmpdir(), "user-flows-program-"));
-      outputsFile = join(dir, "outputs.json");
-      await writeFile(outputsFile, JSON.stringify(deployedOutputs), { mode: 0o600 });
+      ({ dir, outputsFile } = await writeOutputs(deployedOutputs));
     });
 
     afterAll(async () => {

@@ -110,6 +110,8 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
         scopes: [{ id: "0d0e0000-0000-4000-8000-000000000002", value: "access_as_user" }],
       })),
       assignments: [],
+      // An administrator assigned the test user to both APIs, which require assignment (README).
+      userAssignments: apis.map((api) => ({ userObjectId: defaultTestUser.objectId, apiClientId: api.clientId })),
       // Both clients hold consent for both APIs' scope, even the applications-only one (a consent made outside this
       // program): the gateway must still refuse the user's token there.
       delegatedGrants: apis.flatMap((api) =>
@@ -299,6 +301,7 @@ describe("the Entra stand-in's authorization code + PKCE", () => {
       apis: [api],
       assignments: [],
       delegatedGrants: [{ clientId: nativeClient.clientId, apiClientId: api.clientId, scopes: ["access_as_user"] }],
+      userAssignments: [{ userObjectId: defaultTestUser.objectId, apiClientId: api.clientId }],
     });
   });
   afterAll(async () => entra?.close());
@@ -376,9 +379,17 @@ describe("the Entra stand-in's authorization code + PKCE", () => {
 describe.each([1, 2] as const)(
   "token version %i, from the evaluated program to the gateway, for users",
   (tokenVersion) => {
-    const directory: Required<Pick<EntraStandInOptions, "clients" | "apis" | "assignments" | "delegatedGrants">> & {
-      tenantId: string;
-    } = { tenantId: guideConfig().tenantId as string, clients: [], apis: [], assignments: [], delegatedGrants: [] };
+    type Directory = Required<
+      Pick<EntraStandInOptions, "clients" | "apis" | "assignments" | "delegatedGrants" | "userAssignments">
+    >;
+    const directory: Directory & { tenantId: string } = {
+      tenantId: guideConfig().tenantId as string,
+      clients: [],
+      apis: [],
+      assignments: [],
+      delegatedGrants: [],
+      userAssignments: [],
+    };
     let entra: EntraStandIn;
     let backend: RunningStandIn & { readonly requests: number };
     let gateway: RunningStandIn;
@@ -418,6 +429,11 @@ describe.each([1, 2] as const)(
       directory.apis.push(...deployed.apis);
       directory.assignments.push(...deployed.assignments);
       directory.delegatedGrants.push(...deployed.delegatedGrants);
+      // The one step this program leaves to an administrator: assigning users (or their groups) to an API that requires
+      // assignment. Everything else the stand-in knows comes from what the program registered.
+      directory.userAssignments.push(
+        ...deployed.apis.map((api) => ({ userObjectId: defaultTestUser.objectId, apiClientId: api.clientId })),
+      );
 
       const outputs = parseStackOutputs(evaluation.outputs);
       backend = await startBackendStandIn();
@@ -459,6 +475,21 @@ describe.each([1, 2] as const)(
       expect(claims.scp).toBe("access_as_user");
       expect(claims.ver).toBe(`${tokenVersion}.0`);
       expect(await status("orders", run.out[0] as string)).toBe(200);
+    });
+
+    it("a user not assigned to the API (it requires assignment) gets no token: AADSTS50105", async () => {
+      const assignments = directory.userAssignments.splice(0);
+      try {
+        const run = person(entra);
+        expect(
+          await runToken(["--outputs", outputsFile, "--client", "desktop", "--api", "orders", "--device-code"], run.io),
+        ).toBe(1);
+        expect(run.err.at(-1)).toBe(
+          "error: The signed-in user is not assigned to the API: its service principal requires assignment, so assign the user or one of their groups to the API's enterprise application. (AADSTS50105)",
+        );
+      } finally {
+        directory.userAssignments.push(...assignments);
+      }
     });
 
     it("the daemon's application token passes both APIs; the desktop client holds no consent for the applications-only API", async () => {

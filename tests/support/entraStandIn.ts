@@ -76,6 +76,8 @@ export interface EntraStandInOptions {
   delegatedGrants?: StandInDelegatedGrant[];
   /** Default: {@link defaultTestUser}. */
   user?: StandInUser;
+  /** Users (or, in Entra, their groups) an administrator assigned to an API's enterprise application. */
+  userAssignments?: { userObjectId: string; apiClientId: string }[];
 }
 
 export const defaultTestUser: StandInUser = {
@@ -416,6 +418,19 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       (candidate) => candidate.identifierUri === resource || candidate.clientId === resource,
     );
     if (!api) return resourceNotFound(resource);
+    // Assignment required on the API's service principal applies to users too ("Restrict your Microsoft Entra app to
+    // a set of users": unassigned users cannot obtain an access token for it).
+    const assigned = (options.userAssignments ?? []).some(
+      (assignment) => assignment.apiClientId === api.clientId && assignment.userObjectId === user.objectId,
+    );
+    if (api.appRoleAssignmentRequired && !assigned) {
+      return {
+        status: 400,
+        error: "invalid_grant",
+        code: 50105,
+        description: `Your administrator has configured the application ${api.displayName ?? api.clientId} ('${api.clientId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.username}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.`,
+      };
+    }
     const values = requested.map((item) => item.slice(resource.length + 1));
     const granted = (options.delegatedGrants ?? [])
       .filter((grant) => grant.clientId === client.clientId && grant.apiClientId === api.clientId)

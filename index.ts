@@ -5,6 +5,8 @@ import { ApiAccessGrant } from "./components/apiAccessGrant";
 import { apimService } from "./components/apimService";
 import { ApiRegistration } from "./components/apiRegistration";
 import { type ClientCredential, ClientRegistration } from "./components/clientRegistration";
+import { ClientSignIn } from "./components/clientSignIn";
+import { DelegatedAccessGrant } from "./components/delegatedAccessGrant";
 import { ProtectedApi } from "./components/protectedApi";
 import { loadStackConfig } from "./config/load";
 import type { ApiEntry } from "./config/schema";
@@ -90,8 +92,36 @@ export = async () => {
   const clientRegistration = (name: string) => clientRegistrations.get(name) as ClientRegistration;
 
   for (const client of config.clients) {
+    if (client.kind !== "daemon") {
+      new ClientSignIn(
+        `${client.name}-sign-in`,
+        {
+          applicationId: clientRegistration(client.name).applicationId,
+          kind: client.kind,
+          redirectUris: client.redirectUris ?? [],
+        },
+        { aliases: (client.formerNames ?? []).map((former) => ({ name: `${former}-sign-in` })) },
+      );
+    }
     for (const apiName of client.apis) {
       const api = config.apis.find((entry) => entry.name === apiName) as ApiEntry;
+      if (client.kind !== "daemon") {
+        // A user-facing client gets the delegated scope (scp), never the app role.
+        const [clientApp, apiApp] = [clientRegistration(client.name), apiRegistration(apiName)];
+        new DelegatedAccessGrant(
+          grantName(client.name, apiName),
+          {
+            clientApplicationId: clientApp.applicationId,
+            clientServicePrincipalObjectId: clientApp.servicePrincipalObjectId,
+            apiClientId: apiApp.clientId,
+            apiServicePrincipalObjectId: apiApp.servicePrincipalObjectId,
+            scopeId: apiApp.scopeId,
+            scope: api.scope,
+          },
+          { aliases: grantAliases(client, api) },
+        );
+        continue;
+      }
       new ApiAccessGrant(
         grantName(client.name, apiName),
         {
@@ -136,6 +166,8 @@ export = async () => {
               appRole: api.appRole,
               clockSkewSeconds: api.clockSkewSeconds,
               allowedClientIds: clientIds,
+              callers: api.callers,
+              scope: api.scope,
             },
             policyTemplate,
             defaultPolicyTemplatePath,
@@ -143,6 +175,7 @@ export = async () => {
         );
       const server = api.authorizationServer?.enabled ? api.authorizationServer : undefined;
       const portalClient = server ? clientRegistration(server.client) : undefined;
+      const portalSignsUserIn = config.clients.find((client) => client.name === server?.client)?.kind === "web";
       return [
         api.name,
         new ProtectedApi(
@@ -163,7 +196,10 @@ export = async () => {
                 (tenant) => `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`,
               ),
               tokenEndpoint: clientTokenEndpoint,
-              defaultScope: registration.tokenRequestScope,
+              defaultScope: portalSignsUserIn
+                ? pulumi.interpolate`${registration.identifierUri}/${api.scope}`
+                : registration.tokenRequestScope,
+              ...(portalSignsUserIn ? { grantTypes: ["authorizationCode" as const] } : {}),
               clientId: portalClient.clientId,
               clientSecret: portalClient.clientSecret.apply((secret) => secret ?? ""),
             },
@@ -190,10 +226,18 @@ export = async () => {
           tenantId,
           tokenEndpoint: clientTokenEndpoint,
           credential: client.credential,
-          scopes: Object.fromEntries(client.apis.map((name) => [name, apiRegistration(name).tokenRequestScope])),
+          scopes: Object.fromEntries(
+            client.apis.map((name) => [
+              name,
+              client.kind === "daemon"
+                ? apiRegistration(name).tokenRequestScope
+                : pulumi.interpolate`${apiRegistration(name).identifierUri}/${(config.apis.find((api) => api.name === name) as ApiEntry).scope}`,
+            ]),
+          ),
           clientSecret: registration.clientSecret,
           secretEndDate: registration.secretEndDate,
           secrets: registration.secrets,
+          ...(client.kind === "daemon" ? {} : { kind: client.kind, redirectUris: client.redirectUris ?? [] }),
         },
       ];
     }),

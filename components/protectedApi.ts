@@ -36,10 +36,12 @@ export interface PortalAuthorizationServer {
   authorizationEndpoint: pulumi.Input<string>;
   /** `<authority>/<tenant>/oauth2/v2.0/token`. */
   tokenEndpoint: pulumi.Input<string>;
-  /** `api://<API client id>/.default`. */
+  /** `api://<API client id>/.default`, or the delegated scope `api://<API client id>/<scope>` for authorization code. */
   defaultScope: pulumi.Input<string>;
   /** The designated client's catalogue name, id and newest secret; the secret stays a Pulumi secret. */
   clientName: string;
+  /** Default `clientCredentials`; `authorizationCode` has the test console sign the developer in (a web client). */
+  grantTypes?: ("clientCredentials" | "authorizationCode")[];
   clientId: pulumi.Input<string>;
   clientSecret: pulumi.Input<string>;
 }
@@ -88,7 +90,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
             ...service,
             authsid: `${args.apiId ?? name}-entra`,
             displayName: portalServerDisplayName(args.authorizationServer.apiDisplayName),
-            grantTypes: ["clientCredentials"],
+            grantTypes: args.authorizationServer.grantTypes ?? ["clientCredentials"],
             authorizationEndpoint: args.authorizationServer.authorizationEndpoint,
             tokenEndpoint: args.authorizationServer.tokenEndpoint,
             // Required by APIM even for client credentials, and unused by that flow; Microsoft's tutorial uses a placeholder.

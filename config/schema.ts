@@ -134,6 +134,11 @@ export const apiEntry = z.strictObject({
   authorizationServer: authorizationServer.optional(),
   /** Names this API had before, oldest first: a rename then keeps its registrations, ids and APIM API. */
   formerNames: z.array(catalogueName).optional(),
+  /** Who may call: applications (app role in `roles`), signed-in users (the scope in `scp`), or both. */
+  callers: z
+    .array(z.enum(["applications", "users"], { error: badValue(`use "applications" and/or "users"`) }))
+    .min(1, { error: `list "applications" and/or "users"` })
+    .default(["applications"]),
 });
 
 // Entra: name 3–120 characters, alphanumeric, '-' or '_', starting with a letter or digit; issuer and subject at
@@ -195,6 +200,12 @@ export const clientEntry = z.strictObject({
     .default([]),
   /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
   formerNames: z.array(catalogueName).optional(),
+  /** daemon: no user (client credentials); web, spa, native: act for a signed-in user (delegated scope). */
+  kind: z
+    .enum(["daemon", "web", "spa", "native"], { error: badValue(`use "daemon", "web", "spa" or "native"`) })
+    .default("daemon"),
+  /** Where Entra may send a signed-in user's authorization code; checked per kind (config/clientKinds.ts). */
+  redirectUris: z.array(z.string()).optional(),
 });
 
 const apimSku = z.enum(["Consumption", "Developer", "Basic", "Standard", "BasicV2", "StandardV2", "Premium"], {

@@ -1,5 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
+import { clientKindProblems } from "./clientKinds";
 import { addDays } from "../lib/clock";
 import { issuerWithoutStraySlash } from "../lib/federatedIssuers";
 import { readOpenApiDocument } from "../lib/openApi";
@@ -433,6 +434,7 @@ function crossChecks(settings: z.output<typeof stackSettings>, today: string): s
       `${configKey(["apim", "create", "capacity"])}: 0 is not allowed; the ${create.sku} tier needs capacity 1 or more.`,
     );
   }
+  problems.push(...clientKindProblems(settings));
   return problems;
 }
 

@@ -23,7 +23,27 @@ export interface TokenCheck {
    * Sorted and deduplicated in the output.
    */
   allowedClientIds?: string[];
+  /**
+   * Who may call: `applications` need {@link TokenCheck.appRole} in `roles`, `users` need {@link TokenCheck.scope}
+   * in `scp`. Default `["applications"]`, which renders exactly the single check of before.
+   */
+  callers?: readonly Caller[];
+  /** The delegated scope required in a user token's `scp` claim; required when `callers` includes `users`. */
+  scope?: string;
 }
+
+export type Caller = "applications" | "users";
+
+/**
+ * The one condition the policy ever evaluates, fixed here and never built from configuration: does the bearer
+ * token carry an `scp` claim (a user's delegated token)? It only chooses which of two complete token checks runs;
+ * an unparseable token makes `AsJwt()` return null (APIM policy expressions reference, `AsJwt`) and falls to the
+ * application check, which refuses it. validate-jwt's `required-claims` are all required, so "roles OR scp" is two
+ * checks in a `<choose>` (APIM "Control flow" / choose policy); the token-claims example of the validate-jwt
+ * reference combines the two policies the same way.
+ */
+export const userTokenCondition =
+  '@(context.Request.Headers.GetValueOrDefault("Authorization", "").Split(\' \').Last().AsJwt()?.Claims.ContainsKey("scp") == true)';
 
 /** An element to be written by the XML library: attributes in this order, then text or children. */
 export interface XmlElementSpec {
@@ -39,6 +59,35 @@ const publicCloudAuthority = "https://login.microsoftonline.com";
 
 /** Validates `check` and returns the token-check element that replaces the template's marker. */
 export function tokenCheckElement(check: TokenCheck): XmlElementSpec {
+  const callers = callersOf(check);
+  const forUsers = callers.includes("users");
+  if (forUsers) assertApimLiteral("TokenCheck.scope", check.scope as string);
+  // scp is one space-separated string (Entra "Access token claims reference"); separator=" " makes validate-jwt
+  // match each scope on its own (validate-jwt reference, claim attribute `separator`).
+  const userClaim = () => claim("scp", [check.scope as string], " ");
+  const appClaim = () => claim("roles", [check.appRole]);
+  if (!forUsers) return singleCheck(check, appClaim());
+  if (!callers.includes("applications")) return singleCheck(check, userClaim());
+  return element(
+    "choose",
+    [],
+    [
+      element("when", [["condition", userTokenCondition]], [singleCheck(check, userClaim())]),
+      element("otherwise", [], [singleCheck(check, appClaim())]),
+    ],
+  );
+}
+
+function callersOf(check: TokenCheck): readonly Caller[] {
+  const callers = check.callers ?? ["applications"];
+  if (callers.length === 0 || callers.some((caller) => caller !== "applications" && caller !== "users")) {
+    throw new Error(`TokenCheck.callers must list "applications" and/or "users", got ${JSON.stringify(callers)}`);
+  }
+  return callers;
+}
+
+/** One complete validate-jwt or validate-azure-ad-token element requiring `callerClaim` (roles or scp). */
+function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElementSpec {
   const { profile } = check;
   assertApimLiteral("TokenCheck.profile.audience", profile.audience);
   assertApimLiteral("TokenCheck.profile.issuer", profile.issuer);
@@ -55,7 +104,6 @@ export function tokenCheckElement(check: TokenCheck): XmlElementSpec {
   });
   const clientIds = sortedUnique(check.allowedClientIds ?? []);
   const authority = urlOrigin(profile.metadataUrl);
-  const rolesClaim = claim("roles", [check.appRole]);
 
   if (check.validation === "validate-jwt") {
     if (!Number.isInteger(check.clockSkewSeconds) || check.clockSkewSeconds < 0) {
@@ -83,7 +131,7 @@ export function tokenCheckElement(check: TokenCheck): XmlElementSpec {
         element(
           "required-claims",
           [],
-          clientIds.length > 0 ? [rolesClaim, claim(profile.clientIdClaim, clientIds)] : [rolesClaim],
+          clientIds.length > 0 ? [callerClaim, claim(profile.clientIdClaim, clientIds)] : [callerClaim],
         ),
       ],
     );
@@ -117,7 +165,7 @@ export function tokenCheckElement(check: TokenCheck): XmlElementSpec {
           clientIds.map((id) => textElement("application-id", id)),
         ),
         element("audiences", [], [textElement("audience", profile.audience)]),
-        element("required-claims", [], [rolesClaim]),
+        element("required-claims", [], [callerClaim]),
       ],
     );
   }
@@ -135,13 +183,10 @@ function urlOrigin(metadataUrl: string): string {
   }
 }
 
-function claim(name: string, values: string[]): XmlElementSpec {
+function claim(name: string, values: string[], separator?: string): XmlElementSpec {
   return element(
     "claim",
-    [
-      ["name", name],
-      ["match", "any"],
-    ],
+    [["name", name], ["match", "any"], ...(separator === undefined ? [] : [["separator", separator] as const])],
     values.map((value) => textElement("value", value)),
   );
 }

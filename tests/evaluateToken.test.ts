@@ -277,7 +277,7 @@ describe("evaluateToken with validate-jwt", () => {
       policy: policy({ claims: '<claim name="scp" match="any"><value>access_as_user</value></claim>' }),
       check: "claim:scp",
       reason:
-        "the token has no scp claim: client-credentials (app-only) tokens never carry delegated scopes, so require an app role in the roles claim instead",
+        "the token has no scp claim: it is an application's (client-credentials) token, which never carries delegated scopes, and this policy accepts only signed-in users' tokens",
     },
   ];
 

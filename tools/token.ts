@@ -3,6 +3,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
 import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
+import { authCodeSignIn, deviceCodeSignIn } from "./lib/userSignIn";
 import { authorityHostFault } from "../lib/loopback";
 import {
   chooseApi,
@@ -22,6 +23,8 @@ export interface TokenIo {
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
   exec?: Exec;
+  /** Called with the sign-in URL of --auth-code after it is printed (a test's browser). */
+  openUrl?: (url: string) => void | Promise<void>;
 }
 
 export const defaultAuthorityHost = "https://login.microsoftonline.com";
@@ -43,10 +46,14 @@ pulumi CLI (--stack <stack>, or the selected stack); they are read only when a v
 
 export const usage = `usage: token [--stack <stack> | --outputs <file>] [--client <name>] [--api <name>] [--decode]
              [--tenant <id>] [--client-id <id>] [--scope <scope>] [--authority <url>]
-             [--client-assertion-file <path>]
+             [--client-assertion-file <path>] [--device-code | --auth-code [--redirect-uri <uri>]]
 
 Requests a client-credentials access token from Entra ID and prints it; with --decode, prints its
 header and claims as JSON instead. Retries while new app registrations replicate.
+A user-facing client gets a signed-in user's token instead: --device-code (native clients) shows a code
+to enter at Entra's sign-in page; --auth-code (web and native clients) prints a sign-in URL and receives
+the code on a loopback redirect URI (the client's http://127.0.0.1/... one, or --redirect-uri), with PKCE.
+The scope is then the API's delegated scope (api://<api client id>/<scope>).
 ${valueHelp}
 Exit status: 0 token printed, 1 token request failed, 2 usage or input error.`;
 
@@ -65,7 +72,13 @@ export const tokenValueOptions = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-const options = { ...tokenValueOptions, decode: { type: "boolean" } } as const;
+const options = {
+  ...tokenValueOptions,
+  decode: { type: "boolean" },
+  "device-code": { type: "boolean" },
+  "auth-code": { type: "boolean" },
+  "redirect-uri": { type: "string" },
+} as const;
 
 export type TokenValues = Partial<Record<Exclude<keyof typeof tokenValueOptions, "help">, string>>;
 
@@ -131,16 +144,8 @@ export async function readClientAssertion(
   return assertion;
 }
 
-/**
- * Each value from its flag, else its environment variable, else the stack's outputs. The outputs are read only
- * when a value is missing or `needApi` asks for the API's facts (smoke).
- */
-export async function resolveTokenRequest(
-  values: TokenValues,
-  env: Record<string, string | undefined>,
-  exec?: Exec,
-  { needApi = false }: { needApi?: boolean } = {},
-): Promise<ResolvedTokenRequest> {
+/** The values given as flags or environment variables, and the secret or assertion among them. */
+async function givenValues(values: TokenValues, env: Record<string, string | undefined>) {
   const given = {
     tenant: nonEmpty(values.tenant) ?? nonEmpty(env.TENANT_ID),
     clientId: nonEmpty(values["client-id"]) ?? nonEmpty(env.CLIENT_ID),
@@ -161,6 +166,20 @@ export async function resolveTokenRequest(
       : given.secret !== undefined
         ? { clientSecret: given.secret }
         : undefined;
+  return { given, givenProof };
+}
+
+/**
+ * Each value from its flag, else its environment variable, else the stack's outputs. The outputs are read only
+ * when a value is missing or `needApi` asks for the API's facts (smoke).
+ */
+export async function resolveTokenRequest(
+  values: TokenValues,
+  env: Record<string, string | undefined>,
+  exec?: Exec,
+  { needApi = false }: { needApi?: boolean } = {},
+): Promise<ResolvedTokenRequest> {
+  const { given, givenProof } = await givenValues(values, env);
   if (given.tenant && given.clientId && givenProof && given.scope && !needApi) {
     const authorityHost = checkedAuthority(given.authority ?? defaultAuthorityHost);
     return {
@@ -286,28 +305,135 @@ export function usageFailure(error: unknown, io: Pick<TokenIo, "err">, text: str
   return 2;
 }
 
+type SignIn = { flow: "device-code" | "auth-code"; clientName?: string } & UserSignInValues;
+
+interface UserSignInValues {
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  scope: string;
+  redirectUri?: string;
+  proof?: ClientProof;
+}
+
+/**
+ * A user's sign-in: each value from its flag or environment variable, else the stack's outputs, whose client must
+ * be user-facing (`kind`) and whose scope for the API is then the delegated one.
+ */
+export async function resolveUserSignIn(
+  values: TokenValues & { "redirect-uri"?: string },
+  flow: SignIn["flow"],
+  env: Record<string, string | undefined>,
+  exec?: Exec,
+): Promise<SignIn> {
+  const { given: common, givenProof } = await givenValues(values, env);
+  const given = { ...common, redirectUri: nonEmpty(values["redirect-uri"]) };
+  const complete = given.tenant && given.clientId && given.scope && (flow === "device-code" || given.redirectUri);
+  if (complete) {
+    return {
+      flow,
+      authorityHost: checkedAuthority(given.authority ?? defaultAuthorityHost),
+      tenantId: checkedTenant(given.tenant),
+      clientId: given.clientId as string,
+      scope: given.scope as string,
+      ...(given.redirectUri ? { redirectUri: given.redirectUri } : {}),
+      ...(givenProof ? { proof: givenProof } : {}),
+    };
+  }
+  const outputs = await readStackOutputs({ stack: values.stack, outputsFile: values.outputs }, exec);
+  const { name: clientName, client } = chooseClient(outputs, values.client);
+  const kind = client.kind ?? "daemon";
+  const allowed = flow === "device-code" ? ["native"] : ["web", "native"];
+  if (!allowed.includes(kind)) {
+    throw new UsageError(
+      kind === "daemon"
+        ? `client ${clientName} is a daemon: it gets application tokens without a user; drop --${flow}`
+        : kind === "spa"
+          ? `client ${clientName} is a single-page app: Entra redeems its codes only from a browser (cross-origin), so sign in from the app itself, or use a native client`
+          : `client ${clientName} is a ${kind} client: --device-code is for native (public) clients; use --auth-code`,
+    );
+  }
+  const api = chooseApi(outputs, clientName, values.api);
+  const scope = given.scope ?? client.scopes[api.name];
+  if (!scope) throw new UsageError(`client ${clientName} is not granted API ${api.name}: give --scope or grant it`);
+  const redirectUri =
+    given.redirectUri ??
+    (client.redirectUris ?? []).find((uri) => /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(uri));
+  if (flow === "auth-code" && !redirectUri) {
+    throw new UsageError(
+      `client ${clientName} has no http loopback redirect URI (e.g. http://127.0.0.1/callback) to receive the code on this machine: add one to its redirectUris, or give --redirect-uri`,
+    );
+  }
+  const proof =
+    kind === "web" ? proofFor(clientName, client, given.clientId ?? client.clientId, givenProof) : givenProof;
+  return {
+    flow,
+    clientName,
+    authorityHost: checkedAuthority(given.authority ?? outputs.authorityHost ?? defaultAuthorityHost),
+    tenantId: checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId),
+    clientId: given.clientId ?? client.clientId,
+    scope,
+    ...(redirectUri ? { redirectUri } : {}),
+    ...(proof ? { proof } : {}),
+  };
+}
+
+async function signInUser(signIn: SignIn, io: TokenIo): Promise<string> {
+  const request = {
+    endpointBase: tokenEndpoint(signIn.authorityHost, signIn.tenantId).replace(/\/token$/, ""),
+    clientId: signIn.clientId,
+    scope: signIn.scope,
+  };
+  if (signIn.flow === "device-code") {
+    return deviceCodeSignIn(request, {
+      fetch: io.fetch,
+      sleep: io.sleep,
+      onPrompt: (message) => io.err(message),
+    });
+  }
+  return authCodeSignIn(
+    { ...request, redirectUri: signIn.redirectUri as string, ...(signIn.proof ? { proof: signIn.proof } : {}) },
+    {
+      fetch: io.fetch,
+      openUrl: async (url) => {
+        io.err(`Open this URL in a browser on this machine and sign in:\n${url}`);
+        await io.openUrl?.(url);
+      },
+    },
+  );
+}
+
 /** The token CLI without process globals: returns the exit status. */
 export async function runToken(argv: string[], io: TokenIo): Promise<number> {
   let values: ReturnType<typeof parseToolArgs<typeof options>>;
-  let resolved: ResolvedTokenRequest;
+  let resolved: ResolvedTokenRequest | SignIn;
   try {
     values = parseToolArgs(argv, options);
     if (values.help) {
       io.out(usage);
       return 0;
     }
-    resolved = await resolveTokenRequest(values as TokenValues, io.env, io.exec);
+    if (values["device-code"] && values["auth-code"])
+      throw new UsageError("give --device-code or --auth-code, not both");
+    const flow = values["device-code"] ? "device-code" : values["auth-code"] ? "auth-code" : undefined;
+    resolved = flow
+      ? await resolveUserSignIn(values as TokenValues, flow, io.env, io.exec)
+      : await resolveTokenRequest(values as TokenValues, io.env, io.exec);
   } catch (error) {
     return usageFailure(error, io, usage);
   }
 
   let accessToken: string;
   try {
-    ({ accessToken } = await requestToken(resolved.request, {
-      fetch: io.fetch,
-      sleep: io.sleep,
-      onRetry: (notice) => io.err(retryLine(notice)),
-    }));
+    if ("flow" in resolved) {
+      accessToken = await signInUser(resolved, io);
+    } else {
+      ({ accessToken } = await requestToken(resolved.request, {
+        fetch: io.fetch,
+        sleep: io.sleep,
+        onRetry: (notice) => io.err(retryLine(notice)),
+      }));
+    }
   } catch (error) {
     io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

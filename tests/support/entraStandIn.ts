@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   compactVerify,
@@ -27,6 +27,10 @@ export interface StandInClient {
   /** Trusts tokens whose iss and sub equal one credential's exactly and whose aud holds one of its audiences. */
   federatedCredentials?: StandInFederatedCredential[];
   displayName?: string;
+  /** A public client (spa, native): signs users in without a credential. */
+  publicClient?: boolean;
+  /** Where the authorization endpoint may send a code; for loopback URIs the port is ignored, as Entra does. */
+  redirectUris?: string[];
 }
 
 export interface StandInApi {
@@ -35,7 +39,23 @@ export interface StandInApi {
   tokenVersion: 1 | 2;
   appRoleAssignmentRequired: boolean;
   roles: { id: string; value: string }[];
+  /** Delegated scopes the API exposes. */
+  scopes?: { id: string; value: string }[];
   displayName?: string;
+}
+
+/** Tenant-wide admin consent (a delegated permission grant) of an API's scopes to a client. */
+export interface StandInDelegatedGrant {
+  clientId: string;
+  apiClientId: string;
+  scopes: string[];
+}
+
+/** The one user who signs in, without a password, wherever Entra would show a sign-in page. */
+export interface StandInUser {
+  objectId: string;
+  username: string;
+  name: string;
 }
 
 export interface StandInAssignment {
@@ -56,7 +76,18 @@ export interface EntraStandInOptions {
   trustedIssuers?: Record<string, JSONWebKeySet>;
   /** The RS256 key pair the tenant signs with (default: a fresh one), for tests that also sign tokens themselves. */
   signingKey?: GenerateKeyPairResult;
+  delegatedGrants?: StandInDelegatedGrant[];
+  /** Default: {@link defaultTestUser}. */
+  user?: StandInUser;
+  /** Users (or, in Entra, their groups) an administrator assigned to an API's enterprise application. */
+  userAssignments?: { userObjectId: string; apiClientId: string }[];
 }
+
+export const defaultTestUser: StandInUser = {
+  objectId: "0a11ce00-0000-4000-8000-00000000a11c",
+  username: "test.user@contoso.example",
+  name: "Test User",
+};
 
 export interface EntraStandIn {
   /** `http://127.0.0.1:<port>`, used where Entra's `https://login.microsoftonline.com` would be. */
@@ -69,6 +100,8 @@ export interface EntraStandIn {
   readonly requests: number;
   /** Token endpoint requests served so far. */
   readonly tokenRequests: number;
+  /** The test user signs in on the device-code page with this user code, as a person would in a browser. */
+  signInWithUserCode(userCode: string): void;
   close(): Promise<void>;
 }
 
@@ -121,6 +154,12 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     [`GET /${tenantId}/.well-known/openid-configuration`]: async (_req, res) => sendJson(res, 200, metadata(1)),
     [`GET /${tenantId}/discovery/v2.0/keys`]: async (_req, res) => sendJson(res, 200, { keys: [publicJwk] }),
     [`GET /${tenantId}/discovery/keys`]: async (_req, res) => sendJson(res, 200, { keys: [publicJwk] }),
+    [`POST /${tenantId}/oauth2/v2.0/devicecode`]: async (req, res) => {
+      const outcome = await deviceCodeResponse(req);
+      if ("status" in outcome) sendEntraError(res, outcome, authorityHost);
+      else sendJson(res, 200, outcome);
+    },
+    [`GET /${tenantId}/oauth2/v2.0/authorize`]: async (req, res) => authorize(req, res),
     [`POST /${tenantId}/oauth2/v2.0/token`]: async (req, res) => {
       counters.tokenRequests += 1;
       const outcome = await tokenResponse(req, counters.tokenRequests);
@@ -143,6 +182,9 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     const grantType = form.get("grant_type");
     if (!grantType)
       return invalidRequest(900144, "The request body must contain the following parameter: 'grant_type'.");
+    if (grantType === "authorization_code" || grantType === deviceCodeGrantType) {
+      return delegatedTokenResponse(form, grantType);
+    }
     if (grantType !== "client_credentials") {
       return {
         status: 400,
@@ -153,14 +195,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     }
     const clientId = form.get("client_id") ?? "";
     const client = options.clients.find((candidate) => candidate.clientId === clientId);
-    if (!client || attempt <= (options.replicationDelayResponses ?? 0)) {
-      return {
-        status: 400,
-        error: "unauthorized_client",
-        code: 700016,
-        description: `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
-      };
-    }
+    if (!client || attempt <= (options.replicationDelayResponses ?? 0)) return unknownClient(clientId);
     const secret = form.get("client_secret");
     const assertion = form.get("client_assertion");
     if (assertion) {
@@ -202,14 +237,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     const api = options.apis.find(
       (candidate) => candidate.identifierUri === resource || candidate.clientId === resource,
     );
-    if (!api) {
-      return {
-        status: 400,
-        error: "invalid_resource",
-        code: 500011,
-        description: `The resource principal named ${resource} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
-      };
-    }
+    if (!api) return resourceNotFound(resource);
     const roleIds = options.assignments
       .filter((assignment) => assignment.clientId === clientId && assignment.apiClientId === api.clientId)
       .map((assignment) => assignment.roleId);
@@ -228,6 +256,257 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       .sign(privateKey);
     return { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken };
   };
+
+  const user = options.user ?? defaultTestUser;
+  const deviceCodes = new Map<string, { clientId: string; scope: string; userCode: string; signedIn: boolean }>();
+  const authorizationCodes = new Map<
+    string,
+    { clientId: string; scope: string; redirectUri: string; challenge: string; method: string }
+  >();
+
+  const deviceCodeResponse = async (request: IncomingMessage): Promise<EntraError | object> => {
+    const form = new URLSearchParams((await readBody(request, 64 * 1024)).toString("utf8"));
+    const client = options.clients.find((candidate) => candidate.clientId === form.get("client_id"));
+    if (!client) return unknownClient(form.get("client_id") ?? "");
+    if (!client.publicClient) {
+      return {
+        status: 400,
+        error: "invalid_client",
+        code: 7000218,
+        description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      };
+    }
+    const scope = form.get("scope") ?? "";
+    const deviceCode = randomBytes(24).toString("base64url");
+    const userCode = randomBytes(6).toString("hex").toUpperCase().slice(0, 9);
+    deviceCodes.set(deviceCode, { clientId: client.clientId, scope, userCode, signedIn: false });
+    const verificationUri = `${authorityHost}/devicelogin`;
+    return {
+      device_code: deviceCode,
+      user_code: userCode,
+      verification_uri: verificationUri,
+      expires_in: 900,
+      interval: 5,
+      message: `To sign in, use a web browser to open the page ${verificationUri} and enter the code ${userCode} to authenticate.`,
+    };
+  };
+
+  const authorize = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const query = new URL(request.url ?? "/", "http://stand-in").searchParams;
+    const client = options.clients.find((candidate) => candidate.clientId === query.get("client_id"));
+    if (!client) return sendEntraError(response, unknownClient(query.get("client_id") ?? ""), authorityHost);
+    const redirectUri = query.get("redirect_uri") ?? "";
+    if (!(client.redirectUris ?? []).some((registered) => sameRedirectUri(registered, redirectUri))) {
+      // Entra shows this on its own page: a redirect URI it does not know never receives anything.
+      return sendEntraError(
+        response,
+        invalidRequest(
+          50011,
+          `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${client.clientId}'.`,
+        ),
+        authorityHost,
+      );
+    }
+    const back = new URL(redirectUri);
+    const state = query.get("state");
+    if (state !== null) back.searchParams.set("state", state);
+    const challenge = query.get("code_challenge") ?? "";
+    const method = query.get("code_challenge_method") ?? "plain";
+    if (query.get("response_type") !== "code") {
+      back.searchParams.set("error", "unsupported_response_type");
+      back.searchParams.set(
+        "error_description",
+        "AADSTS700054: response_type 'token' or 'id_token' is not enabled for the application.",
+      );
+    } else if (client.publicClient && challenge === "") {
+      back.searchParams.set("error", "invalid_request");
+      back.searchParams.set(
+        "error_description",
+        "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
+      );
+    } else {
+      const code = randomBytes(24).toString("base64url");
+      authorizationCodes.set(code, {
+        clientId: client.clientId,
+        scope: query.get("scope") ?? "",
+        redirectUri,
+        challenge,
+        method,
+      });
+      back.searchParams.set("code", code);
+    }
+    response.writeHead(302, { location: back.toString() });
+    response.end();
+  };
+
+  const delegatedTokenResponse = async (form: URLSearchParams, grantType: string): Promise<EntraError | object> => {
+    const clientId = form.get("client_id") ?? "";
+    const client = options.clients.find((candidate) => candidate.clientId === clientId);
+    if (!client) return unknownClient(clientId);
+    let scope: string;
+    if (grantType === deviceCodeGrantType) {
+      const pending = deviceCodes.get(form.get("device_code") ?? "");
+      if (!pending || pending.clientId !== clientId) {
+        return {
+          status: 400,
+          error: "invalid_grant",
+          code: 70000,
+          description: "The provided value for the input parameter 'device_code' is not valid.",
+        };
+      }
+      if (!pending.signedIn) {
+        return {
+          status: 400,
+          error: "authorization_pending",
+          code: 70016,
+          description: "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        };
+      }
+      deviceCodes.delete(form.get("device_code") ?? "");
+      scope = pending.scope;
+    } else {
+      const code = form.get("code") ?? "";
+      const issued = authorizationCodes.get(code);
+      authorizationCodes.delete(code);
+      if (!issued || issued.clientId !== clientId || issued.redirectUri !== form.get("redirect_uri")) {
+        return {
+          status: 400,
+          error: "invalid_grant",
+          code: 70000,
+          description:
+            "The provided authorization code or refresh token has expired or is invalid, or was issued to another client or redirect URI.",
+        };
+      }
+      const verifier = form.get("code_verifier") ?? "";
+      const expected = issued.method === "S256" ? createHash("sha256").update(verifier).digest("base64url") : verifier;
+      if (issued.challenge !== "" && expected !== issued.challenge) {
+        return {
+          status: 400,
+          error: "invalid_grant",
+          code: 501481,
+          description: "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+        };
+      }
+      if (!client.publicClient) {
+        const secret = form.get("client_secret");
+        if (!secret) {
+          return invalidClient(
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+          );
+        }
+        if (secret !== client.secret) {
+          return invalidClient(7000215, "Invalid client secret provided.");
+        }
+      }
+      scope = issued.scope;
+    }
+    return delegatedToken(client, scope);
+  };
+
+  const delegatedToken = async (client: StandInClient, scope: string): Promise<EntraError | object> => {
+    const oidcScopes = ["openid", "profile", "offline_access", "email"];
+    const requested = scope.split(/\s+/).filter((item) => item !== "" && !oidcScopes.includes(item));
+    const resources = new Set(requested.map((item) => item.slice(0, item.lastIndexOf("/"))));
+    const [resource] = resources;
+    if (resources.size !== 1 || resource === undefined) {
+      return {
+        status: 400,
+        error: "invalid_scope",
+        code: 70011,
+        description: `The provided value for the input parameter 'scope' is not valid. Name the scopes of one API: ${scope}`,
+      };
+    }
+    const api = options.apis.find(
+      (candidate) => candidate.identifierUri === resource || candidate.clientId === resource,
+    );
+    if (!api) return resourceNotFound(resource);
+    // Assignment required on the API's service principal applies to users too ("Restrict your Microsoft Entra app to
+    // a set of users": unassigned users cannot obtain an access token for it).
+    const assigned = (options.userAssignments ?? []).some(
+      (assignment) => assignment.apiClientId === api.clientId && assignment.userObjectId === user.objectId,
+    );
+    if (api.appRoleAssignmentRequired && !assigned) {
+      return {
+        status: 400,
+        error: "invalid_grant",
+        code: 50105,
+        description: `Your administrator has configured the application ${api.displayName ?? api.clientId} ('${api.clientId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.username}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.`,
+      };
+    }
+    const values = requested.map((item) => item.slice(resource.length + 1));
+    const granted = (options.delegatedGrants ?? [])
+      .filter((grant) => grant.clientId === client.clientId && grant.apiClientId === api.clientId)
+      .flatMap((grant) => grant.scopes);
+    const exposed = (api.scopes ?? []).map((item) => item.value);
+    const scp = values.includes(".default") ? granted.filter((value) => exposed.includes(value)) : values;
+    if (scp.length === 0 || scp.some((value) => !granted.includes(value) || !exposed.includes(value))) {
+      return {
+        status: 400,
+        error: "invalid_grant",
+        code: 65001,
+        description: `The user or administrator has not consented to use the application with ID '${client.clientId}' named '${client.displayName ?? client.clientId}'. Send an interactive authorization request for this user and resource.`,
+      };
+    }
+    const lifetime = options.tokenLifetimeSeconds ?? 3600;
+    const iat = Math.floor(Date.now() / 1000);
+    const acr = client.publicClient ? "0" : "1";
+    const common = {
+      tid: tenantId,
+      oid: user.objectId,
+      sub: user.objectId,
+      name: user.name,
+      scp: scp.join(" "),
+      iat,
+      nbf: iat,
+      exp: iat + lifetime,
+    };
+    const claims: JWTPayload =
+      api.tokenVersion === 2
+        ? {
+            aud: api.clientId,
+            iss: `${authorityHost}/${tenantId}/v2.0`,
+            azp: client.clientId,
+            azpacr: acr,
+            preferred_username: user.username,
+            ver: "2.0",
+            ...common,
+          }
+        : {
+            aud: resource,
+            iss: `https://sts.windows.net/${tenantId}/`,
+            appid: client.clientId,
+            appidacr: acr,
+            upn: user.username,
+            unique_name: user.username,
+            ver: "1.0",
+            ...common,
+          };
+    const accessToken = await new SignJWT(claims)
+      .setProtectedHeader({ typ: "JWT", alg: "RS256", kid })
+      .sign(privateKey);
+    return {
+      token_type: "Bearer",
+      scope: scp.map((value) => `${resource}/${value}`).join(" "),
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      access_token: accessToken,
+    };
+  };
+
+  const unknownClient = (clientId: string): EntraError => ({
+    status: 400,
+    error: "unauthorized_client",
+    code: 700016,
+    description: `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+  });
+
+  const resourceNotFound = (resource: string): EntraError => ({
+    status: 400,
+    error: "invalid_resource",
+    code: 500011,
+    description: `The resource principal named ${resource} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+  });
 
   const tokenClaims = (
     api: StandInApi,
@@ -299,8 +578,32 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     get tokenRequests() {
       return counters.tokenRequests;
     },
+    signInWithUserCode(userCode: string) {
+      const pending = [...deviceCodes.values()].find((entry) => entry.userCode === userCode);
+      if (!pending) throw new Error(`no device sign-in is waiting for user code ${userCode}`);
+      pending.signedIn = true;
+    },
     close: server.close,
   };
+}
+
+const deviceCodeGrantType = "urn:ietf:params:oauth:grant-type:device_code";
+
+/**
+ * Entra's matching of a redirect URI: exact, except that for http loopback URIs the port is ignored (Entra
+ * "Redirect URI (reply URL) outline and restrictions", localhost exceptions, after RFC 8252 §7.3).
+ */
+function sameRedirectUri(registered: string, requested: string): boolean {
+  if (registered === requested) return true;
+  try {
+    const [a, b] = [new URL(registered), new URL(requested)];
+    const loopback = (url: URL) => url.protocol === "http:" && ["localhost", "127.0.0.1"].includes(url.hostname);
+    return (
+      loopback(a) && loopback(b) && a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search
+    );
+  } catch {
+    return false;
+  }
 }
 
 const federationDocs = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";

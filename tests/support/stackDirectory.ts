@@ -92,3 +92,58 @@ function onlyPrincipal(
   if (found.length !== 1) throw new Error(`expected one service principal for ${what}, found ${found.length}`);
   return found[0] as MockedResource;
 }
+
+const redirectUrisType = "azuread:index/applicationRedirectUris:ApplicationRedirectUris";
+const publicClientType = "azuread:index/applicationFallbackPublicClient:ApplicationFallbackPublicClient";
+const permissionScopeType = "azuread:index/applicationPermissionScope:ApplicationPermissionScope";
+const delegatedGrantType =
+  "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant";
+
+/**
+ * As {@link entraDirectoryOf}, plus what users' sign-ins need, again only from what the program registered: each
+ * client's redirect URIs and whether it allows public client flows, each API's delegated scopes, and the tenant-wide
+ * delegated permission grants (admin consent).
+ */
+export function userDirectoryOf(
+  evaluation: MockEvaluation,
+): EntraDirectory & Required<Pick<EntraStandInOptions, "delegatedGrants">> {
+  const directory = entraDirectoryOf(evaluation);
+  const ofType = (type: string) => evaluation.resources.filter((resource) => resource.type === type);
+  const applications = ofType(applicationType);
+  const clientIdOfApplication = (id: unknown) => {
+    const owner = applications.filter((application) => application.id === id);
+    if (owner.length !== 1) throw new Error(`expected one app registration with id ${String(id)}`);
+    return String(owner[0]?.state.clientId);
+  };
+  const principals = ofType(servicePrincipalType);
+  const clientIdOfPrincipal = (objectId: unknown) =>
+    String(onlyPrincipal(principals, (sp) => sp.state.objectId === objectId, String(objectId)).inputs.clientId);
+  const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+
+  const clients = directory.clients.map((client) => {
+    const redirectUris = ofType(redirectUrisType)
+      .filter((resource) => clientIdOfApplication(resource.inputs.applicationId) === client.clientId)
+      .flatMap((resource) => strings(resource.inputs.redirectUris));
+    const publicClient = ofType(publicClientType).some(
+      (resource) =>
+        clientIdOfApplication(resource.inputs.applicationId) === client.clientId && resource.inputs.enabled === true,
+    );
+    return {
+      ...client,
+      ...(redirectUris.length > 0 ? { redirectUris } : {}),
+      ...(publicClient ? { publicClient } : {}),
+    };
+  });
+  const apis = directory.apis.map((api) => ({
+    ...api,
+    scopes: ofType(permissionScopeType)
+      .filter((scope) => clientIdOfApplication(scope.inputs.applicationId) === api.clientId)
+      .map((scope) => ({ id: String(scope.inputs.scopeId), value: String(scope.inputs.value) })),
+  }));
+  const delegatedGrants = ofType(delegatedGrantType).map((grant) => ({
+    clientId: clientIdOfPrincipal(grant.inputs.servicePrincipalObjectId),
+    apiClientId: clientIdOfPrincipal(grant.inputs.resourceServicePrincipalObjectId),
+    scopes: strings(grant.inputs.claimValues),
+  }));
+  return { ...directory, clients, apis, delegatedGrants };
+}

@@ -86,6 +86,13 @@ const sentences: Record<number, string> = {
   700027:
     "The client assertion's signature is invalid: the certificate or key that signed it is not registered on the app, nor published by its federated credential's issuer.",
   50049: "The authority is unknown or invalid: check the authority host (e.g. https://login.microsoftonline.com).",
+  65001:
+    "The client has no admin consent for the API's delegated scope: grant the API to this user-facing client (clients[].apis) so the program records the tenant-wide consent.",
+  50011:
+    "The redirect URI is not registered on the client: add it to clients[].redirectUris (for loopback URIs Entra ignores the port).",
+  70000: "The authorization code or device code is invalid, expired or already used: sign in again.",
+  50105:
+    "The signed-in user is not assigned to the API: its service principal requires assignment, so assign the user or one of their groups to the API's enterprise application.",
 };
 
 /** One plain sentence for an Entra error code, else Entra's own description without its trace lines. */

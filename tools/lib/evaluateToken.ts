@@ -109,8 +109,17 @@ async function judge(input: EvaluateTokenInput, notes: string[]): Promise<JWTPay
   checkAudience(claims, spec.audiences);
   checkIssuer(claims, acceptedIssuers(spec, material.metadataIssuers, input.authorityHost), spec.kind);
   if (spec.kind === "validate-azure-ad-token") checkClientApplication(claims, spec);
-  for (const claim of spec.requiredClaims) checkClaim(claims, claim);
+  for (const claim of requiredClaimsFor(spec, claims)) checkClaim(claims, claim, spec);
   return claims;
+}
+
+/**
+ * The claims the check that runs requires. With a users-or-applications choice, APIM's fixed condition picks the
+ * user check when the token has an `scp` claim (`Jwt.Claims.ContainsKey("scp")`), else the application check.
+ */
+function requiredClaimsFor(spec: TokenCheckSpec, claims: JWTPayload): RequiredClaim[] {
+  if (!spec.callerChoice) return spec.requiredClaims;
+  return "scp" in claims ? spec.callerChoice.users : spec.callerChoice.applications;
 }
 
 function extractToken(input: EvaluateTokenInput): string {
@@ -415,10 +424,10 @@ function checkClientApplication(claims: JWTPayload, spec: ValidateAzureAdTokenSp
   }
 }
 
-function checkClaim(claims: JWTPayload, claim: RequiredClaim): void {
+function checkClaim(claims: JWTPayload, claim: RequiredClaim, spec: TokenCheckSpec): void {
   const check: Check = `claim:${claim.name}`;
   const raw = claims[claim.name];
-  if (raw === undefined || raw === null) throw new Rejection(check, missingClaimReason(claims, claim));
+  if (raw === undefined || raw === null) throw new Rejection(check, missingClaimReason(claims, claim, spec));
   const present = claimValues(raw, claim.separator);
   if (claim.values.length === 0) return;
   const missing = claim.values.filter((value) => !present.includes(value));
@@ -445,18 +454,23 @@ function checkClaim(claims: JWTPayload, claim: RequiredClaim): void {
     );
   }
   const requirement = claim.match === "all" ? `all of ${claim.values.join(", ")}` : `one of ${claim.values.join(", ")}`;
+  const judged =
+    claim.name === "scp" && spec.callerChoice ? "the token has scp, so it is judged as a user's token: " : "";
   throw new Rejection(
     check,
-    `the token's ${claim.name} claim (${presentText}) lacks ${missing.join(", ")}; the policy requires ${requirement}`,
+    `${judged}the token's ${claim.name} claim (${presentText}) lacks ${missing.join(", ")}; the policy requires ${requirement}`,
   );
 }
 
-function missingClaimReason(claims: JWTPayload, claim: RequiredClaim): string {
+function missingClaimReason(claims: JWTPayload, claim: RequiredClaim, spec: TokenCheckSpec): string {
   switch (claim.name) {
     case "roles":
+      if (spec.callerChoice) {
+        return "the token has neither an scp claim (a signed-in user's delegated token) nor a roles claim (an application's token): the client was granted neither the API's delegated scope nor its application permission";
+      }
       return "the token has no roles claim: the client was not granted an application permission (app role assignment) on the API";
     case "scp":
-      return "the token has no scp claim: client-credentials (app-only) tokens never carry delegated scopes, so require an app role in the roles claim instead";
+      return "the token has no scp claim: it is an application's (client-credentials) token, which never carries delegated scopes, and this policy accepts only signed-in users' tokens";
     case "azp":
       if (claims.appid !== undefined) {
         return "the token has no azp claim but an appid claim, as v1 tokens do — the API app's token version and the policy disagree";

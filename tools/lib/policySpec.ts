@@ -1,5 +1,6 @@
 import { XMLValidator } from "fast-xml-parser";
 import { parseOrderedXml } from "../../policies/orderedXml";
+import { userTokenCondition } from "../../policies/tokenCheck";
 
 /** Where the policy reads the token from. */
 export type TokenSource =
@@ -25,6 +26,12 @@ interface CommonSpec {
   failedValidationErrorMessage?: string;
   audiences: string[];
   requiredClaims: RequiredClaim[];
+  /**
+   * Present when the policy accepts users and applications: two checks identical but for their required claims,
+   * chosen by the fixed condition `userTokenCondition` (policies/tokenCheck.ts). A token with an `scp` claim must
+   * pass `users`, any other token `applications`; {@link CommonSpec.requiredClaims} then holds the claims both share.
+   */
+  callerChoice?: { users: RequiredClaim[]; applications: RequiredClaim[] };
 }
 
 export interface ValidateJwtSpec extends CommonSpec {
@@ -72,16 +79,70 @@ export function readTokenCheck(policyXml: string): TokenCheckSpec {
   if (found.length === 0) {
     throw new Error("policy's <inbound> section has no <validate-jwt> or <validate-azure-ad-token> element");
   }
-  if (found.length > 1) {
+  const choice = callerChoiceOf(inbound, found);
+  if (found.length > 1 && !choice) {
     throw new Error(`policy's <inbound> section has ${found.length} token checks; expected exactly one`);
   }
-  const element = found[0] as XmlNode;
-  const spec = tagOf(element) === "validate-jwt" ? readValidateJwt(element) : readValidateAzureAdToken(element);
+  const spec = choice ?? readCheck(found[0] as XmlNode);
   const unresolved = JSON.stringify(spec).match(/\{\{[^}]*\}\}/);
   if (unresolved) {
     throw new Error(`policy uses the named value ${unresolved[0]}; render the policy with its values first`);
   }
   return spec;
+}
+
+function readCheck(element: XmlNode): TokenCheckSpec {
+  return tagOf(element) === "validate-jwt" ? readValidateJwt(element) : readValidateAzureAdToken(element);
+}
+
+/**
+ * The users-or-applications construct the renderer writes, read as one check: a `<choose>` directly in `<inbound>`
+ * whose `<when>` has exactly the fixed condition and one check, and whose `<otherwise>` has one check that differs
+ * only in its required claims. Any other `<choose>` around a token check is refused: evaluating arbitrary policy
+ * expressions is beyond this reader.
+ */
+function callerChoiceOf(inbound: XmlNode, checks: XmlNode[]): TokenCheckSpec | undefined {
+  const chooses = childrenOf(inbound).filter(
+    (node) => tagOf(node) === "choose" && descendants(node).some((d) => checks.includes(d)),
+  );
+  if (chooses.length === 0) return undefined;
+  const refuse = (problem: string): never => {
+    throw new Error(
+      `policy's <choose> around the token check ${problem}; this reader understands only the users-or-applications choice the renderer writes (policies/tokenCheck.ts)`,
+    );
+  };
+  if (chooses.length > 1 || checks.length !== 2) return refuse("is not the one choice between two token checks");
+  const branches = childrenOf(chooses[0] as XmlNode).filter(
+    (node) => tagOf(node) !== "#text" && tagOf(node) !== "#comment",
+  );
+  const [when, otherwise] = branches;
+  if (branches.length !== 2 || tagOf(when as XmlNode) !== "when" || tagOf(otherwise as XmlNode) !== "otherwise") {
+    return refuse("is not one <when> and one <otherwise>");
+  }
+  if (rawAttributesOf(when as XmlNode).condition !== userTokenCondition) {
+    return refuse(`has the condition ${JSON.stringify(rawAttributesOf(when as XmlNode).condition ?? "")}`);
+  }
+  const onlyCheck = (branch: XmlNode): XmlNode => {
+    const elements = childrenOf(branch).filter((node) => tagOf(node) !== "#text" && tagOf(node) !== "#comment");
+    const [only] = elements;
+    if (elements.length !== 1 || only === undefined || !checks.includes(only)) {
+      return refuse(`has a <${tagOf(branch)}> that holds more than the token check`);
+    }
+    return only;
+  };
+  const users = readCheck(onlyCheck(when as XmlNode));
+  const applications = readCheck(onlyCheck(otherwise as XmlNode));
+  const withoutClaims = (spec: TokenCheckSpec) => JSON.stringify({ ...spec, requiredClaims: [] });
+  if (withoutClaims(users) !== withoutClaims(applications)) {
+    return refuse("chooses between checks that differ in more than their required claims");
+  }
+  const shared = (claim: RequiredClaim) =>
+    applications.requiredClaims.some((other) => JSON.stringify(other) === JSON.stringify(claim));
+  return {
+    ...applications,
+    requiredClaims: users.requiredClaims.filter(shared),
+    callerChoice: { users: users.requiredClaims, applications: applications.requiredClaims },
+  };
 }
 
 function readValidateJwt(element: XmlNode): ValidateJwtSpec {

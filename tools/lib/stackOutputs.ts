@@ -11,6 +11,9 @@ const clientOutputs = z.object({
   scopes: z.record(z.string(), z.string()),
   clientSecret: z.string().optional().nullable(),
   secretEndDate: z.string().optional().nullable(),
+  /** Absent in stacks deployed before client kinds: a daemon. */
+  kind: z.enum(["daemon", "web", "spa", "native"]).optional(),
+  redirectUris: z.array(z.string()).optional(),
 });
 
 const apiOutputs = z.object({

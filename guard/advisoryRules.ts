@@ -31,12 +31,14 @@ export const preferFederatedCredential: GuardRule = {
 
 const productionName = /(^|[-_.])(prod|prd|production|live)([-_.]|$)/i;
 
-/** Resources whose loss breaks clients: what `protect: true` is for. */
+/**
+ * Resources whose loss breaks clients: what `protect: true` is for. Not passwords: the program never protects
+ * them, so that a two-slot rotation can delete the old one (README, protect).
+ */
 const worthProtecting = new Set<string>([
   types.applicationRegistration,
   types.application,
   types.servicePrincipal,
-  types.password,
   types.apimApi,
 ]);
 
@@ -57,7 +59,7 @@ export const protectProduction: GuardRule = {
           finding(
             this,
             { name: stack, urn: "" },
-            `stack looks like production but ${exposed.length} registrations, principals, secrets or APIs are unprotected; set apim-entra-auth:protect: true`,
+            `stack looks like production but ${exposed.length} registrations, principals or APIs are unprotected; set apim-entra-auth:protect: true`,
           ),
         ]
       : [];

@@ -76,7 +76,10 @@ describe.each(variants)("forged tokens through the gateway: $label", (variant) =
         ],
         clients: [
           guideClient({ apis: ["orders", "billing"] }),
-          guideClient({ name: "intruder", displayName: "Intruder", apis: ["orders"] }),
+          // The config refuses to grant orders to a client its allowedClients excludes, so the intruder is granted
+          // billing only. Its forged token still carries orders' role: what an app role assignment made in Entra
+          // directly (portal, Graph), outside this config, would give it. allowedClients is what must stop it.
+          guideClient({ name: "intruder", displayName: "Intruder", apis: ["billing"] }),
         ],
       }),
     );
@@ -233,7 +236,11 @@ describe.each(variants)("forged tokens through the gateway: $label", (variant) =
         header: withClaims({ roles: undefined, scp: "access_as_user access_as_app" }),
         expected: 401,
       },
-      { name: "a granted client off the allow-list", header: withClaims({ [clientClaim]: intruder }), expected: 401 },
+      {
+        name: "a client off the allow-list holding the role",
+        header: withClaims({ [clientClaim]: intruder }),
+        expected: 401,
+      },
       {
         name: "malformed: two segments",
         header: async () => `Bearer ${base64url({ alg: "RS256" })}.${base64url(claims())}`,

@@ -14,6 +14,7 @@ import { planData } from "../tools/lib/planReport";
 import { runGuardCli } from "../tools/guard";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
+import { guardChecks } from "./support/stackFileChecks";
 
 // The policy SDK's own preview proxy (internal: its .d.ts exports nothing): reading an unknown value throws.
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
@@ -44,12 +45,19 @@ const editPolicy =
 const findingsOf = (resources: GuardResource[], rule: string, maxSecretLifetimeDays = 730): Finding[] =>
   runGuard(resources, { maxSecretLifetimeDays }).filter((found) => found.rule === rule);
 
+/** The guide client's one password: each password is named by its rotation day (two-slot rotation). */
+const reportingSecret = "reporting-secret-2026-11-23";
+
 /** A client that signs in with a federated credential: no secret, so no federated-credential advisory. */
 const federatedClient = guideClient({
   credential: "federated",
   secretRotatedOn: undefined,
   federatedCredentials: [
-    { name: "ci", issuer: "https://token.actions.githubusercontent.com", subject: "repo:c/o:ref:refs/heads/main" },
+    {
+      name: "github-ci",
+      issuer: "https://token.actions.githubusercontent.com",
+      subject: "repo:c/o:ref:refs/heads/main",
+    },
   ],
 });
 
@@ -155,17 +163,17 @@ describe.each<[string, string, Weaken, string]>([
     "secret-max-lifetime",
     "the password ends 731 days after its rotation day",
     (resources) => {
-      named(resources, "reporting-secret").inputs.endDate = "2028-11-23T00:00:00Z";
+      named(resources, reportingSecret).inputs.endDate = "2028-11-23T00:00:00Z";
     },
-    "reporting-secret",
+    reportingSecret,
   ],
   [
     "secret-max-lifetime",
     "the password has no end date",
     (resources) => {
-      delete named(resources, "reporting-secret").inputs.endDate;
+      delete named(resources, reportingSecret).inputs.endDate;
     },
-    "reporting-secret",
+    reportingSecret,
   ],
   [
     "daemon-no-redirect-uris",
@@ -247,9 +255,28 @@ describe("rules that need the whole stack", () => {
 
   it("secret-max-lifetime: a start Entra has not assigned yet (preview) falls back to the rotation day", async () => {
     const resources = await planOf(guideConfig());
-    named(resources, "reporting-secret").inputs.startDate = unknownValue;
+    named(resources, reportingSecret).inputs.startDate = unknownValue;
     expect(findingsOf(resources, "secret-max-lifetime", 180)).toEqual([]);
-    expect(findingsOf(resources, "secret-max-lifetime", 179).map((f) => f.resource)).toEqual(["reporting-secret"]);
+    expect(findingsOf(resources, "secret-max-lifetime", 179).map((f) => f.resource)).toEqual([reportingSecret]);
+  });
+
+  it("secret-max-lifetime: during a rotation each password is judged by its own dates, under its own name", async () => {
+    const rotating = guideClient({
+      secretRotatedOn: undefined,
+      secretLifetimeDays: undefined,
+      secrets: [
+        { rotatedOn: "2026-06-01", lifetimeDays: 365 },
+        { rotatedOn: "2026-11-23", lifetimeDays: 180 },
+      ],
+    });
+    const resources = await planOf(guideConfig({ clients: [rotating] }));
+    expect(findingsOf(resources, "secret-max-lifetime", 365)).toEqual([]);
+    expect(findingsOf(resources, "secret-max-lifetime", 364).map((f) => [f.resource, f.fix])).toEqual([
+      [
+        "reporting-secret-2026-06-01",
+        "lives 365 days (2026-06-01 → 2027-06-01T00:00:00Z); at most 364: move endDate or lower secretLifetimeDays",
+      ],
+    ]);
   });
 
   it("daemon-no-redirect-uris: a client with a delegated permission is no daemon", async () => {
@@ -280,7 +307,7 @@ describe("advisories", () => {
   it("prefer-federated-credential: a daemon's secret nothing else consumes", async () => {
     const withSecret = await planOf(guideConfig());
     expect(findingsOf(withSecret, "prefer-federated-credential").map((f) => [f.level, f.resource])).toEqual([
-      ["advisory", "reporting-secret"],
+      ["advisory", reportingSecret],
     ]);
     const federated = await planOf(guideConfig({ clients: [federatedClient] }));
     expect(findingsOf(federated, "prefer-federated-credential")).toEqual([]);
@@ -294,6 +321,7 @@ describe("advisories", () => {
     async (stack) => {
       const open = await planOf(guideConfig(), stack);
       expect(findingsOf(open, "protect-production").map((f) => [f.level, f.resource])).toEqual([["advisory", stack]]);
+      // With protect the passwords stay unprotected by design (a rotation deletes the old one): they don't count.
       const kept = await planOf(guideConfig({ protect: true }), stack);
       expect(findingsOf(kept, "protect-production")).toEqual([]);
     },
@@ -329,7 +357,7 @@ describe("npm run guard -- --plan <plan.json>", () => {
     const { out, io } = capture();
     expect(runGuardCli(["--plan", await writePlan(guideConfig())], io)).toBe(0);
     expect(out).toEqual([
-      "ADVISORY prefer-federated-credential: reporting-secret — an app-only client with a secret: if it runs in a pipeline or an Azure/Kubernetes workload, use credential: federated — no secret to leak or rotate",
+      `ADVISORY prefer-federated-credential: ${reportingSecret} — an app-only client with a secret: if it runs in a pipeline or an Azure/Kubernetes workload, use credential: federated — no secret to leak or rotate`,
       `guard: ${guardRules.length} rules, 0 violations, 1 advisory`,
     ]);
   });
@@ -358,7 +386,7 @@ describe("npm run guard -- --plan <plan.json>", () => {
     const { out, io } = capture();
     expect(runGuardCli(["--plan", file, "--max-secret-lifetime-days", "365"], io)).toBe(1);
     expect(out[0]).toBe(
-      "VIOLATION secret-max-lifetime: reporting-secret — lives 730 days (2026-11-23 → 2028-11-22T00:00:00Z); at most 365: move endDate or lower secretLifetimeDays",
+      `VIOLATION secret-max-lifetime: ${reportingSecret} — lives 730 days (2026-11-23 → 2028-11-22T00:00:00Z); at most 365: move endDate or lower secretLifetimeDays`,
     );
   });
 
@@ -386,6 +414,20 @@ describe("npm run plan runs the guard", () => {
     expect(code).toBe(1);
     expect(out.join("\n")).toContain(
       "VIOLATION api-sp-assignment-required: orders-sp — set appRoleAssignmentRequired: true, or every app in the tenant can get a token for this API",
+    );
+  });
+});
+
+describe("the stack-file checks run the guard", () => {
+  it("pass a stack with an advisory only, and throw on a violation naming the stack file and the finding", async () => {
+    const evaluation = await evaluate(guideConfig(), "test");
+    expect(findingsOf(planData(evaluation).resources, "prefer-federated-credential")).toHaveLength(1);
+    expect(() => guardChecks("test", evaluation)).not.toThrow();
+    const sp = evaluation.resources.find((resource) => resource.name === "orders-sp");
+    if (!sp) throw new Error("no resource named orders-sp");
+    sp.inputs.appRoleAssignmentRequired = false;
+    expect(() => guardChecks("test", evaluation)).toThrow(
+      "Pulumi.test.yaml fails the guard (guard/rules.ts):\nVIOLATION api-sp-assignment-required: orders-sp — set appRoleAssignmentRequired: true, or every app in the tenant can get a token for this API",
     );
   });
 });

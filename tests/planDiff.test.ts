@@ -9,9 +9,11 @@ import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { type DiffResource, diffPlans, formatPlanDiff } from "../tools/lib/planDiff";
 import { planData } from "../tools/lib/planReport";
-import { readStackConfig } from "../tools/lib/stackFiles";
+import { addDays } from "../lib/clock";
+import { readStackConfig, stackFileOf } from "../tools/lib/stackFiles";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
+import { knownValidOn, withToday } from "./support/stackFileChecks";
 
 /** Writes Pulumi.yaml (this project's) and Pulumi.<stack>.yaml with the given config into a fresh directory. */
 function stackFile(config: Record<string, unknown>, stack = "test"): string {
@@ -48,7 +50,7 @@ describe("plan diff on a changed stack file", () => {
     expect(await diffOf(guideConfig(), after)).toEqual([
       "+ create ApplicationRegistration audit-app",
       "+ create ServicePrincipal audit-sp",
-      "+ create ApplicationPassword audit-secret",
+      "+ create ApplicationPassword audit-secret-2026-11-23",
       "+ create ApplicationApiAccess audit--orders-permission",
       "+ create AppRoleAssignment audit--orders-admin-consent",
       "5 to create, 0 to update, 0 to replace, 0 to delete",
@@ -64,10 +66,26 @@ describe("plan diff on a changed stack file", () => {
     ]);
   });
 
-  it("replace: rotating the secret replaces the password, named by the inputs that force it", async () => {
-    const after = guideConfig({ clients: [guideClient({ secretRotatedOn: "2027-03-01" })] });
+  it("rotation: adding secret B creates it beside A, removing A then deletes A; neither step replaces a password", async () => {
+    // Each password is named by its own rotation day, so adding or removing an entry leaves the other's URN alone.
+    const withSecrets = (...secrets: { rotatedOn: string; lifetimeDays: number }[]) =>
+      guideConfig({ clients: [guideClient({ secretRotatedOn: undefined, secretLifetimeDays: undefined, secrets })] });
+    const a = { rotatedOn: "2026-06-01", lifetimeDays: 365 };
+    const b = { rotatedOn: "2026-11-23", lifetimeDays: 180 };
+    expect(await diffOf(withSecrets(a), withSecrets(a, b))).toEqual([
+      "+ create ApplicationPassword reporting-secret-2026-11-23",
+      "1 to create, 0 to update, 0 to replace, 0 to delete",
+    ]);
+    expect(await diffOf(withSecrets(a, b), withSecrets(b))).toEqual([
+      "- delete ApplicationPassword reporting-secret-2026-06-01",
+      "0 to create, 0 to update, 0 to replace, 1 to delete",
+    ]);
+  });
+
+  it("replace: a new lifetime for a secret replaces that password, named by the inputs that force it", async () => {
+    const after = guideConfig({ clients: [guideClient({ secretLifetimeDays: 90 })] });
     expect(await diffOf(guideConfig(), after)).toEqual([
-      "+- replace ApplicationPassword reporting-secret (displayName, endDate, rotateWhenChanged forces it)",
+      "+- replace ApplicationPassword reporting-secret-2026-11-23 (endDate forces it)",
       "0 to create, 0 to update, 1 to replace, 0 to delete",
     ]);
   });
@@ -89,7 +107,7 @@ describe("plan diff on a changed stack file", () => {
       "  ! the app gets a new client id: every client's tokens stop working (new audience, new scope api://<id>/.default)",
       "- delete ServicePrincipal reporting-sp",
       "  ! the admin consent (app role assignments) goes with it: every client's tokens stop working until it is granted again",
-      "- delete ApplicationPassword reporting-secret",
+      "- delete ApplicationPassword reporting-secret-2026-11-23",
       "- delete ApplicationApiAccess reporting--orders-permission",
       "- delete AppRoleAssignment reporting--orders-admin-consent",
       "0 to create, 0 to update, 0 to replace, 5 to delete",
@@ -133,19 +151,29 @@ describe("npm run plan -- --base <git-ref>", () => {
     const before = worktrees();
     const { config, secretKeys } = readStackConfig(projectDir, "dev");
     const [client] = config.clients as Record<string, unknown>[];
-    const edited = { ...config, clients: [{ ...client, secretRotatedOn: "2027-01-15" }] };
+    // The reviewer's rotation: a second secret issued a week after the committed one (both sides planned that day).
+    const day = addDays(knownValidOn(fs.readFileSync(stackFileOf(projectDir, "dev"), "utf8")) as string, 7);
+    const { secretRotatedOn, secretLifetimeDays, ...rest } = client as Record<string, unknown>;
+    const secrets = [
+      { rotatedOn: secretRotatedOn, lifetimeDays: secretLifetimeDays },
+      { rotatedOn: day, lifetimeDays: 90 },
+    ];
+    const edited = { ...config, clients: [{ ...rest, secrets }] };
     const out: string[] = [];
-    const code = await runPlan(["--base", "HEAD"], {
-      out: (text) => out.push(text),
-      err: (text) => out.push(text),
-      evaluate: (stack) => evaluate(edited, stack, undefined, secretKeys),
-    });
+    const code = await withToday(day, () =>
+      runPlan(["--base", "HEAD"], {
+        out: (text) => out.push(text),
+        err: (text) => out.push(text),
+        evaluate: (stack) => evaluate(edited, stack, undefined, secretKeys),
+      }),
+    );
     expect(out.join("\n")).toContain(
       [
         "Changes to stack dev: HEAD → working tree",
         "",
-        "+- replace ApplicationPassword reporting-secret (displayName, endDate, rotateWhenChanged forces it)",
+        `+ create ApplicationPassword reporting-secret-${day}`,
         "~ update AuthorizationServer orders-authorization-server (clientSecret)",
+        "1 to create, 1 to update, 0 to replace, 0 to delete",
       ].join("\n"),
     );
     expect(code).toBe(0);

@@ -2,8 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { planFileOf, readStackConfig, stackFileOf } from "../../tools/lib/stackFiles";
-import { renderPlanMarkdown } from "../../tools/lib/planReport";
+import { planData, renderPlanMarkdown } from "../../tools/lib/planReport";
 import { ProgramError, type MockEvaluation } from "../../tools/lib/mockEngine";
+import { formatFinding, runGuard } from "../../guard/rules";
 import { evaluate } from "./evaluate";
 
 /** The variable the config validation reads as today's date (YYYY-MM-DD) instead of the clock. */
@@ -55,10 +56,20 @@ export async function writePlan(projectDir: string, stack: string): Promise<void
   fs.writeFileSync(planFileOf(projectDir, stack), markdown);
 }
 
+/** Throws when the guard finds a violation in the stack's plan, listing each one; advisories pass. */
+export function guardChecks(stack: string, evaluation: MockEvaluation): void {
+  const violations = runGuard(planData(evaluation).resources).filter((found) => found.level === "mandatory");
+  if (violations.length > 0) {
+    throw new Error(
+      `Pulumi.${stack}.yaml fails the guard (guard/rules.ts):\n${violations.map(formatFinding).join("\n")}`,
+    );
+  }
+}
+
 /**
  * Every check that holds for any valid stack file, whatever it declares, as of the day it was known valid:
- * the config passes validation (every Azure, Entra and APIM limit) and the checked-in plan is fresh.
- * Throws an error telling the user what to do. Add further stack-file checks (e.g. a policy guard) here.
+ * the config passes validation (every Azure, Entra and APIM limit), the guard finds no violation, and the
+ * checked-in plan is fresh. Throws an error telling the user what to do. Add further stack-file checks here.
  */
 export async function stackFileChecks(projectDir: string, stack: string): Promise<void> {
   const file = stackFileOf(projectDir, stack);
@@ -71,6 +82,7 @@ export async function stackFileChecks(projectDir: string, stack: string): Promis
     const detail = problem instanceof Error ? problem.message : String(problem);
     throw new Error(`${path.basename(file)} is not valid${day ? ` as of ${day}` : ""}:\n${detail}`, { cause: error });
   }
+  guardChecks(stack, evaluation);
   const planFile = planFileOf(projectDir, stack);
   const checkedIn = fs.existsSync(planFile) ? fs.readFileSync(planFile, "utf8") : "";
   if (checkedIn !== renderPlanMarkdown(evaluation)) {

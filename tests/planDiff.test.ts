@@ -1,13 +1,13 @@
 // The plan diff between two evaluations of the real program, each from a stack file, and once through the real
-// --base path (a temporary git worktree of this repository). What it cannot prove: the engine's own diff, which also
-// sees values Azure assigns; the replace-on-change table (tools/lib/replaceOnChanges.ts) stands in for the providers.
+// --base path (a temporary git worktree of a throwaway repository holding this program and a fixture stack).
+// What it cannot prove: the engine's own diff, which also sees values Azure assigns; the replace-on-change table (tools/lib/replaceOnChanges.ts) stands in for the providers.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
-import { type DiffResource, diffPlans, formatPlanDiff } from "../tools/lib/planDiff";
+import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "../tools/lib/planDiff";
 import { planData } from "../tools/lib/planReport";
 import { addDays } from "../lib/clock";
 import { readStackConfig, stackFileOf } from "../tools/lib/stackFiles";
@@ -146,13 +146,40 @@ describe("plan diff on a changed stack file", () => {
 });
 
 describe("npm run plan -- --base <git-ref>", () => {
+  /**
+   * A throwaway git repository holding this checkout's program (its tracked files as they are now) with the
+   * fixture stack as its dev stack, committed: the user's own Pulumi.dev.yaml never decides what this test sees.
+   */
+  function repositoryWithFixtureStack(): string {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), "plan-base-repo-"));
+    const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: projectDir, encoding: "utf8" }).split("\0");
+    for (const file of tracked.filter((name) => name && fs.existsSync(path.join(projectDir, name)))) {
+      fs.mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+      fs.copyFileSync(path.join(projectDir, file), path.join(repo, file));
+    }
+    for (const file of fs.readdirSync(repo).filter((name) => /^Pulumi\..+\.ya?ml$/.test(name))) {
+      fs.rmSync(path.join(repo, file));
+    }
+    fs.copyFileSync(
+      path.join(projectDir, "tests/fixtures/stacks/Pulumi.guide.yaml"),
+      path.join(repo, "Pulumi.dev.yaml"),
+    );
+    fs.symlinkSync(fs.realpathSync(path.join(projectDir, "node_modules")), path.join(repo, "node_modules"), "dir");
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "pipe" });
+    git("init", "--quiet");
+    git("add", "--all");
+    git("-c", "user.name=plan-test", "-c", "user.email=plan-test@example.invalid", "commit", "--quiet", "-m", "base");
+    return repo;
+  }
+
   it("plans the committed program in a temporary git worktree, diffs it against the edited stack file, and removes the worktree", async () => {
-    const worktrees = () => execFileSync("git", ["worktree", "list"], { cwd: projectDir, encoding: "utf8" });
+    const repo = repositoryWithFixtureStack();
+    const worktrees = () => execFileSync("git", ["worktree", "list"], { cwd: repo, encoding: "utf8" });
     const before = worktrees();
-    const { config, secretKeys } = readStackConfig(projectDir, "dev");
+    const { config, secretKeys } = readStackConfig(repo, "dev");
     const [client] = config.clients as Record<string, unknown>[];
     // The reviewer's rotation: a second secret issued a week after the committed one (both sides planned that day).
-    const day = addDays(knownValidOn(fs.readFileSync(stackFileOf(projectDir, "dev"), "utf8")) as string, 7);
+    const day = addDays(knownValidOn(fs.readFileSync(stackFileOf(repo, "dev"), "utf8")) as string, 7);
     const { secretRotatedOn, secretLifetimeDays, ...rest } = client as Record<string, unknown>;
     const secrets = [
       { rotatedOn: secretRotatedOn, lifetimeDays: secretLifetimeDays },
@@ -165,6 +192,7 @@ describe("npm run plan -- --base <git-ref>", () => {
         out: (text) => out.push(text),
         err: (text) => out.push(text),
         evaluate: (stack) => evaluate(edited, stack, undefined, secretKeys),
+        planAtRef: (ref, stack) => planAtRef(repo, ref, stack),
       }),
     );
     expect(out.join("\n")).toContain(
@@ -178,6 +206,7 @@ describe("npm run plan -- --base <git-ref>", () => {
     );
     expect(code).toBe(0);
     expect(worktrees()).toBe(before);
+    fs.rmSync(repo, { recursive: true, force: true });
   }, 120_000);
 
   it("an unknown ref is an error naming it", async () => {

@@ -1,6 +1,7 @@
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApimSettings } from "../config/schema";
+import { stackRootAliases } from "../lib/renames";
 
 /** The APIM service the APIs are published on, whether this stack made it or found it. */
 export interface ApimServiceReference {
@@ -8,25 +9,28 @@ export interface ApimServiceReference {
   serviceName: string;
   /** e.g. `https://apim-contoso-dev.azure-api.net`. */
   gatewayUrl: pulumi.Output<string>;
-  /** Known before anything is registered: read from the existing service, or the configured one. */
-  skuName: string;
+  /** The pricing tier: the configured one, or what the lookup of the existing service answers. */
+  skuName: pulumi.Output<string>;
 }
 
 /** Creating a Developer or Premium service routinely takes 30–60 minutes and sometimes longer. */
 export const serviceCreateTimeouts: pulumi.CustomTimeouts = { create: "120m", update: "120m", delete: "60m" };
 
 /**
- * Looks up an existing APIM service (the default: creating one takes up to an hour), or creates it when the
- * config has a `create` block.
+ * Looks up an existing APIM service (the default: creating one takes up to an hour), or creates it under `parent`
+ * when the settings have a `create` block.
  */
-export async function apimService(settings: ApimSettings, opts: { protect: boolean }): Promise<ApimServiceReference> {
-  const { resourceGroupName, serviceName, create } = settings;
+export function apimService(
+  config: { apim: ApimSettings; protect: boolean },
+  parent: pulumi.Resource,
+): ApimServiceReference {
+  const { resourceGroupName, serviceName, create } = config.apim;
   if (!create) {
-    const existing = await apimanagement.getApiManagementService({ resourceGroupName, serviceName });
+    const existing = apimanagement.getApiManagementServiceOutput({ resourceGroupName, serviceName }, { parent });
     return {
       resourceGroupName,
       serviceName,
-      gatewayUrl: pulumi.output(existing.gatewayUrl),
+      gatewayUrl: existing.gatewayUrl,
       skuName: existing.sku.name,
     };
   }
@@ -41,7 +45,22 @@ export async function apimService(settings: ApimSettings, opts: { protect: boole
       publisherEmail: create.publisherEmail,
       sku: { name: create.sku, capacity },
     },
-    { protect: opts.protect, customTimeouts: serviceCreateTimeouts },
+    {
+      parent,
+      protect: config.protect,
+      customTimeouts: serviceCreateTimeouts,
+      aliases: stackRootAliases(),
+    },
   );
-  return { resourceGroupName, serviceName, gatewayUrl: service.gatewayUrl, skuName: create.sku };
+  return { resourceGroupName, serviceName, gatewayUrl: service.gatewayUrl, skuName: pulumi.output(create.sku) };
+}
+
+/**
+ * The existing service's tier, read before anything is registered (a program can await it; a component cannot), so
+ * that a portal on a Consumption service stops the program first. Undefined when the settings create the service.
+ */
+export async function existingServiceTier(settings: ApimSettings): Promise<string | undefined> {
+  if (settings.create) return undefined;
+  const { resourceGroupName, serviceName } = settings;
+  return (await apimanagement.getApiManagementService({ resourceGroupName, serviceName })).sku.name;
 }

@@ -1,3 +1,5 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /** A catalogue entry as far as renames go: its current name and the names it had before, oldest first. */
 export interface Renamable {
   name: string;
@@ -24,3 +26,14 @@ export function grantAliases(client: Renamable, api: Renamable): { name: string 
     .filter((name) => name !== current)
     .map((name) => ({ name }));
 }
+
+/**
+ * A resource's rename aliases, under its current parent and under none: before the EntraProtectedApis component
+ * became its parent it was registered at the stack's root, under its current name or a former one. `parent:
+ * undefined` (the SDK's `rootStackResource`) means "no parent"; the resource's children inherit these aliases.
+ */
+export const stackRootAliases = (renames: { name: string }[] = []) => [
+  ...renames,
+  { parent: pulumi.rootStackResource },
+  ...renames.map((alias) => ({ ...alias, parent: pulumi.rootStackResource })),
+];

@@ -15,7 +15,7 @@ const T = {
 };
 const tenant = "11111111-2222-3333-4444-555555555555";
 const urnOf = (name: string, type: string) =>
-  `urn:pulumi:test::apim-entra-auth::apim-entra-auth:gateway:ProtectedApi$${type}::${name}`;
+  `urn:pulumi:test::apim-entra-auth::apim-entra-auth:index:EntraProtectedApis$apim-entra-auth:gateway:ProtectedApi$${type}::${name}`;
 
 type Claim = { "@_name": string; "@_match": string; value: string | string[] };
 /** Reads the token check of a rendered policy the way a reviewer would: element by element. */

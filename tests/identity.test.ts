@@ -114,6 +114,7 @@ describe("the guide's pair (My-APIM-API and My-Client-App)", () => {
       "apim-entra-auth:identity:ApiAccessGrant reporting--orders",
       "apim-entra-auth:identity:ApiRegistration orders",
       "apim-entra-auth:identity:ClientRegistration reporting",
+      "apim-entra-auth:index:EntraProtectedApis apim-entra-auth",
     ]);
     for (const component of components) expect(component.inputs).toEqual({});
     const everyInput = JSON.stringify(stack.resources.map((resource) => resource.inputs));
@@ -344,18 +345,30 @@ describe("renaming a catalogue entry", () => {
   it("gives every child the URN it had under the former name, as Pulumi's inherited child aliases do", async () => {
     const stack = await evaluate(renamed());
     const urn = (chain: string, name: string) => `urn:pulumi:test::apim-entra-auth::${chain}::${name}`;
-    expect(only(stack, T.app, "sales-app").aliasUrns).toEqual([urn(`${T.apiComponent}$${T.app}`, "orders-app")]);
-    // Its own alias is the pre-rotation name under the new parent; the inherited ones are both names under the old.
+    const nested = (chain: string) => `apim-entra-auth:index:EntraProtectedApis$${chain}`;
+    // The component's children were registered at the stack's root before it existed: each name under no parent.
+    expect(only(stack, T.app, "sales-app").aliasUrns).toEqual([
+      urn(nested(`${T.apiComponent}$${T.app}`), "orders-app"),
+      urn(`${T.apiComponent}$${T.app}`, "sales-app"),
+      urn(`${T.apiComponent}$${T.app}`, "orders-app"),
+    ]);
+    // Its own alias is the pre-rotation name; inherited: both names under the component and at the stack's root.
     expect(only(stack, T.password, "finance-secret-2026-11-23").aliasUrns).toEqual([
+      urn(nested(`${T.clientComponent}$${T.password}`), "finance-secret"),
+      urn(nested(`${T.clientComponent}$${T.password}`), "reporting-secret-2026-11-23"),
+      urn(nested(`${T.clientComponent}$${T.password}`), "reporting-secret"),
+      urn(`${T.clientComponent}$${T.password}`, "finance-secret-2026-11-23"),
       urn(`${T.clientComponent}$${T.password}`, "finance-secret"),
       urn(`${T.clientComponent}$${T.password}`, "reporting-secret-2026-11-23"),
       urn(`${T.clientComponent}$${T.password}`, "reporting-secret"),
     ]);
-    expect(only(stack, T.assignment, "finance--sales-admin-consent").aliasUrns).toEqual(
-      ["finance--orders", "reporting--sales", "reporting--orders"].map((grant) =>
+    const formerGrants = ["finance--orders", "reporting--sales", "reporting--orders"];
+    expect(only(stack, T.assignment, "finance--sales-admin-consent").aliasUrns).toEqual([
+      ...formerGrants.map((grant) => urn(nested(`${T.grantComponent}$${T.assignment}`), `${grant}-admin-consent`)),
+      ...["finance--sales", ...formerGrants].map((grant) =>
         urn(`${T.grantComponent}$${T.assignment}`, `${grant}-admin-consent`),
       ),
-    );
+    ]);
   });
 
   it("keeps the role and scope ids and the APIM API id of the original name, so nothing is replaced", async () => {

@@ -226,7 +226,7 @@ describe("a rename in the plan", () => {
     ]);
   });
 
-  it("lists each resource's alias URNs in the JSON, and none for resources never renamed", async () => {
+  it("lists each resource's alias URNs in the JSON: its former names, and its URN before the catalogue component", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "plan.json");
     const dir = projectWith({ dev: renamedYaml });
     expect(
@@ -235,11 +235,17 @@ describe("a rename in the plan", () => {
     const data = JSON.parse(fs.readFileSync(file, "utf8")) as { resources: { name: string; aliases: string[] }[] };
     const aliasesOf = (name: string) => data.resources.find((resource) => resource.name === name)?.aliases;
     const prefix = "urn:pulumi:dev::apim-entra-auth::apim-entra-auth:identity:ClientRegistration";
-    expect(aliasesOf("finance")).toEqual([`${prefix}::reporting`]);
+    const nested = `urn:pulumi:dev::apim-entra-auth::apim-entra-auth:index:EntraProtectedApis$${prefix.split("::")[2]}`;
+    expect(aliasesOf("finance")).toEqual([`${nested}::reporting`, `${prefix}::finance`, `${prefix}::reporting`]);
     expect(aliasesOf("finance-sp")).toEqual([
+      `${nested}$azuread:index/servicePrincipal:ServicePrincipal::reporting-sp`,
+      `${prefix}$azuread:index/servicePrincipal:ServicePrincipal::finance-sp`,
       `${prefix}$azuread:index/servicePrincipal:ServicePrincipal::reporting-sp`,
     ]);
-    expect(aliasesOf("orders-app")).toEqual([]);
+    expect(aliasesOf("orders-app")).toEqual([
+      "urn:pulumi:dev::apim-entra-auth::apim-entra-auth:identity:ApiRegistration$azuread:index/applicationRegistration:ApplicationRegistration::orders-app",
+    ]);
+    expect(aliasesOf("apim-entra-auth")).toEqual([]);
   });
 });
 

@@ -314,14 +314,14 @@ describe("the documented example (tests/fixtures/stacks/Pulumi.users.yaml)", () 
     for (const client of ["portal", "desktop"]) {
       expect(plan).toContain(
         [
-          `  - **ServicePrincipalDelegatedPermissionGrant (azuread)** \`${client}--orders-admin-consent\``,
-          '    - claimValues: `["access_as_user"]`',
-          "    - resourceServicePrincipalObjectId: `mock-orders-sp-object-id` ← orders-sp.objectId",
-          `    - servicePrincipalObjectId: \`mock-${client}-sp-object-id\` ← ${client}-sp.objectId`,
+          `    - **ServicePrincipalDelegatedPermissionGrant (azuread)** \`${client}--orders-admin-consent\``,
+          '      - claimValues: `["access_as_user"]`',
+          "      - resourceServicePrincipalObjectId: `mock-orders-sp-object-id` ← orders-sp.objectId",
+          `      - servicePrincipalObjectId: \`mock-${client}-sp-object-id\` ← ${client}-sp.objectId`,
         ].join("\n"),
       );
     }
-    expect(plan).toContain("  - **AppRoleAssignment (azuread)** `reporting--orders-admin-consent`");
-    expect(plan).toContain('    - grantTypes: `["authorizationCode"]`');
+    expect(plan).toContain("    - **AppRoleAssignment (azuread)** `reporting--orders-admin-consent`");
+    expect(plan).toContain('      - grantTypes: `["authorizationCode"]`');
   });
 });

@@ -291,7 +291,8 @@ function aliasUrnsOf(
     const aliasName = typeof spec.name === "string" ? spec.name : name;
     const aliasType = typeof spec.type === "string" ? spec.type : type;
     let parentChain = parent?.chain;
-    if (spec.noParent === true) parentChain = undefined;
+    // `{ parent: pulumi.rootStackResource }` is `{ parent: undefined }`: the key's presence means "no parent".
+    if (spec.noParent === true || ("parent" in spec && spec.parent === undefined)) parentChain = undefined;
     else if (spec.parent instanceof pulumi.Resource)
       parentChain = registrationOf(spec.parent)?.chain ?? "pulumi:pulumi:Stack";
     else if (typeof spec.parentUrn === "string") parentChain = splitUrn(spec.parentUrn).chain;
@@ -403,11 +404,15 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           secretInputs: [],
           inputSources: {},
           protect,
-          aliases: (args.opts.aliases ?? []).flatMap((alias) =>
-            typeof alias === "object" && alias !== null && "name" in alias && typeof alias.name === "string"
-              ? [alias.name]
-              : [],
-          ),
+          aliases: [
+            ...new Set(
+              (args.opts.aliases ?? []).flatMap((alias) =>
+                typeof alias === "object" && alias !== null && "name" in alias && typeof alias.name === "string"
+                  ? [alias.name]
+                  : [],
+              ),
+            ),
+          ],
           aliasUrns,
           ...(args.opts.customTimeouts ? { customTimeouts: args.opts.customTimeouts } : {}),
           ...(Array.isArray(args.opts.dependsOn) && args.opts.dependsOn.length > 0

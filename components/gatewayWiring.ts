@@ -1,0 +1,122 @@
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import type { ApimServiceReference } from "./apimService";
+import type { Identity } from "./identityWiring";
+import { ProtectedApi } from "./protectedApi";
+import type { ApiEntry } from "../config/schema";
+import { isGuid } from "../config/schema";
+import type { StackConfig } from "../config/validate";
+import { type OpenApiDocument, readOpenApiDocument } from "../lib/openApi";
+import { originalName, renameAliases, stackRootAliases } from "../lib/renames";
+import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
+import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
+
+/** The gateway half of a catalogue: each API's APIM API, by catalogue name, and the clients' token endpoint. */
+export interface Gateway {
+  protectedApi(name: string): ProtectedApi;
+  tenantId: pulumi.Output<string>;
+  tokenEndpoint: pulumi.Output<string>;
+}
+
+/** The API's OpenAPI document with its import format; the config check has already read it without a problem. */
+function openApiOf(api: ApiEntry): OpenApiDocument | undefined {
+  const reading = api.openApiFile ? readOpenApiDocument(api.openApiFile) : undefined;
+  return reading && "document" in reading ? reading.document : undefined;
+}
+
+/**
+ * Registers the APIM APIs that accept exactly the identity half's tokens: each with its policy rendered from the
+ * API's registration and, when asked for, the developer portal's authorization server.
+ */
+export function registerGateway(
+  config: StackConfig,
+  identity: Identity,
+  service: ApimServiceReference,
+  tenantId: pulumi.Output<string>,
+  parent: pulumi.Resource,
+  checkPortalTier: (skuName: string) => void,
+): Gateway {
+  const policyTemplate = fs.readFileSync(defaultPolicyTemplatePath, "utf8");
+  const clientTokenEndpoint = tenantId.apply((tenant) => tokenEndpoint(config.authorityHost, tenant));
+
+  /** Client ids the policy lets through: the configured allow-list, else (azure-ad-token only) the granted clients. */
+  function allowedClientIds(api: ApiEntry): pulumi.Output<string[]> {
+    const granted = config.clients.filter((client) => client.apis.includes(api.name)).map((client) => client.name);
+    const names = api.allowedClients ?? (api.validation === "validate-azure-ad-token" ? granted : []);
+    return pulumi.all(names.map((name) => (isGuid(name) ? pulumi.output(name) : identity.client(name).clientId)));
+  }
+
+  // A component cannot await the lookup of an existing service: its tier is checked when the lookup answers, before
+  // the authorization server it would refuse is created. A program checks it before anything is registered.
+  const authorizeUrl = pulumi.all([tenantId, service.skuName]).apply(([tenant, skuName]) => {
+    checkPortalTier(skuName);
+    return `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`;
+  });
+
+  const protectedApis = new Map(
+    config.apis.map((api) => {
+      const registration = identity.api(api.name);
+      const policyXml = pulumi
+        .all([tenantId, registration.clientId, allowedClientIds(api)])
+        .apply(([tenant, apiClientId, clientIds]) =>
+          renderApiPolicy(
+            {
+              validation: api.validation,
+              profile: tokenProfile({
+                authorityHost: config.authorityHost,
+                tenantId: tenant,
+                apiClientId,
+                tokenVersion: api.tokenVersion,
+              }),
+              tenantId: tenant,
+              appRole: api.appRole,
+              clockSkewSeconds: api.clockSkewSeconds,
+              allowedClientIds: clientIds,
+              callers: api.callers,
+              scope: api.scope,
+            },
+            policyTemplate,
+            defaultPolicyTemplatePath,
+          ),
+        );
+      const server = api.authorizationServer?.enabled ? api.authorizationServer : undefined;
+      const portalClient = server ? identity.client(server.client) : undefined;
+      const portalSignsUserIn = config.clients.find((client) => client.name === server?.client)?.kind === "web";
+      return [
+        api.name,
+        new ProtectedApi(
+          api.name,
+          {
+            apiId: originalName(api),
+            resourceGroupName: service.resourceGroupName,
+            serviceName: service.serviceName,
+            displayName: api.displayName,
+            path: api.path,
+            backendUrl: api.backendUrl,
+            openApi: openApiOf(api),
+            policyXml,
+            authorizationServer: portalClient && {
+              apiDisplayName: api.displayName,
+              clientName: server?.client ?? "",
+              authorizationEndpoint: authorizeUrl,
+              tokenEndpoint: clientTokenEndpoint,
+              defaultScope: portalSignsUserIn
+                ? pulumi.interpolate`${registration.identifierUri}/${api.scope}`
+                : registration.tokenRequestScope,
+              ...(portalSignsUserIn ? { grantTypes: ["authorizationCode" as const] } : {}),
+              clientId: portalClient.clientId,
+              clientSecret: portalClient.clientSecret.apply((secret) => secret ?? ""),
+            },
+            protect: config.protect,
+          },
+          { parent, aliases: stackRootAliases(renameAliases(api)) },
+        ),
+      ];
+    }),
+  );
+  return {
+    protectedApi: (name) => protectedApis.get(name) as ProtectedApi,
+    tenantId,
+    tokenEndpoint: clientTokenEndpoint,
+  };
+}

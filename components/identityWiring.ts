@@ -1,0 +1,122 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ApiAccessGrant } from "./apiAccessGrant";
+import { ApiRegistration } from "./apiRegistration";
+import { type ClientCredential, ClientRegistration } from "./clientRegistration";
+import { ClientSignIn } from "./clientSignIn";
+import { DelegatedAccessGrant } from "./delegatedAccessGrant";
+import type { ApiEntry } from "../config/schema";
+import type { ClientConfig, StackConfig } from "../config/validate";
+import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "../lib/renames";
+import { federatedCredentialAudience } from "../lib/tokenProfile";
+
+/** The identity half of a catalogue: each API's and each client's registration, by catalogue name. */
+export interface Identity {
+  api(name: string): ApiRegistration;
+  client(name: string): ClientRegistration;
+}
+
+function credentialOf(client: ClientConfig, authorityHost: string): ClientCredential {
+  switch (client.credential) {
+    case "secret":
+      return { kind: "secret", secrets: client.secrets };
+    case "federated":
+      return {
+        kind: "federated",
+        audience: federatedCredentialAudience(authorityHost),
+        credentials: client.federatedCredentials ?? [],
+      };
+    case "none":
+      return { kind: "none" };
+  }
+}
+
+/**
+ * Registers who may get a token for which API: the API and client registrations, user-facing clients' sign-in, and
+ * the grants with admin consent (an app role for a daemon, the delegated scope for a client that acts for a user).
+ */
+export function registerIdentity(config: StackConfig, parent: pulumi.Resource): Identity {
+  const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
+  const apis = new Map(
+    config.apis.map((api) => [
+      api.name,
+      new ApiRegistration(
+        api.name,
+        {
+          displayName: suffixed(api.displayName),
+          tokenVersion: api.tokenVersion,
+          appRole: api.appRole,
+          scope: api.scope,
+          protect: config.protect,
+          idKey: originalName(api),
+        },
+        { parent, aliases: stackRootAliases(renameAliases(api)) },
+      ),
+    ]),
+  );
+  const clients = new Map(
+    config.clients.map((client) => [
+      client.name,
+      new ClientRegistration(
+        client.name,
+        {
+          displayName: suffixed(client.displayName),
+          credential: credentialOf(client, config.authorityHost),
+          protect: config.protect,
+          today: config.today,
+        },
+        { parent, aliases: stackRootAliases(renameAliases(client)) },
+      ),
+    ]),
+  );
+  const identity: Identity = {
+    api: (name) => apis.get(name) as ApiRegistration,
+    client: (name) => clients.get(name) as ClientRegistration,
+  };
+
+  for (const client of config.clients) {
+    const clientApp = identity.client(client.name);
+    if (client.kind !== "daemon") {
+      new ClientSignIn(
+        `${client.name}-sign-in`,
+        { applicationId: clientApp.applicationId, kind: client.kind, redirectUris: client.redirectUris ?? [] },
+        {
+          parent,
+          aliases: stackRootAliases((client.formerNames ?? []).map((former) => ({ name: `${former}-sign-in` }))),
+        },
+      );
+    }
+    for (const apiName of client.apis) {
+      const api = config.apis.find((entry) => entry.name === apiName) as ApiEntry;
+      const apiApp = identity.api(apiName);
+      const grant = { parent, aliases: stackRootAliases(grantAliases(client, api)) };
+      if (client.kind !== "daemon") {
+        // A user-facing client gets the delegated scope (scp), never the app role.
+        new DelegatedAccessGrant(
+          grantName(client.name, apiName),
+          {
+            clientApplicationId: clientApp.applicationId,
+            clientServicePrincipalObjectId: clientApp.servicePrincipalObjectId,
+            apiClientId: apiApp.clientId,
+            apiServicePrincipalObjectId: apiApp.servicePrincipalObjectId,
+            scopeId: apiApp.scopeId,
+            scope: api.scope,
+          },
+          grant,
+        );
+        continue;
+      }
+      new ApiAccessGrant(
+        grantName(client.name, apiName),
+        {
+          clientApplicationId: clientApp.applicationId,
+          clientServicePrincipalObjectId: clientApp.servicePrincipalObjectId,
+          apiClientId: apiApp.clientId,
+          apiServicePrincipalObjectId: apiApp.servicePrincipalObjectId,
+          appRoleId: apiApp.appRoleId,
+        },
+        grant,
+      );
+    }
+  }
+  return identity;
+}

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { tokenProfile } from "../lib/tokenProfile";
+import { tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import { evaluateToken } from "../tools/lib/evaluateToken";
 import { evaluateProgram } from "../tools/lib/mockEngine";

@@ -3,7 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { ClientRegistration } from "../components/clientRegistration";
-import { federatedCredentialAudience } from "../lib/tokenProfile";
+import { federatedCredentialAudience } from "../entra/tokenProfile";
 import { loadBootstrapConfig } from "./config";
 import { deployerSubjects, previewSubjects } from "./federation";
 import {

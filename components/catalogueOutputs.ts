@@ -4,7 +4,7 @@ import type { Gateway } from "./gatewayWiring";
 import type { Identity } from "./identityWiring";
 import type { ApiEntry } from "../config/schema";
 import type { StackConfig } from "../config/validate";
-import { apiCallCommand, tokenRequestCommand } from "../lib/guideCommands";
+import { apiCallCommand, tokenRequestCommand } from "../entra/guideCommands";
 
 /** One client secret's dates; never its value. */
 export interface SecretDates {

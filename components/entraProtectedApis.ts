@@ -6,7 +6,7 @@ import { registerGateway } from "./gatewayWiring";
 import { registerIdentity } from "./identityWiring";
 import { assertComponentPortalTier, validateComponentArgs } from "../config/componentArgs";
 import { projectName, type StackConfig } from "../config/validate";
-import { today } from "../lib/clock";
+import { today } from "../config/clock";
 
 /** To create the APIM service instead of looking it up (30–60+ minutes). */
 export interface ApimCreationSpec {

@@ -6,9 +6,9 @@ import { ProtectedApi } from "./protectedApi";
 import type { ApiEntry } from "../config/schema";
 import { isGuid } from "../config/schema";
 import type { StackConfig } from "../config/validate";
-import { type OpenApiDocument, readOpenApiDocument } from "../lib/openApi";
-import { originalName, renameAliases, stackRootAliases } from "../lib/renames";
-import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
+import { type OpenApiDocument, readOpenApiDocument } from "../config/openApi";
+import { originalName, renameAliases, stackRootAliases } from "./renames";
+import { tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 
 /** The gateway half of a catalogue: each API's APIM API, by catalogue name, and the clients' token endpoint. */

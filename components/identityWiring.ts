@@ -6,8 +6,8 @@ import { ClientSignIn } from "./clientSignIn";
 import { DelegatedAccessGrant } from "./delegatedAccessGrant";
 import type { ApiEntry } from "../config/schema";
 import type { ClientConfig, StackConfig } from "../config/validate";
-import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "../lib/renames";
-import { federatedCredentialAudience } from "../lib/tokenProfile";
+import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "./renames";
+import { federatedCredentialAudience } from "../entra/tokenProfile";
 
 /** The identity half of a catalogue: each API's and each client's registration, by catalogue name. */
 export interface Identity {

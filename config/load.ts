@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { today } from "../lib/clock";
+import { today } from "./clock";
 import { ConfigError, configKey, projectName, type StackConfig, validateStackConfig } from "./validate";
 
 const booleanKeys = new Set(["protect"]);

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { isCalendarDate } from "../lib/clock";
-import { authorityHostFault } from "../lib/loopback";
+import { isCalendarDate } from "./clock";
+import { authorityHostFault } from "../entra/loopback";
 
 /** Builds an error message that shows the bad value and the allowed form. */
 export function badValue(allowed: string) {

@@ -1,9 +1,9 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
 import { clientKindProblems } from "./clientKinds";
-import { addDays } from "../lib/clock";
-import { issuerWithoutStraySlash } from "../lib/federatedIssuers";
-import { readOpenApiDocument } from "../lib/openApi";
+import { addDays } from "./clock";
+import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
+import { readOpenApiDocument } from "./openApi";
 import {
   type ApiEntry,
   type ApimSettings,
@@ -28,7 +28,7 @@ export type ClientConfig = Omit<ClientEntry, "secrets"> & { secrets: ClientSecre
 /** The validated catalogue of one stack: every value here has passed every check. */
 export interface StackConfig {
   stackName: string;
-  /** The date the checks were made against (see lib/clock.ts); only warnings use it, never a resource input. */
+  /** The date the checks were made against (see config/clock.ts); only warnings use it, never a resource input. */
   today: string;
   tenantId?: string;
   authorityHost: string;

@@ -1,4 +1,4 @@
-import type { TokenProfile } from "../lib/tokenProfile";
+import type { TokenProfile } from "../entra/tokenProfile";
 import { assertApimLiteral } from "./apimLiteral";
 
 /** What the gateway checks on every request's bearer token. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type TokenVersion, tokenProfile } from "../lib/tokenProfile";
+import { type TokenVersion, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy, type TokenCheck } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runExplain } from "../tools/explain";

@@ -1,6 +1,6 @@
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isLoopbackHost } from "../lib/loopback";
+import { isLoopbackHost } from "../entra/loopback";
 import { evaluateToken, loadDocument, type SigningMaterial } from "../tools/lib/evaluateToken";
 import { readTokenCheck } from "../tools/lib/policySpec";
 

@@ -9,7 +9,7 @@ import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "../tools/lib/planDiff";
 import { planData } from "../tools/lib/planReport";
-import { addDays } from "../lib/clock";
+import { addDays } from "../config/clock";
 import { readStackConfig, stackFileOf } from "../tools/lib/stackFiles";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";

@@ -2,7 +2,7 @@
 // mock cannot prove: that Entra keeps both passwords valid side by side (it allows many per app), or that the
 // engine moves state along the alias; Pulumi documents both, a real `pulumi up` shows them.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { todayVariable } from "../lib/clock";
+import { todayVariable } from "../config/clock";
 import type { MockEvaluation, MockedResource } from "../tools/lib/mockEngine";
 import { readStackConfig } from "../tools/lib/stackFiles";
 import { projectDir } from "../tools/plan";

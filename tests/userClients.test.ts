@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { stableId } from "../lib/stableIds";
+import { stableId } from "../entra/stableIds";
 import type { ProgramError } from "../tools/lib/mockEngine";
 import { renderPlanMarkdown } from "../tools/lib/planReport";
 import { readTokenCheck } from "../tools/lib/policySpec";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tokenProfile } from "../lib/tokenProfile";
+import { tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runToken, type TokenIo } from "../tools/token";

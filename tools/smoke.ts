@@ -1,7 +1,7 @@
 import { decodeJwt, type JWTPayload } from "jose";
-import { type TokenProfile, tokenProfile } from "../lib/tokenProfile";
+import { type TokenProfile, tokenProfile } from "../entra/tokenProfile";
 import { requestToken } from "./lib/clientCredentials";
-import { insecureUrlFault } from "../lib/loopback";
+import { insecureUrlFault } from "../entra/loopback";
 import {
   parseToolArgs,
   type ResolvedTokenRequest,

@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
+import { tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
 import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
 import { authCodeSignIn, deviceCodeSignIn } from "./lib/userSignIn";
-import { authorityHostFault } from "../lib/loopback";
+import { authorityHostFault } from "../entra/loopback";
 import {
   chooseApi,
   chooseClient,

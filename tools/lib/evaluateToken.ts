@@ -1,4 +1,4 @@
-import { insecureUrlFault } from "../../lib/loopback";
+import { insecureUrlFault } from "../../entra/loopback";
 import {
   compactVerify,
   decodeJwt,

@@ -6,10 +6,10 @@ import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
-import { evaluateToken } from "../tools/lib/evaluateToken";
-import { evaluateProgram } from "../tools/lib/mockEngine";
-import { readTokenCheck } from "../tools/lib/policySpec";
-import { readStackConfig } from "../tools/lib/stackFiles";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { evaluateProgram } from "../tools/preview/mockEngine";
+import { readTokenCheck } from "../tools/gateway/policySpec";
+import { readStackConfig } from "../tools/preview/stackFiles";
 
 const projectDir = path.resolve(__dirname, "..");
 const median = (values: number[]) => {
@@ -121,7 +121,7 @@ async function main() {
 
   // 3. What ts-node's type check costs a `pulumi preview`, loading the program as Pulumi's language host does.
   // Pulumi's vendored ts-node caches compiled files, so the cost falls on the first run after an edit ("cold").
-  const loader = path.join(projectDir, "tools", "lib", "loadLikePulumi.cjs");
+  const loader = path.join(projectDir, "tools", "preview", "loadLikePulumi.cjs");
   const processRuns = Math.max(3, Math.floor(runs / 3));
   const load = (transpileOnly: boolean, cache: boolean) => () =>
     execFileSync(process.execPath, [loader, "dev"], {

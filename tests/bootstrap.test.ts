@@ -8,9 +8,9 @@ import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { bootstrapProject, bootstrapSettings } from "../bootstrap/config";
-import { renderPlanMarkdown } from "../tools/lib/planReport";
-import type { MockEvaluation, ProgramError } from "../tools/lib/mockEngine";
-import { readStackConfig, stackNames } from "../tools/lib/stackFiles";
+import { renderPlanMarkdown } from "../tools/preview/planReport";
+import type { MockEvaluation, ProgramError } from "../tools/preview/mockEngine";
+import { readStackConfig, stackNames } from "../tools/preview/stackFiles";
 import { planPath, projects, runPlan } from "../tools/plan";
 import { ofType, only } from "./support/evaluate";
 
@@ -35,7 +35,7 @@ async function evaluateBootstrap(
   secretKeys?: string[],
 ): Promise<MockEvaluation> {
   vi.resetModules();
-  const { evaluateProgram } = await import("../tools/lib/mockEngine.js");
+  const { evaluateProgram } = await import("../tools/preview/mockEngine.js");
   return evaluateProgram({
     stack,
     project: bootstrapProject,

@@ -8,8 +8,8 @@ import { type TokenVersion, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy, type TokenCheck } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runExplain } from "../tools/explain";
-import { evaluateToken, type SigningMaterial } from "../tools/lib/evaluateToken";
-import { readTokenCheck } from "../tools/lib/policySpec";
+import { evaluateToken, type SigningMaterial } from "../tools/gateway/evaluateToken";
+import { readTokenCheck } from "../tools/gateway/policySpec";
 
 // What this cannot prove: that APIM evaluates the <choose> condition as its policy-expressions reference documents
 // (AsJwt returning null for a non-JWT, Claims keyed by claim name). The reader accepts only the renderer's exact

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { stackSettings } from "../config/schema";
-import type { ProgramError } from "../tools/lib/mockEngine";
+import type { ProgramError } from "../tools/preview/mockEngine";
 import { evaluate, guideApi, guideConfig } from "./support/evaluate";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case writes an arbitrary bad value into the config.

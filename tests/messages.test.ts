@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { closestKey, editDistance } from "../config/suggest";
-import type { ProgramError } from "../tools/lib/mockEngine";
-import { readStackConfig } from "../tools/lib/stackFiles";
+import type { ProgramError } from "../tools/preview/mockEngine";
+import { readStackConfig } from "../tools/preview/stackFiles";
 import { projectDir } from "../tools/plan";
 import { evaluate, guideApi, guideConfig } from "./support/evaluate";
 

@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { renderPlanMarkdown } from "../tools/lib/planReport";
-import { readStackConfig, stackFileOf, stackNames } from "../tools/lib/stackFiles";
+import { renderPlanMarkdown } from "../tools/preview/planReport";
+import { readStackConfig, stackFileOf, stackNames } from "../tools/preview/stackFiles";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideConfig } from "./support/evaluate";
 import {

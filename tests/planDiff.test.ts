@@ -1,16 +1,16 @@
 // The plan diff between two evaluations of the real program, each from a stack file, and once through the real
 // --base path (a temporary git worktree of a throwaway repository holding this program and a fixture stack).
-// What it cannot prove: the engine's own diff, which also sees values Azure assigns; the replace-on-change table (tools/lib/replaceOnChanges.ts) stands in for the providers.
+// What it cannot prove: the engine's own diff, which also sees values Azure assigns; the replace-on-change table (tools/preview/replaceOnChanges.ts) stands in for the providers.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
-import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "../tools/lib/planDiff";
-import { planData } from "../tools/lib/planReport";
+import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "../tools/preview/planDiff";
+import { planData } from "../tools/preview/planReport";
 import { addDays } from "../config/clock";
-import { readStackConfig, stackFileOf } from "../tools/lib/stackFiles";
+import { readStackConfig, stackFileOf } from "../tools/preview/stackFiles";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
 import { knownValidOn, withToday } from "./support/stackFileChecks";

@@ -3,8 +3,8 @@
 // engine moves state along the alias; Pulumi documents both, a real `pulumi up` shows them.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { todayVariable } from "../config/clock";
-import type { MockEvaluation, MockedResource } from "../tools/lib/mockEngine";
-import { readStackConfig } from "../tools/lib/stackFiles";
+import type { MockEvaluation, MockedResource } from "../tools/preview/mockEngine";
+import { readStackConfig } from "../tools/preview/stackFiles";
 import { projectDir } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only, refusalOf } from "./support/evaluate";
 

@@ -9,7 +9,7 @@ import { tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runToken, type TokenIo } from "../tools/token";
-import { parseStackOutputs } from "../tools/lib/stackOutputs";
+import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
 import {
   defaultTestUser,
   type EntraStandIn,

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet, JWTPayload } from "jose";
-import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./lib/evaluateToken";
-import { readTokenCheck } from "./lib/policySpec";
-import { type Exec, pulumiMissingMessage, readStackOutputs } from "./lib/stackOutputs";
+import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/evaluateToken";
+import { readTokenCheck } from "./gateway/policySpec";
+import { type Exec, pulumiMissingMessage, readStackOutputs } from "./sign-in/stackOutputs";
 
 export interface ExplainIo {
   out(text: string): void;

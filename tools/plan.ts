@@ -3,10 +3,10 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/validate";
 import { guardReport, hasViolations, runGuard } from "../guard/rules";
-import { evaluateProgram, type MockEvaluation, ProgramError } from "./lib/mockEngine";
-import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./lib/planDiff";
-import { planData, renderPlanMarkdown } from "./lib/planReport";
-import { planFileOf, projectNameOf, readStackConfig } from "./lib/stackFiles";
+import { evaluateProgram, type MockEvaluation, ProgramError } from "./preview/mockEngine";
+import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./preview/planDiff";
+import { planData, renderPlanMarkdown } from "./preview/planReport";
+import { planFileOf, projectNameOf, readStackConfig } from "./preview/stackFiles";
 
 export const projectDir = path.resolve(__dirname, "..");
 export const planPath = (stack: string, dir = projectDir) => planFileOf(dir, stack);

@@ -1,6 +1,6 @@
 import { decodeJwt, type JWTPayload } from "jose";
 import { type TokenProfile, tokenProfile } from "../entra/tokenProfile";
-import { requestToken } from "./lib/clientCredentials";
+import { requestToken } from "./sign-in/clientCredentials";
 import { insecureUrlFault } from "../entra/loopback";
 import {
   parseToolArgs,

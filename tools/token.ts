@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
-import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
-import { authCodeSignIn, deviceCodeSignIn } from "./lib/userSignIn";
+import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./sign-in/clientCredentials";
+import { authCodeSignIn, deviceCodeSignIn } from "./sign-in/userSignIn";
 import { authorityHostFault } from "../entra/loopback";
 import {
   chooseApi,
@@ -14,7 +14,7 @@ import {
   type StackClientOutputs,
   type StackOutputs,
   StackOutputsError,
-} from "./lib/stackOutputs";
+} from "./sign-in/stackOutputs";
 
 export interface TokenIo {
   out(text: string): void;

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { planFileOf, readStackConfig, stackFileOf } from "../../tools/lib/stackFiles";
-import { planData, renderPlanMarkdown } from "../../tools/lib/planReport";
-import { ProgramError, type MockEvaluation } from "../../tools/lib/mockEngine";
+import { planFileOf, readStackConfig, stackFileOf } from "../../tools/preview/stackFiles";
+import { planData, renderPlanMarkdown } from "../../tools/preview/planReport";
+import { ProgramError, type MockEvaluation } from "../../tools/preview/mockEngine";
 import { formatFinding, runGuard } from "../../guard/rules";
 import { evaluate } from "./evaluate";
 

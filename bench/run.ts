@@ -8,7 +8,7 @@ import { tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import { evaluateToken } from "../tools/gateway/evaluateToken";
 import { evaluateProgram } from "../tools/preview/mockEngine";
-import { readTokenCheck } from "../tools/gateway/policySpec";
+import { readTokenCheck } from "../policies/readTokenCheck";
 import { readStackConfig } from "../tools/preview/stackFiles";
 
 const projectDir = path.resolve(__dirname, "..");

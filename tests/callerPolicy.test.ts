@@ -9,7 +9,7 @@ import { defaultPolicyTemplatePath, renderApiPolicy, type TokenCheck } from "../
 import type { Caller } from "../policies/tokenCheck";
 import { runExplain } from "../tools/explain";
 import { evaluateToken, type SigningMaterial } from "../tools/gateway/evaluateToken";
-import { readTokenCheck } from "../tools/gateway/policySpec";
+import { readTokenCheck } from "../policies/readTokenCheck";
 
 // What this cannot prove: that APIM evaluates the <choose> condition as its policy-expressions reference documents
 // (AsJwt returning null for a non-JWT, Claims keyed by claim name). The reader accepts only the renderer's exact

@@ -2,7 +2,7 @@ import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, 
 import { beforeAll, describe, expect, it } from "vitest";
 import { isLoopbackHost } from "../entra/loopback";
 import { evaluateToken, loadDocument, type SigningMaterial } from "../tools/gateway/evaluateToken";
-import { readTokenCheck } from "../tools/gateway/policySpec";
+import { readTokenCheck } from "../policies/readTokenCheck";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const otherTid = "0b1c2d3e-0000-4000-8000-000000000001";

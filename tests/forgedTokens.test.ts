@@ -7,7 +7,7 @@ import { createHmac } from "node:crypto";
 import { exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateToken, loadDocument } from "../tools/gateway/evaluateToken";
-import { readTokenCheck } from "../tools/gateway/policySpec";
+import { readTokenCheck } from "../policies/readTokenCheck";
 import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
 import { type EntraStandIn, startEntraStandIn } from "./support/entraStandIn";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";

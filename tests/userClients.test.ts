@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { stableId } from "../entra/stableIds";
 import type { ProgramError } from "../tools/preview/mockEngine";
 import { renderPlanMarkdown } from "../tools/preview/planReport";
-import { readTokenCheck } from "../tools/gateway/policySpec";
+import { readTokenCheck } from "../policies/readTokenCheck";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only } from "./support/evaluate";
 
 const T = {

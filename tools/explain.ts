@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet, JWTPayload } from "jose";
 import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/evaluateToken";
-import { readTokenCheck } from "./gateway/policySpec";
+import { readTokenCheck } from "../policies/readTokenCheck";
 import { type Exec, pulumiMissingMessage, readStackOutputs } from "./sign-in/stackOutputs";
 
 export interface ExplainIo {

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { evaluateToken, loadDocument } from "../../tools/gateway/evaluateToken";
-import { readTokenCheck, type TokenCheckSpec } from "../../tools/gateway/policySpec";
+import { readTokenCheck, type TokenCheckSpec } from "../../policies/readTokenCheck";
 import { BodyTooLarge, listenBounded, readBody, sendJson } from "./boundedServer";
 
 export interface GatewayApi {

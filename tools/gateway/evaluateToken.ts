@@ -9,7 +9,7 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from "jose";
-import type { RequiredClaim, TokenCheckSpec, ValidateAzureAdTokenSpec } from "./policySpec";
+import type { RequiredClaim, TokenCheckSpec, ValidateAzureAdTokenSpec } from "../../policies/readTokenCheck";
 
 export type Check =
   | "header"

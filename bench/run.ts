@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { tokenProfile } from "../entra/tokenProfile";
+import { publicCloudAuthorityHost, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import { evaluateToken } from "../tools/gateway/evaluateToken";
 import { evaluateProgram } from "../tools/preview/mockEngine";
@@ -73,7 +73,7 @@ async function main() {
   const tenantId = "11111111-2222-3333-4444-555555555555";
   const apiClientId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
   const profile = tokenProfile({
-    authorityHost: "https://login.microsoftonline.com",
+    authorityHost: publicCloudAuthorityHost,
     tenantId,
     apiClientId,
     tokenVersion: 2,

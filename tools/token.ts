@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
+import { publicCloudAuthorityHost, tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
 import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./sign-in/clientCredentials";
 import { authCodeSignIn, deviceCodeSignIn } from "./sign-in/userSignIn";
 import { authorityHostFault } from "../entra/loopback";
@@ -27,15 +27,13 @@ export interface TokenIo {
   openUrl?: (url: string) => void | Promise<void>;
 }
 
-export const defaultAuthorityHost = "https://login.microsoftonline.com";
-
 export const valueHelp = `Each value comes from its flag, else its environment variable, else the stack's outputs:
   --tenant <id>             TENANT_ID       the tenant's GUID
   --client-id <id>          CLIENT_ID       the client app's client (application) id
   --client-secret <secret>  CLIENT_SECRET   prefer the environment variable: a flag shows in the process
                                             list and in shell history
   --scope <scope>           SCOPE           api://<api client id>/.default
-  --authority <url>         AUTHORITY_HOST  default ${defaultAuthorityHost}
+  --authority <url>         AUTHORITY_HOST  default ${publicCloudAuthorityHost}
 A client with a federated credential sends a client assertion instead of a secret: a token (JWT) from the
 credential's issuer with audience api://AzureADTokenExchange, read from --client-assertion-file <path>, else
 the file named by CLIENT_ASSERTION_FILE, else the file named by AZURE_FEDERATED_TOKEN_FILE (set by Azure
@@ -181,7 +179,7 @@ export async function resolveTokenRequest(
 ): Promise<ResolvedTokenRequest> {
   const { given, givenProof } = await givenValues(values, env);
   if (given.tenant && given.clientId && givenProof && given.scope && !needApi) {
-    const authorityHost = checkedAuthority(given.authority ?? defaultAuthorityHost);
+    const authorityHost = checkedAuthority(given.authority ?? publicCloudAuthorityHost);
     return {
       request: requestOf(authorityHost, checkedTenant(given.tenant), given.clientId, givenProof, given.scope),
       authorityHost,
@@ -193,7 +191,7 @@ export async function resolveTokenRequest(
   const { name: clientName, client } = chooseClient(outputs, values.client);
   const chosenApi = needApi || !given.scope ? chooseApi(outputs, clientName, values.api) : undefined;
   const tenantId = checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId);
-  const authorityHost = checkedAuthority(given.authority ?? outputs.authorityHost ?? defaultAuthorityHost);
+  const authorityHost = checkedAuthority(given.authority ?? outputs.authorityHost ?? publicCloudAuthorityHost);
   const clientId = given.clientId ?? client.clientId;
   const proof = proofFor(clientName, client, clientId, givenProof);
   const scope =
@@ -263,11 +261,11 @@ function stackSecret(clientName: string, client: StackClientOutputs, clientId: s
 function checkedAuthority(value: string): string {
   switch (authorityHostFault(value)) {
     case "not-a-url":
-      throw new UsageError(`authority ${value} is not a URL (e.g. ${defaultAuthorityHost})`);
+      throw new UsageError(`authority ${value} is not a URL (e.g. ${publicCloudAuthorityHost})`);
     case "not-https":
       throw new UsageError(`authority ${value} must be https:// (http:// only on a loopback host)`);
     case "not-host-alone":
-      throw new UsageError(`authority ${value} must be the host alone, e.g. ${defaultAuthorityHost}`);
+      throw new UsageError(`authority ${value} must be the host alone, e.g. ${publicCloudAuthorityHost}`);
   }
   return new URL(value).origin;
 }
@@ -332,7 +330,7 @@ export async function resolveUserSignIn(
   if (complete) {
     return {
       flow,
-      authorityHost: checkedAuthority(given.authority ?? defaultAuthorityHost),
+      authorityHost: checkedAuthority(given.authority ?? publicCloudAuthorityHost),
       tenantId: checkedTenant(given.tenant),
       clientId: given.clientId as string,
       scope: given.scope as string,
@@ -369,7 +367,7 @@ export async function resolveUserSignIn(
   return {
     flow,
     clientName,
-    authorityHost: checkedAuthority(given.authority ?? outputs.authorityHost ?? defaultAuthorityHost),
+    authorityHost: checkedAuthority(given.authority ?? outputs.authorityHost ?? publicCloudAuthorityHost),
     tenantId: checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId),
     clientId: given.clientId ?? client.clientId,
     scope,

@@ -8,7 +8,8 @@ import { type TokenVersion, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy, type TokenCheck } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runExplain } from "../tools/explain";
-import { evaluateToken, type SigningMaterial } from "../tools/gateway/evaluateToken";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { type SigningMaterial } from "../tools/gateway/keys";
 import { readTokenCheck } from "../policies/readTokenCheck";
 
 // What this cannot prove: that APIM evaluates the <choose> condition as its policy-expressions reference documents

@@ -1,7 +1,8 @@
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isLoopbackHost } from "../entra/loopback";
-import { evaluateToken, loadDocument, type SigningMaterial } from "../tools/gateway/evaluateToken";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { loadDocument, type SigningMaterial } from "../tools/gateway/keys";
 import { readTokenCheck } from "../policies/readTokenCheck";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";

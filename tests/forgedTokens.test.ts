@@ -6,7 +6,8 @@
 import { createHmac } from "node:crypto";
 import { exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evaluateToken, loadDocument } from "../tools/gateway/evaluateToken";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { loadDocument } from "../tools/gateway/keys";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
 import { type EntraStandIn, startEntraStandIn } from "./support/entraStandIn";

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet, JWTPayload } from "jose";
-import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/evaluateToken";
+import { evaluateToken } from "./gateway/evaluateToken";
+import { loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/keys";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { type Exec, pulumiMissingMessage, readStackOutputs } from "./sign-in/stackOutputs";
 

@@ -3,7 +3,6 @@ import { type TokenProfile, tokenProfile } from "../entra/tokenProfile";
 import { requestToken } from "./sign-in/clientCredentials";
 import { insecureUrlFault } from "../entra/loopback";
 import {
-  parseToolArgs,
   type ResolvedTokenRequest,
   resolveTokenRequest,
   retryLine,
@@ -11,10 +10,10 @@ import {
   type TokenIo,
   type TokenValues,
   tokenValueOptions,
-  UsageError,
   usageFailure,
   valueHelp,
 } from "./token";
+import { errorText, parseToolArgs, runIfMain, UsageError } from "./cli";
 
 export type SmokeIo = TokenIo;
 
@@ -218,22 +217,4 @@ function text(value: unknown): string {
   return Array.isArray(value) ? value.map(String).join(", ") : String(value);
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
-  runSmoke(process.argv.slice(2), {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    env: process.env,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`error: ${errorText(error)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfMain(module, (argv, io) => runSmoke(argv, { ...io, env: process.env }), 2);

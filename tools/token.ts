@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { publicCloudAuthorityHost, tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
 import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./sign-in/clientCredentials";
@@ -15,10 +14,9 @@ import {
   type StackOutputs,
   StackOutputsError,
 } from "./sign-in/stackOutputs";
+import { type CliIo, errorText, parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
 
-export interface TokenIo {
-  out(text: string): void;
-  err(text: string): void;
+export interface TokenIo extends CliIo {
   env: Record<string, string | undefined>;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
@@ -79,10 +77,6 @@ const options = {
 } as const;
 
 export type TokenValues = Partial<Record<Exclude<keyof typeof tokenValueOptions, "help">, string>>;
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 export interface StackSelection {
   outputs: StackOutputs;
@@ -281,26 +275,10 @@ export function retryLine(notice: RetryNotice): string {
   return `attempt ${notice.attempt} of ${notice.maxAttempts} in ${notice.delayMs / 1000} s: AADSTS${notice.code} ${notice.sentence}`;
 }
 
-/** Parses argv; a bad flag is a usage error. */
-export function parseToolArgs<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], toolOptions: T) {
-  try {
-    return parseArgs({ args: argv, options: toolOptions, strict: true as const, allowPositionals: false as const })
-      .values;
-  } catch (error) {
-    // A stray positional may be a pasted secret: do not echo it.
-    if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new UsageError("this command takes no positional arguments");
-    }
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 /** Reports a usage or input error and returns exit status 2; anything else is rethrown. */
-export function usageFailure(error: unknown, io: Pick<TokenIo, "err">, text: string): number {
+export function usageFailure(error: unknown, io: Pick<CliIo, "err">, text: string): number {
   if (!(error instanceof UsageError || error instanceof StackOutputsError)) throw error;
-  io.err(`error: ${error.message}`);
-  if (error instanceof UsageError) io.err(text);
-  return 2;
+  return reportInputError(io, error, text);
 }
 
 type SignIn = { flow: "device-code" | "auth-code"; clientName?: string } & UserSignInValues;
@@ -433,7 +411,7 @@ export async function runToken(argv: string[], io: TokenIo): Promise<number> {
       }));
     }
   } catch (error) {
-    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    io.err(`error: ${errorText(error)}`);
     return 1;
   }
 
@@ -450,18 +428,4 @@ export async function runToken(argv: string[], io: TokenIo): Promise<number> {
   return 0;
 }
 
-if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
-  runToken(process.argv.slice(2), {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-    env: process.env,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfMain(module, (argv, io) => runToken(argv, { ...io, env: process.env }), 2);

@@ -5,7 +5,7 @@ import type { Identity } from "./identityWiring";
 import { ProtectedApi } from "./protectedApi";
 import type { ApiEntry } from "../config/schema";
 import { isGuid } from "../config/schema";
-import type { StackConfig } from "../config/validate";
+import type { Catalogue } from "../config/validate";
 import { type OpenApiDocument, readOpenApiDocument } from "../config/openApi";
 import { originalName, renameAliases, stackRootAliases } from "./renames";
 import { tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
@@ -29,7 +29,7 @@ function openApiOf(api: ApiEntry): OpenApiDocument | undefined {
  * API's registration and, when asked for, the developer portal's authorization server.
  */
 export function registerGateway(
-  config: StackConfig,
+  config: Catalogue,
   identity: Identity,
   service: ApimServiceReference,
   tenantId: pulumi.Output<string>,

@@ -237,7 +237,7 @@ export const apimSettings = z.strictObject({
   create: apimCreate.optional(),
 });
 
-export const stackSettings = z.strictObject({
+export const catalogueSchema = z.strictObject({
   tenantId: tenantId.optional(),
   authorityHost: authorityHost.default(publicCloudAuthorityHost),
   nameSuffix: z

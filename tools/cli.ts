@@ -28,6 +28,29 @@ export function parseToolArgs<T extends NonNullable<ParseArgsConfig["options"]>>
   }
 }
 
+/**
+ * Parses argv, or answers for the tool: the usage for `--help` (status 0), a bad flag and the usage (status 2).
+ * A number is the tool's exit status.
+ */
+export function parseOrAnswer<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: T,
+  io: CliIo,
+  usage: string,
+) {
+  let values: ReturnType<typeof parseToolArgs<T>>;
+  try {
+    values = parseToolArgs(argv, options);
+  } catch (error) {
+    return reportInputError(io, error, usage);
+  }
+  if ((values as { help?: boolean }).help) {
+    io.out(usage);
+    return 0;
+  }
+  return values;
+}
+
 /** Prints `error: …`, and the usage after a {@link UsageError}; returns the tools' exit status for bad input, 2. */
 export function reportInputError(io: Pick<CliIo, "err">, error: unknown, usage: string): number {
   io.err(`error: ${errorText(error)}`);

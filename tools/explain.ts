@@ -4,7 +4,7 @@ import { evaluateToken } from "./gateway/evaluateToken";
 import { loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/keys";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { type Exec, pulumiMissingMessage, readStackOutputs } from "./sign-in/stackOutputs";
-import { type CliIo, parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
+import { type CliIo, parseOrAnswer, type parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
 
 export interface ExplainIo extends CliIo {
   resolveStackPolicy?(stack: string, api: string): Promise<string>;
@@ -44,11 +44,8 @@ export async function runExplain(argv: string[], io: ExplainIo): Promise<number>
 }
 
 async function explain(argv: string[], io: ExplainIo): Promise<number> {
-  const args = parseArguments(argv);
-  if (args.help) {
-    io.out(usage);
-    return 0;
-  }
+  const args = parseOrAnswer(argv, options, io, usage);
+  if (typeof args === "number") return args;
   if (args.token === undefined) throw new UsageError("--token is required");
   const now = args.now === undefined ? new Date() : parseNow(args.now);
   const policyXml = await readPolicy(args, io);
@@ -83,11 +80,9 @@ async function explain(argv: string[], io: ExplainIo): Promise<number> {
   return 0;
 }
 
-function parseArguments(argv: string[]) {
-  return parseToolArgs(argv, options);
-}
+type ExplainArgs = ReturnType<typeof parseToolArgs<typeof options>>;
 
-async function readPolicy(args: ReturnType<typeof parseArguments>, io: ExplainIo): Promise<string> {
+async function readPolicy(args: ExplainArgs, io: ExplainIo): Promise<string> {
   const sources = [args.policy, args.plan, args.stack].filter((source) => source !== undefined);
   if (sources.length > 1) throw new UsageError("give one of --policy, --plan with --api, or --stack with --api");
   if (args.policy !== undefined) {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { defaultMaxSecretLifetimeDays, type GuardResource } from "../guard/model";
 import { guardReport, hasViolations, runGuard } from "../guard/rules";
-import { type CliIo, errorText, parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
+import { type CliIo, errorText, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
 const usage = `usage: guard --plan <plan.json> [--max-secret-lifetime-days <n>]
 
@@ -10,6 +10,12 @@ Runs the guard's rules (guard/rules.ts, the same as the CrossGuard pack) over a 
   --max-secret-lifetime-days <n>  longest allowed client password lifetime (default ${defaultMaxSecretLifetimeDays})`;
 
 export type GuardIo = CliIo;
+
+const options = {
+  plan: { type: "string" },
+  "max-secret-lifetime-days": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 /** Reads the resources of a plan JSON file, with a clear error for anything else. */
 export function readPlanResources(file: string): GuardResource[] {
@@ -30,20 +36,8 @@ export function readPlanResources(file: string): GuardResource[] {
 
 /** The guard CLI without process globals: returns the exit status. */
 export function runGuardCli(argv: string[], io: GuardIo): number {
-  let args: { plan?: string; "max-secret-lifetime-days"?: string; help?: boolean };
-  try {
-    args = parseToolArgs(argv, {
-      plan: { type: "string" },
-      "max-secret-lifetime-days": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    });
-  } catch (error) {
-    return reportInputError(io, error, usage);
-  }
-  if (args.help) {
-    io.out(usage);
-    return 0;
-  }
+  const args = parseOrAnswer(argv, options, io, usage);
+  if (typeof args === "number") return args;
   if (!args.plan) return reportInputError(io, new UsageError("--plan is required"), usage);
   const rawDays = args["max-secret-lifetime-days"] ?? String(defaultMaxSecretLifetimeDays);
   if (!/^[1-9]\d*$/.test(rawDays)) {

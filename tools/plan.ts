@@ -6,7 +6,7 @@ import { evaluateProgram, type MockEvaluation, ProgramError } from "./preview/mo
 import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./preview/planDiff";
 import { planData, renderPlanMarkdown } from "./preview/planReport";
 import { planFileOf, projectNameOf, readStackConfig } from "./preview/stackFiles";
-import { type CliIo, parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
+import { type CliIo, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
 export const projectDir = path.resolve(__dirname, "..");
 export const planPath = (stack: string, dir = projectDir) => planFileOf(dir, stack);
@@ -27,6 +27,15 @@ engine — no Azure, no Pulumi CLI — and prints what it would create. Default 
                  + create, ~ update (keys), +- replace (forcing input), - delete; ! marks what breaks clients
   --project      bootstrap: the pipeline identity's project in bootstrap/ (plans in bootstrap/plans/)
 The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated.`;
+
+const options = {
+  project: { type: "string" },
+  stack: { type: "string" },
+  json: { type: "string" },
+  write: { type: "boolean" },
+  base: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 export interface PlanIo extends CliIo {
   /** Evaluates the stack; tests pass one that resets their module registry first. */
@@ -49,23 +58,8 @@ export async function evaluateStack(
 
 /** The plan CLI without process globals: returns the exit status. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
-  let args: { project?: string; stack?: string; json?: string; write?: boolean; base?: string; help?: boolean };
-  try {
-    args = parseToolArgs(argv, {
-      project: { type: "string" },
-      stack: { type: "string" },
-      json: { type: "string" },
-      write: { type: "boolean" },
-      base: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    });
-  } catch (error) {
-    return reportInputError(io, error, usage);
-  }
-  if (args.help) {
-    io.out(usage);
-    return 0;
-  }
+  const args = parseOrAnswer(argv, options, io, usage);
+  if (typeof args === "number") return args;
   const project = projects[args.project ?? "main"];
   if (!project) {
     const known = Object.keys(projects).join(" or ");

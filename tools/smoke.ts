@@ -13,7 +13,7 @@ import {
   usageFailure,
   valueHelp,
 } from "./token";
-import { errorText, parseToolArgs, runIfMain, UsageError } from "./cli";
+import { errorText, parseOrAnswer, runIfMain, UsageError } from "./cli";
 
 export type SmokeIo = TokenIo;
 
@@ -42,14 +42,11 @@ export interface SmokeRow {
 
 /** The smoke CLI without process globals: returns the exit status. */
 export async function runSmoke(argv: string[], io: SmokeIo): Promise<number> {
+  const values = parseOrAnswer(argv, options, io, usage);
+  if (typeof values === "number") return values;
   let resolved: ResolvedTokenRequest;
   let apiUrl: string;
   try {
-    const values = parseToolArgs(argv, options);
-    if (values.help) {
-      io.out(usage);
-      return 0;
-    }
     resolved = await resolveTokenRequest(values as TokenValues, io.env, io.exec, { needApi: true });
     apiUrl = checkedApiUrl(values["api-url"] ?? (resolved.stack?.api?.url as string));
   } catch (error) {

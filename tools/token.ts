@@ -14,7 +14,7 @@ import {
   type StackOutputs,
   StackOutputsError,
 } from "./sign-in/stackOutputs";
-import { type CliIo, errorText, parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
+import { type CliIo, errorText, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
 export interface TokenIo extends CliIo {
   env: Record<string, string | undefined>;
@@ -381,14 +381,10 @@ async function signInUser(signIn: SignIn, io: TokenIo): Promise<string> {
 
 /** The token CLI without process globals: returns the exit status. */
 export async function runToken(argv: string[], io: TokenIo): Promise<number> {
-  let values: ReturnType<typeof parseToolArgs<typeof options>>;
+  const values = parseOrAnswer(argv, options, io, usage);
+  if (typeof values === "number") return values;
   let resolved: ResolvedTokenRequest | SignIn;
   try {
-    values = parseToolArgs(argv, options);
-    if (values.help) {
-      io.out(usage);
-      return 0;
-    }
     if (values["device-code"] && values["auth-code"])
       throw new UsageError("give --device-code or --auth-code, not both");
     const flow = values["device-code"] ? "device-code" : values["auth-code"] ? "auth-code" : undefined;

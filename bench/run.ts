@@ -9,7 +9,7 @@ import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPo
 import { evaluateToken } from "../tools/gateway/evaluateToken";
 import { evaluateProgram } from "../tools/preview/mockEngine";
 import { readTokenCheck } from "../policies/readTokenCheck";
-import { readStackConfig } from "../tools/preview/stackFiles";
+import { readStackFileConfig } from "../tools/preview/stackFiles";
 
 const projectDir = path.resolve(__dirname, "..");
 const median = (values: number[]) => {
@@ -39,7 +39,7 @@ function importProgramAfresh(): Promise<unknown> {
 }
 
 function catalogue(size: number): Record<string, unknown> {
-  const { config } = readStackConfig(projectDir, "dev");
+  const { config } = readStackFileConfig(projectDir, "dev");
   const apis = Array.from({ length: size }, (_, i) => ({
     name: `api${i}`,
     displayName: `API ${i}`,

@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { bootstrapProject, bootstrapSettings } from "../bootstrap/config";
 import { renderPlanMarkdown } from "../tools/preview/planReport";
 import type { MockEvaluation, ProgramError } from "../tools/preview/mockEngine";
-import { readStackConfig, stackNames } from "../tools/preview/stackFiles";
+import { readStackFileConfig, stackNames } from "../tools/preview/stackFiles";
 import { planPath, projects, runPlan } from "../tools/plan";
 import { ofType, only } from "./support/evaluate";
 
@@ -317,7 +317,7 @@ describe("the bootstrap's checked-in plans", () => {
   it.each(stackNames(bootstrapDir))(
     "bootstrap/plans/%s.md matches what the bootstrap would create now",
     async (stack) => {
-      const { config, secretKeys } = readStackConfig(bootstrapDir, stack);
+      const { config, secretKeys } = readStackFileConfig(bootstrapDir, stack);
       const evaluation = await evaluateBootstrap(config, undefined, stack, secretKeys);
       const file = planPath(stack, bootstrapDir);
       const checkedIn = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
@@ -355,7 +355,7 @@ describe("npm run plan -- --project", () => {
   it("plans the bootstrap's contoso stack by default", async () => {
     const { out, io } = capture();
     const evaluate = async (stack: string) => {
-      const { config, secretKeys } = readStackConfig(bootstrapDir, stack);
+      const { config, secretKeys } = readStackFileConfig(bootstrapDir, stack);
       return evaluateBootstrap(config, undefined, stack, secretKeys);
     };
     expect(await runPlan(["--project", "bootstrap"], { ...io, evaluate })).toBe(0);

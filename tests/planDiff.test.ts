@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "../tools/preview/planDiff";
 import { planData } from "../tools/preview/planReport";
 import { addDays } from "../config/clock";
-import { readStackConfig, stackFileOf } from "../tools/preview/stackFiles";
+import { readStackFileConfig, stackFileOf } from "../tools/preview/stackFiles";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
 import { knownValidOn, withToday } from "./support/stackFileChecks";
@@ -28,7 +28,7 @@ function stackFile(config: Record<string, unknown>, stack = "test"): string {
 
 /** The stack's resources as `npm run plan` evaluates them from the stack file, with their alias URNs. */
 async function sideOf(config: Record<string, unknown>, stack = "test"): Promise<DiffResource[]> {
-  const { config: read, secretKeys } = readStackConfig(stackFile(config, stack), stack);
+  const { config: read, secretKeys } = readStackFileConfig(stackFile(config, stack), stack);
   const evaluation = await evaluate(read, stack, undefined, secretKeys);
   return planData(evaluation).resources.map((resource, i) => ({
     ...resource,
@@ -176,7 +176,7 @@ describe("npm run plan -- --base <git-ref>", () => {
     const repo = repositoryWithFixtureStack();
     const worktrees = () => execFileSync("git", ["worktree", "list"], { cwd: repo, encoding: "utf8" });
     const before = worktrees();
-    const { config, secretKeys } = readStackConfig(repo, "dev");
+    const { config, secretKeys } = readStackFileConfig(repo, "dev");
     const [client] = config.clients as Record<string, unknown>[];
     // The reviewer's rotation: a second secret issued a week after the committed one (both sides planned that day).
     const day = addDays(knownValidOn(fs.readFileSync(stackFileOf(repo, "dev"), "utf8")) as string, 7);

@@ -5,7 +5,7 @@ import { guardReport, hasViolations, runGuard } from "../guard/rules";
 import { evaluateProgram, type MockEvaluation, ProgramError } from "./preview/mockEngine";
 import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./preview/planDiff";
 import { planData, renderPlanMarkdown } from "./preview/planReport";
-import { planFileOf, projectNameOf, readStackConfig } from "./preview/stackFiles";
+import { planFileOf, projectNameOf, readStackFileConfig } from "./preview/stackFiles";
 import { type CliIo, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
 export const projectDir = path.resolve(__dirname, "..");
@@ -52,7 +52,7 @@ export async function evaluateStack(
   importProgram: () => Promise<unknown>,
   dir = projectDir,
 ): Promise<MockEvaluation> {
-  const { config, secretKeys } = readStackConfig(dir, stack);
+  const { config, secretKeys } = readStackFileConfig(dir, stack);
   return evaluateProgram({ stack, project: projectNameOf(dir), config, secretKeys, importProgram });
 }
 

@@ -1,6 +1,6 @@
 import { existingServiceTier } from "./components/apimService";
 import { catalogueArgs, EntraProtectedApis } from "./components/entraProtectedApis";
-import { loadStackConfig } from "./config/load";
+import { loadCatalogue } from "./config/load";
 import { assertPortalTier, projectName } from "./config/validate";
 
 /**
@@ -10,15 +10,15 @@ import { assertPortalTier, projectName } from "./config/validate";
  * its result is the stack's outputs.
  */
 export = async () => {
-  const config = loadStackConfig();
-  const tier = await existingServiceTier(config.apim);
-  if (tier) assertPortalTier(config, tier);
-  const catalogue = new EntraProtectedApis(projectName, catalogueArgs(config));
+  const catalogue = loadCatalogue();
+  const tier = await existingServiceTier(catalogue.apim);
+  if (tier) assertPortalTier(catalogue, tier);
+  const protectedApis = new EntraProtectedApis(projectName, catalogueArgs(catalogue));
   return {
-    authorityHost: catalogue.authorityHost,
-    tenantId: catalogue.tenantId,
-    gatewayUrl: catalogue.gatewayUrl,
-    clients: catalogue.clients,
-    apis: catalogue.apis,
+    authorityHost: protectedApis.authorityHost,
+    tenantId: protectedApis.tenantId,
+    gatewayUrl: protectedApis.gatewayUrl,
+    clients: protectedApis.clients,
+    apis: protectedApis.apis,
   };
 };

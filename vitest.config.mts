@@ -6,7 +6,7 @@ export default defineConfig({
     // Pulumi's mock runtime keeps global state: one file at a time per worker, files in parallel workers.
     pool: "forks",
     testTimeout: 30_000,
-    // Nothing may depend on the day the suite runs: the program's one clock (lib/clock.ts) reads this date.
+    // Nothing may depend on the day the suite runs: the program's one clock (config/clock.ts) reads this date.
     env: { APIM_ENTRA_AUTH_TODAY: "2026-11-23" },
     // GitHub's workflow parser imports its JSON schema without an import attribute, which Node refuses; let Vite load it.
     server: { deps: { inline: ["@actions/workflow-parser"] } },

@@ -4,12 +4,12 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { tokenProfile } from "../lib/tokenProfile";
+import { publicCloudAuthorityHost, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
-import { evaluateToken } from "../tools/lib/evaluateToken";
-import { evaluateProgram } from "../tools/lib/mockEngine";
-import { readTokenCheck } from "../tools/lib/policySpec";
-import { readStackConfig } from "../tools/lib/stackFiles";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { evaluateProgram } from "../tools/preview/mockEngine";
+import { readTokenCheck } from "../policies/readTokenCheck";
+import { readStackFileConfig } from "../tools/preview/stackFiles";
 
 const projectDir = path.resolve(__dirname, "..");
 const median = (values: number[]) => {
@@ -39,7 +39,7 @@ function importProgramAfresh(): Promise<unknown> {
 }
 
 function catalogue(size: number): Record<string, unknown> {
-  const { config } = readStackConfig(projectDir, "dev");
+  const { config } = readStackFileConfig(projectDir, "dev");
   const apis = Array.from({ length: size }, (_, i) => ({
     name: `api${i}`,
     displayName: `API ${i}`,
@@ -73,7 +73,7 @@ async function main() {
   const tenantId = "11111111-2222-3333-4444-555555555555";
   const apiClientId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
   const profile = tokenProfile({
-    authorityHost: "https://login.microsoftonline.com",
+    authorityHost: publicCloudAuthorityHost,
     tenantId,
     apiClientId,
     tokenVersion: 2,
@@ -121,7 +121,7 @@ async function main() {
 
   // 3. What ts-node's type check costs a `pulumi preview`, loading the program as Pulumi's language host does.
   // Pulumi's vendored ts-node caches compiled files, so the cost falls on the first run after an edit ("cold").
-  const loader = path.join(projectDir, "tools", "lib", "loadLikePulumi.cjs");
+  const loader = path.join(projectDir, "tools", "preview", "loadLikePulumi.cjs");
   const processRuns = Math.max(3, Math.floor(runs / 3));
   const load = (transpileOnly: boolean, cache: boolean) => () =>
     execFileSync(process.execPath, [loader, "dev"], {

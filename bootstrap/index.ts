@@ -3,7 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { ClientRegistration } from "../components/clientRegistration";
-import { federatedCredentialAudience } from "../lib/tokenProfile";
+import { federatedCredentialAudience, publicCloudAuthorityHost } from "../entra/tokenProfile";
 import { loadBootstrapConfig } from "./config";
 import { deployerSubjects, previewSubjects } from "./federation";
 import {
@@ -44,7 +44,7 @@ export = async () => {
     }),
   );
   // GitHub and Azure DevOps run in the public cloud, so their assertions carry the public cloud's exchange audience.
-  const githubAndDevOpsAudience = federatedCredentialAudience("https://login.microsoftonline.com");
+  const githubAndDevOpsAudience = federatedCredentialAudience(publicCloudAuthorityHost);
   const repositoryName = config.repository.split("/")[1] ?? config.repository;
 
   const deployer = new ClientRegistration("deployer", {

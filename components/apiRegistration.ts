@@ -1,7 +1,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { stableId } from "../lib/stableIds";
-import type { TokenVersion } from "../lib/tokenProfile";
+import { stableId } from "../entra/stableIds";
+import type { TokenVersion } from "../entra/tokenProfile";
 
 export interface ApiRegistrationArgs {
   /** Display name of the API app registration in the tenant (already suffixed per environment). */

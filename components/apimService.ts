@@ -1,7 +1,7 @@
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApimSettings } from "../config/schema";
-import { stackRootAliases } from "../lib/renames";
+import { stackRootAliases } from "./renames";
 
 /** The APIM service the APIs are published on, whether this stack made it or found it. */
 export interface ApimServiceReference {

@@ -3,8 +3,8 @@ import type { ApimServiceReference } from "./apimService";
 import type { Gateway } from "./gatewayWiring";
 import type { Identity } from "./identityWiring";
 import type { ApiEntry } from "../config/schema";
-import type { StackConfig } from "../config/validate";
-import { apiCallCommand, tokenRequestCommand } from "../lib/guideCommands";
+import type { Catalogue } from "../config/validate";
+import { apiCallCommand, tokenRequestCommand } from "../entra/guideCommands";
 
 /** One client secret's dates; never its value. */
 export interface SecretDates {
@@ -61,7 +61,7 @@ export interface ApiAccess {
 }
 
 /** Per client: what a token request needs. The secret stays a Pulumi secret (only that value: not the whole map). */
-export function clientOutputs(config: StackConfig, identity: Identity, gateway: Gateway): Record<string, ClientAccess> {
+export function clientOutputs(config: Catalogue, identity: Identity, gateway: Gateway): Record<string, ClientAccess> {
   const delegatedScope = (name: string) =>
     pulumi.interpolate`${identity.api(name).identifierUri}/${(config.apis.find((api) => api.name === name) as ApiEntry).scope}`;
   return Object.fromEntries(
@@ -90,7 +90,7 @@ export function clientOutputs(config: StackConfig, identity: Identity, gateway: 
 
 /** Per API: the ids its tokens carry, its gateway URL, its rendered policy and the guide's commands. */
 export function apiOutputs(
-  config: StackConfig,
+  config: Catalogue,
   identity: Identity,
   gateway: Gateway,
   service: ApimServiceReference,

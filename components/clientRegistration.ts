@@ -1,7 +1,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { addDays } from "../lib/clock";
-import { secretExpiryWarning } from "../lib/secretExpiry";
+import { addDays } from "../config/clock";
+import { secretExpiryWarning } from "../entra/secretExpiry";
 
 /** One client secret: valid from creation until `rotatedOn + lifetimeDays`. */
 export interface SecretSlot {
@@ -15,7 +15,7 @@ export type ClientCredential =
   /** Secretless: the client presents a token from a trusted issuer (a pipeline, a workload) instead. */
   | {
       kind: "federated";
-      /** The assertion audience Entra expects in this cloud (lib/tokenProfile.ts). */
+      /** The assertion audience Entra expects in this cloud (entra/tokenProfile.ts). */
       audience: string;
       credentials: { name: string; issuer: string; subject: string }[];
     }

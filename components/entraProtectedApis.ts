@@ -5,8 +5,8 @@ import { type ApiAccess, apiOutputs, type ClientAccess, clientOutputs } from "./
 import { registerGateway } from "./gatewayWiring";
 import { registerIdentity } from "./identityWiring";
 import { assertComponentPortalTier, validateComponentArgs } from "../config/componentArgs";
-import { projectName, type StackConfig } from "../config/validate";
-import { today } from "../lib/clock";
+import { projectName, type Catalogue } from "../config/validate";
+import { today } from "../config/clock";
 
 /** To create the APIM service instead of looking it up (30–60+ minutes). */
 export interface ApimCreationSpec {
@@ -143,7 +143,7 @@ export interface EntraProtectedApisArgs {
  * A stack's validated config as the component's arguments: secrets in their list form (the shorthand is already
  * folded in), defaults filled in. Validating these again yields the same config.
  */
-export function catalogueArgs(config: StackConfig): EntraProtectedApisArgs {
+export function catalogueArgs(config: Catalogue): EntraProtectedApisArgs {
   const { tenantId, authorityHost, nameSuffix, protect, apim, apis } = config;
   const clients = config.clients.map((client) => {
     const { secretRotatedOn: _shorthand, secretLifetimeDays: _lifetime, secrets, ...rest } = client;

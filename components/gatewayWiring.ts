@@ -5,10 +5,10 @@ import type { Identity } from "./identityWiring";
 import { ProtectedApi } from "./protectedApi";
 import type { ApiEntry } from "../config/schema";
 import { isGuid } from "../config/schema";
-import type { StackConfig } from "../config/validate";
-import { type OpenApiDocument, readOpenApiDocument } from "../lib/openApi";
-import { originalName, renameAliases, stackRootAliases } from "../lib/renames";
-import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
+import type { Catalogue } from "../config/validate";
+import { type OpenApiDocument, readOpenApiDocument } from "../config/openApi";
+import { originalName, renameAliases, stackRootAliases } from "./renames";
+import { tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 
 /** The gateway half of a catalogue: each API's APIM API, by catalogue name, and the clients' token endpoint. */
@@ -29,7 +29,7 @@ function openApiOf(api: ApiEntry): OpenApiDocument | undefined {
  * API's registration and, when asked for, the developer portal's authorization server.
  */
 export function registerGateway(
-  config: StackConfig,
+  config: Catalogue,
   identity: Identity,
   service: ApimServiceReference,
   tenantId: pulumi.Output<string>,

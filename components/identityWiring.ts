@@ -5,9 +5,9 @@ import { type ClientCredential, ClientRegistration } from "./clientRegistration"
 import { ClientSignIn } from "./clientSignIn";
 import { DelegatedAccessGrant } from "./delegatedAccessGrant";
 import type { ApiEntry } from "../config/schema";
-import type { ClientConfig, StackConfig } from "../config/validate";
-import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "../lib/renames";
-import { federatedCredentialAudience } from "../lib/tokenProfile";
+import type { ClientConfig, Catalogue } from "../config/validate";
+import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "./renames";
+import { federatedCredentialAudience } from "../entra/tokenProfile";
 
 /** The identity half of a catalogue: each API's and each client's registration, by catalogue name. */
 export interface Identity {
@@ -34,7 +34,7 @@ function credentialOf(client: ClientConfig, authorityHost: string): ClientCreden
  * Registers who may get a token for which API: the API and client registrations, user-facing clients' sign-in, and
  * the grants with admin consent (an app role for a daemon, the delegated scope for a client that acts for a user).
  */
-export function registerIdentity(config: StackConfig, parent: pulumi.Resource): Identity {
+export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Identity {
   const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
   const apis = new Map(
     config.apis.map((api) => [

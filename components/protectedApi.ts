@@ -1,6 +1,6 @@
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as pulumi from "@pulumi/pulumi";
-import type { OpenApiDocument } from "../lib/openApi";
+import type { OpenApiDocument } from "../config/openApi";
 
 /** The methods a catch-all API forwards when no OpenAPI document describes its operations. */
 export const catchAllMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;

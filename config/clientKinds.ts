@@ -1,8 +1,8 @@
 import type { z } from "zod";
-import type { stackSettings } from "./schema";
+import type { catalogueSchema } from "./schema";
 import { configKey } from "./validate";
 
-type Settings = z.output<typeof stackSettings>;
+type Settings = z.output<typeof catalogueSchema>;
 type Kind = Settings["clients"][number]["kind"];
 
 // Entra "Redirect URI (reply URL) restrictions and limitations" (learn.microsoft.com, MicrosoftDocs/azure-docs

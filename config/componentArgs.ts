@@ -1,6 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
-import { stackSettings } from "./schema";
-import { assertPortalTier, ConfigError, projectName, type StackConfig, validateStackConfig } from "./validate";
+import { catalogueSchema } from "./schema";
+import { assertPortalTier, ConfigError, projectName, type Catalogue, validateCatalogue } from "./validate";
 
 /** Thrown by the EntraProtectedApis component before it registers anything; `problems` holds one line per bad key. */
 export class ComponentArgsError extends RunError {
@@ -14,7 +14,7 @@ export class ComponentArgsError extends RunError {
 }
 
 // `apim-entra-auth:apis[0] (orders).path` in a stack file is `apis[0] (orders).path` among a component's arguments.
-const stackKey = new RegExp(`${projectName}:(?=(?:${Object.keys(stackSettings.shape).join("|")})\\b)`, "g");
+const stackKey = new RegExp(`${projectName}:(?=(?:${Object.keys(catalogueSchema.shape).join("|")})\\b)`, "g");
 
 /** Runs a check written for stack config and names the keys it reports as the component's arguments. */
 function asComponentArgs<T>(component: string, check: () => T): T {
@@ -33,11 +33,11 @@ function asComponentArgs<T>(component: string, check: () => T): T {
  * Validates a component's arguments with the stack config's schema, checks and messages (as of `today`, for secret
  * dates), so a program in any language gets the same errors, each naming the argument (`apis[0] (orders).path`).
  */
-export function validateComponentArgs(args: object, component: string, stack: string, today: string): StackConfig {
-  return asComponentArgs(component, () => validateStackConfig({ ...args }, stack, today));
+export function validateComponentArgs(args: object, component: string, stack: string, today: string): Catalogue {
+  return asComponentArgs(component, () => validateCatalogue({ ...args }, stack, today));
 }
 
 /** Refuses a developer portal on a Consumption service, naming the component's arguments. */
-export function assertComponentPortalTier(config: StackConfig, component: string, skuName: string): void {
+export function assertComponentPortalTier(config: Catalogue, component: string, skuName: string): void {
   asComponentArgs(component, () => assertPortalTier(config, skuName));
 }

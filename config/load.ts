@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { today } from "../lib/clock";
-import { ConfigError, configKey, projectName, type StackConfig, validateStackConfig } from "./validate";
+import { today } from "./clock";
+import { ConfigError, configKey, projectName, type Catalogue, validateCatalogue } from "./validate";
 
 const booleanKeys = new Set(["protect"]);
 const structuredKeys = new Set(["apim", "apis", "clients"]);
@@ -36,10 +36,6 @@ export function readNamespaceConfig(
 }
 
 /** Reads every `apim-entra-auth:` key of the stack and validates them, as of `date`, before anything is registered. */
-export function loadStackConfig(date: string = today()): StackConfig {
-  return validateStackConfig(
-    readNamespaceConfig(projectName, { booleanKeys, structuredKeys }),
-    pulumi.getStack(),
-    date,
-  );
+export function loadCatalogue(date: string = today()): Catalogue {
+  return validateCatalogue(readNamespaceConfig(projectName, { booleanKeys, structuredKeys }), pulumi.getStack(), date);
 }

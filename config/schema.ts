@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { isCalendarDate } from "../lib/clock";
-import { authorityHostFault } from "../lib/loopback";
+import { isCalendarDate } from "./clock";
+import { authorityHostFault } from "../entra/loopback";
+import { publicCloudAuthorityHost } from "../entra/tokenProfile";
 
 /** Builds an error message that shows the bad value and the allowed form. */
 export function badValue(allowed: string) {
@@ -236,9 +237,9 @@ export const apimSettings = z.strictObject({
   create: apimCreate.optional(),
 });
 
-export const stackSettings = z.strictObject({
+export const catalogueSchema = z.strictObject({
   tenantId: tenantId.optional(),
-  authorityHost: authorityHost.default("https://login.microsoftonline.com"),
+  authorityHost: authorityHost.default(publicCloudAuthorityHost),
   nameSuffix: z
     .string()
     .regex(/^[A-Za-z0-9-]{0,20}$/, { error: badValue(`use up to 20 letters, digits or hyphens ("" for none)`) })

@@ -1,16 +1,16 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
 import { clientKindProblems } from "./clientKinds";
-import { addDays } from "../lib/clock";
-import { issuerWithoutStraySlash } from "../lib/federatedIssuers";
-import { readOpenApiDocument } from "../lib/openApi";
+import { addDays } from "./clock";
+import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
+import { readOpenApiDocument } from "./openApi";
 import {
   type ApiEntry,
   type ApimSettings,
   type ClientEntry,
   defaultSecretLifetimeDays,
   isGuid,
-  stackSettings,
+  catalogueSchema,
 } from "./schema";
 import { closestKey } from "./suggest";
 
@@ -26,9 +26,9 @@ export interface ClientSecretConfig {
 export type ClientConfig = Omit<ClientEntry, "secrets"> & { secrets: ClientSecretConfig[] };
 
 /** The validated catalogue of one stack: every value here has passed every check. */
-export interface StackConfig {
+export interface Catalogue {
   stackName: string;
-  /** The date the checks were made against (see lib/clock.ts); only warnings use it, never a resource input. */
+  /** The date the checks were made against (see config/clock.ts); only warnings use it, never a resource input. */
   today: string;
   tenantId?: string;
   authorityHost: string;
@@ -94,7 +94,7 @@ function misspeltRequiredKeys(issues: readonly z.core.$ZodIssue[]): Set<string> 
   return new Set(
     issues.flatMap((issue) => {
       if (issue.code !== "unrecognized_keys") return [];
-      const allowed = allowedKeysAt(issue.path, stackSettings);
+      const allowed = allowedKeysAt(issue.path, catalogueSchema);
       return issue.keys.flatMap((key) => {
         const near = closestKey(key, allowed);
         return near ? [configKey([...issue.path, near])] : [];
@@ -107,7 +107,7 @@ function misspeltRequiredKeys(issues: readonly z.core.$ZodIssue[]): Set<string> 
 export function describeIssue(
   issue: z.core.$ZodIssue,
   raw: Record<string, unknown>,
-  root: { shape: Record<string, unknown> } = stackSettings,
+  root: { shape: Record<string, unknown> } = catalogueSchema,
   namespace = projectName,
 ): string {
   if (issue.code === "unrecognized_keys") {
@@ -261,7 +261,7 @@ function federatedProblems(client: ClientEntry, index: number): string[] {
 }
 
 /** The developer portal's clients: dedicated on protected stacks, and a client marked `portal` is used for nothing else. */
-function portalProblems(settings: z.output<typeof stackSettings>): string[] {
+function portalProblems(settings: z.output<typeof catalogueSchema>): string[] {
   const problems: string[] = [];
   const servers = settings.apis.flatMap((api, index) =>
     api.authorizationServer?.enabled ? [{ api: api.name, index, client: api.authorizationServer.client }] : [],
@@ -301,7 +301,7 @@ function portalProblems(settings: z.output<typeof stackSettings>): string[] {
 }
 
 /** Checks that span entries: names, references between APIs and clients, and tier limits. */
-function crossChecks(settings: z.output<typeof stackSettings>, today: string): string[] {
+function crossChecks(settings: z.output<typeof catalogueSchema>, today: string): string[] {
   const problems: string[] = [];
   const apiNames = settings.apis.map((api) => api.name);
   const clientNames = settings.clients.map((client) => client.name);
@@ -447,7 +447,7 @@ function consumptionPortalProblem(apiIndex: number, service: "create" | string):
 }
 
 /** Stops when an API asks for the portal's authorization server on a Consumption service found by lookup. */
-export function assertPortalTier(config: StackConfig, skuName: string): void {
+export function assertPortalTier(config: Catalogue, skuName: string): void {
   if (skuName !== "Consumption") return;
   const problems = config.apis.flatMap((api, index) =>
     api.authorizationServer?.enabled ? [consumptionPortalProblem(index, config.apim.serviceName)] : [],
@@ -460,8 +460,8 @@ export function assertPortalTier(config: StackConfig, skuName: string): void {
  * (`YYYY-MM-DD`) is the date secrets are checked against. Throws {@link ConfigError} naming every bad key, its
  * value and the allowed form.
  */
-export function validateStackConfig(raw: Record<string, unknown>, stack: string, today: string): StackConfig {
-  const parsed = stackSettings.safeParse(raw, { reportInput: true });
+export function validateCatalogue(raw: Record<string, unknown>, stack: string, today: string): Catalogue {
+  const parsed = catalogueSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const misspelt = misspeltRequiredKeys(parsed.error.issues);
     const issues = parsed.error.issues.filter(

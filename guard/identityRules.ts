@@ -168,7 +168,7 @@ export const roleAndScopeIdsAreUuids: GuardRule = {
           finding(
             this,
             resource,
-            `${key} ${JSON.stringify(id)} is not a UUID; Entra requires one — derive it deterministically (lib/stableIds.ts) so it never changes`,
+            `${key} ${JSON.stringify(id)} is not a UUID; Entra requires one — derive it deterministically (entra/stableIds.ts) so it never changes`,
           ),
         ),
     );

@@ -1,4 +1,4 @@
-import { readTokenCheck, type TokenCheckSpec } from "../tools/lib/policySpec";
+import { readTokenCheck, type TokenCheckSpec } from "../policies/readTokenCheck";
 import { finding, type Finding, type GuardResource, type GuardRule, isUnknown, ResourceGraph, types } from "./model";
 
 interface CheckedPolicy {

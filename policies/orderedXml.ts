@@ -14,3 +14,41 @@ export function parseOrderedXml(xml: string): unknown {
     trimValues: false,
   }).parse(xml);
 }
+
+/** One node of that tree: `{ tag: children }`, its attributes under `:@`, text under `#text`. */
+export type XmlNode = Record<string, unknown>;
+
+export function tagOf(node: XmlNode): string {
+  return Object.keys(node).find((key) => key !== ":@") ?? "";
+}
+
+export function childrenOf(node: XmlNode): XmlNode[] {
+  const children = node[tagOf(node)];
+  return Array.isArray(children) ? (children as XmlNode[]) : [];
+}
+
+export function childElements(node: XmlNode, tag: string): XmlNode[] {
+  return childrenOf(node).filter((child) => tagOf(child) === tag);
+}
+
+export function descendants(node: XmlNode): XmlNode[] {
+  return childrenOf(node).flatMap((child) => [child, ...descendants(child)]);
+}
+
+export function attributesOf(node: XmlNode): Record<string, string> {
+  const raw = rawAttributesOf(node);
+  return Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.trim()]));
+}
+
+/** Untrimmed, for a separator that may be a space. */
+export function rawAttributesOf(node: XmlNode): Record<string, string> {
+  const attrs = node[":@"];
+  return attrs && typeof attrs === "object" ? (attrs as Record<string, string>) : {};
+}
+
+export function textOf(node: XmlNode): string {
+  return childrenOf(node)
+    .map((child) => (typeof child["#text"] === "string" ? child["#text"] : ""))
+    .join("")
+    .trim();
+}

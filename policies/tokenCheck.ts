@@ -1,4 +1,4 @@
-import type { TokenProfile } from "../lib/tokenProfile";
+import { publicCloudAuthorityHost, type TokenProfile } from "../entra/tokenProfile";
 import { assertApimLiteral } from "./apimLiteral";
 
 /** What the gateway checks on every request's bearer token. */
@@ -55,7 +55,6 @@ export interface XmlElementSpec {
 
 /** Same message for every failure, so a caller cannot probe which check it failed. */
 export const failedValidationMessage = "Unauthorized";
-const publicCloudAuthority = "https://login.microsoftonline.com";
 
 /** Validates `check` and returns the token-check element that replaces the template's marker. */
 export function tokenCheckElement(check: TokenCheck): XmlElementSpec {
@@ -154,7 +153,7 @@ function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElement
       [
         ["tenant-id", check.tenantId],
         ["header-name", "Authorization"],
-        ...(authority === publicCloudAuthority ? [] : [["authentication-endpoint", authority] as const]),
+        ...(authority === publicCloudAuthorityHost ? [] : [["authentication-endpoint", authority] as const]),
         ["failed-validation-httpcode", "401"],
         ["failed-validation-error-message", failedValidationMessage],
       ],

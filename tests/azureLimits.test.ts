@@ -7,8 +7,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { portalRiskWarning, portalServerDisplayName } from "../components/protectedApi";
-import { projectDirectory, readOpenApiDocument } from "../lib/openApi";
-import { evaluateProgram } from "../tools/lib/mockEngine";
+import { projectDirectory, readOpenApiDocument } from "../config/openApi";
+import { evaluateProgram } from "../tools/preview/mockEngine";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only, refusalOf } from "./support/evaluate";
 
 const T = {

@@ -8,9 +8,9 @@ import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { bootstrapProject, bootstrapSettings } from "../bootstrap/config";
-import { renderPlanMarkdown } from "../tools/lib/planReport";
-import type { MockEvaluation, ProgramError } from "../tools/lib/mockEngine";
-import { readStackConfig, stackNames } from "../tools/lib/stackFiles";
+import { renderPlanMarkdown } from "../tools/preview/planReport";
+import type { MockEvaluation, ProgramError } from "../tools/preview/mockEngine";
+import { readStackFileConfig, stackNames } from "../tools/preview/stackFiles";
 import { planPath, projects, runPlan } from "../tools/plan";
 import { ofType, only } from "./support/evaluate";
 
@@ -35,7 +35,7 @@ async function evaluateBootstrap(
   secretKeys?: string[],
 ): Promise<MockEvaluation> {
   vi.resetModules();
-  const { evaluateProgram } = await import("../tools/lib/mockEngine.js");
+  const { evaluateProgram } = await import("../tools/preview/mockEngine.js");
   return evaluateProgram({
     stack,
     project: bootstrapProject,
@@ -317,7 +317,7 @@ describe("the bootstrap's checked-in plans", () => {
   it.each(stackNames(bootstrapDir))(
     "bootstrap/plans/%s.md matches what the bootstrap would create now",
     async (stack) => {
-      const { config, secretKeys } = readStackConfig(bootstrapDir, stack);
+      const { config, secretKeys } = readStackFileConfig(bootstrapDir, stack);
       const evaluation = await evaluateBootstrap(config, undefined, stack, secretKeys);
       const file = planPath(stack, bootstrapDir);
       const checkedIn = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
@@ -355,7 +355,7 @@ describe("npm run plan -- --project", () => {
   it("plans the bootstrap's contoso stack by default", async () => {
     const { out, io } = capture();
     const evaluate = async (stack: string) => {
-      const { config, secretKeys } = readStackConfig(bootstrapDir, stack);
+      const { config, secretKeys } = readStackFileConfig(bootstrapDir, stack);
       return evaluateBootstrap(config, undefined, stack, secretKeys);
     };
     expect(await runPlan(["--project", "bootstrap"], { ...io, evaluate })).toBe(0);

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type TokenVersion, tokenProfile } from "../lib/tokenProfile";
+import { type TokenVersion, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy, type TokenCheck } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runExplain } from "../tools/explain";
-import { evaluateToken, type SigningMaterial } from "../tools/lib/evaluateToken";
-import { readTokenCheck } from "../tools/lib/policySpec";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { type SigningMaterial } from "../tools/gateway/keys";
+import { readTokenCheck } from "../policies/readTokenCheck";
 
 // What this cannot prove: that APIM evaluates the <choose> condition as its policy-expressions reference documents
 // (AsJwt returning null for a non-JWT, Claims keyed by claim name). The reader accepts only the renderer's exact

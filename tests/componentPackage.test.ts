@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { apiEntry, apimSettings, clientEntry, federatedCredential, stackSettings } from "../config/schema";
+import { apiEntry, apimSettings, clientEntry, federatedCredential, catalogueSchema } from "../config/schema";
 import { packageSchema } from "../tools/schema";
 
 interface Property {
@@ -42,7 +42,7 @@ describe("the component package's schema", () => {
     expect(Object.keys(schema.resources)).toEqual([token]);
     const component = schema.resources[token];
     expect(component?.isComponent).toBe(true);
-    expect(Object.keys(component?.inputProperties ?? {}).sort()).toEqual(Object.keys(stackSettings.shape).sort());
+    expect(Object.keys(component?.inputProperties ?? {}).sort()).toEqual(Object.keys(catalogueSchema.shape).sort());
     expect(component?.requiredInputs).toEqual(["apim", "apis"]);
   });
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { stackSettings } from "../config/schema";
-import type { ProgramError } from "../tools/lib/mockEngine";
+import { catalogueSchema } from "../config/schema";
+import type { ProgramError } from "../tools/preview/mockEngine";
 import { evaluate, guideApi, guideConfig } from "./support/evaluate";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case writes an arbitrary bad value into the config.
@@ -330,9 +330,9 @@ describe("a stack file's raw text", () => {
 describe("Pulumi.yaml's declared keys", () => {
   it("are keys of the schema, with the schema's defaults", () => {
     const project = parse(readFileSync("Pulumi.yaml", "utf8")) as { config: Record<string, { default?: unknown }> };
-    const schemaKeys = Object.keys(stackSettings.shape);
+    const schemaKeys = Object.keys(catalogueSchema.shape);
     for (const key of Object.keys(project.config)) expect(schemaKeys, key).toContain(key);
-    const defaults = stackSettings.parse({
+    const defaults = catalogueSchema.parse({
       apim: { resourceGroupName: "rg", serviceName: "apim" },
       apis: [guideApi()],
     });

@@ -4,7 +4,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
 import type { EntraProtectedApisArgs } from "../components/entraProtectedApis";
-import type { MockEvaluation, ProgramError } from "../tools/lib/mockEngine";
+import type { MockEvaluation, ProgramError } from "../tools/preview/mockEngine";
 
 /** Evaluates a program that only declares `new EntraProtectedApis("platform", args)`. */
 async function component(
@@ -12,7 +12,7 @@ async function component(
   invokeResults?: Record<string, Record<string, unknown>>,
 ): Promise<MockEvaluation> {
   vi.resetModules();
-  const { evaluateProgram } = await import("../tools/lib/mockEngine.js");
+  const { evaluateProgram } = await import("../tools/preview/mockEngine.js");
   return evaluateProgram({
     stack: "test",
     config: {},

@@ -1,8 +1,9 @@
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isLoopbackHost } from "../lib/loopback";
-import { evaluateToken, loadDocument, type SigningMaterial } from "../tools/lib/evaluateToken";
-import { readTokenCheck } from "../tools/lib/policySpec";
+import { isLoopbackHost } from "../entra/loopback";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { loadDocument, type SigningMaterial } from "../tools/gateway/keys";
+import { readTokenCheck } from "../policies/readTokenCheck";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const otherTid = "0b1c2d3e-0000-4000-8000-000000000001";

@@ -2,13 +2,14 @@
 // with the policy the program renders, for token versions 1 and 2 and for validate-azure-ad-token. Each forgery must
 // get 401; the valid controls 200. The reason column is the evaluator's own verdict on the same request (the gateway
 // answers every failure with the same message). What this cannot prove: APIM's own token library; the stand-in
-// evaluates the policy as APIM documents it (tools/lib/evaluateToken.ts).
+// evaluates the policy as APIM documents it (tools/gateway/evaluateToken.ts).
 import { createHmac } from "node:crypto";
 import { exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evaluateToken, loadDocument } from "../tools/lib/evaluateToken";
-import { readTokenCheck } from "../tools/lib/policySpec";
-import { parseStackOutputs } from "../tools/lib/stackOutputs";
+import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { loadDocument } from "../tools/gateway/keys";
+import { readTokenCheck } from "../policies/readTokenCheck";
+import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
 import { type EntraStandIn, startEntraStandIn } from "./support/entraStandIn";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
 import { type RunningStandIn, startBackendStandIn, startGatewayStandIn } from "./support/gatewayStandIn";

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { type Finding, type GuardResource, types, unknownValue } from "../guard/model";
 import { guardResourceOf } from "../guard/policyResource";
 import { formatFinding, guardRules, runGuard } from "../guard/rules";
-import { planData } from "../tools/lib/planReport";
+import { planData } from "../tools/preview/planReport";
 import { runGuardCli } from "../tools/guard";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";

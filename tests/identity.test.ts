@@ -2,7 +2,7 @@
 // between outputs and inputs, secrecy). They cannot prove that Entra ID accepts it, nor replication timing;
 // the loopback end-to-end tests cover the token path, and `pulumi up` against a real tenant the rest.
 import { describe, expect, it } from "vitest";
-import { stableId } from "../lib/stableIds";
+import { stableId } from "../entra/stableIds";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only } from "./support/evaluate";
 
 const T = {

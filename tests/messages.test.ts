@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { closestKey, editDistance } from "../config/suggest";
-import type { ProgramError } from "../tools/lib/mockEngine";
-import { readStackConfig } from "../tools/lib/stackFiles";
+import type { ProgramError } from "../tools/preview/mockEngine";
+import { readStackFileConfig } from "../tools/preview/stackFiles";
 import { projectDir } from "../tools/plan";
 import { evaluate, guideApi, guideConfig } from "./support/evaluate";
 
@@ -117,7 +117,7 @@ describe("a stack file with a YAML syntax error", () => {
     fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), `${lines.join("\n")}\n`);
     let message = "";
     try {
-      readStackConfig(dir, "broken");
+      readStackFileConfig(dir, "broken");
     } catch (error) {
       message = (error as Error).message;
     }

@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { renderPlanMarkdown } from "../tools/lib/planReport";
-import { readStackConfig, stackFileOf, stackNames } from "../tools/lib/stackFiles";
+import { renderPlanMarkdown } from "../tools/preview/planReport";
+import { readStackFileConfig, stackFileOf, stackNames } from "../tools/preview/stackFiles";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideConfig } from "./support/evaluate";
 import {
@@ -258,7 +258,7 @@ describe("stack files", () => {
       path.join(dir, "Pulumi.qa.yaml"),
       "config:\n  azure-native:location: westeurope\n  apim-entra-auth:nameSuffix: qa1\n  protect: true\n",
     );
-    expect(readStackConfig(dir, "qa")).toEqual({
+    expect(readStackFileConfig(dir, "qa")).toEqual({
       config: { authorityHost: "https://login.microsoftonline.com", protect: true, nameSuffix: "qa1" },
       secretKeys: [],
     });
@@ -270,7 +270,7 @@ describe("stack files", () => {
       path.join(dir, "Pulumi.sec.yaml"),
       guideYaml.replace("displayName: My-Client-App", "displayName:\n        secure: v1:c2VjcmV0LWRpc3BsYXk="),
     );
-    const { config, secretKeys } = readStackConfig(dir, "sec");
+    const { config, secretKeys } = readStackFileConfig(dir, "sec");
     expect(secretKeys).toEqual(["clients"]);
     expect((config.clients as { displayName: string }[])[0]?.displayName).toBe("[secret]");
     const text = renderPlanMarkdown(await evaluateStackFile(dir, "sec"));

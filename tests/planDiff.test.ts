@@ -1,16 +1,16 @@
 // The plan diff between two evaluations of the real program, each from a stack file, and once through the real
 // --base path (a temporary git worktree of a throwaway repository holding this program and a fixture stack).
-// What it cannot prove: the engine's own diff, which also sees values Azure assigns; the replace-on-change table (tools/lib/replaceOnChanges.ts) stands in for the providers.
+// What it cannot prove: the engine's own diff, which also sees values Azure assigns; the replace-on-change table (tools/preview/replaceOnChanges.ts) stands in for the providers.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
-import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "../tools/lib/planDiff";
-import { planData } from "../tools/lib/planReport";
-import { addDays } from "../lib/clock";
-import { readStackConfig, stackFileOf } from "../tools/lib/stackFiles";
+import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "../tools/preview/planDiff";
+import { planData } from "../tools/preview/planReport";
+import { addDays } from "../config/clock";
+import { readStackFileConfig, stackFileOf } from "../tools/preview/stackFiles";
 import { projectDir, runPlan } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
 import { knownValidOn, withToday } from "./support/stackFileChecks";
@@ -28,7 +28,7 @@ function stackFile(config: Record<string, unknown>, stack = "test"): string {
 
 /** The stack's resources as `npm run plan` evaluates them from the stack file, with their alias URNs. */
 async function sideOf(config: Record<string, unknown>, stack = "test"): Promise<DiffResource[]> {
-  const { config: read, secretKeys } = readStackConfig(stackFile(config, stack), stack);
+  const { config: read, secretKeys } = readStackFileConfig(stackFile(config, stack), stack);
   const evaluation = await evaluate(read, stack, undefined, secretKeys);
   return planData(evaluation).resources.map((resource, i) => ({
     ...resource,
@@ -176,7 +176,7 @@ describe("npm run plan -- --base <git-ref>", () => {
     const repo = repositoryWithFixtureStack();
     const worktrees = () => execFileSync("git", ["worktree", "list"], { cwd: repo, encoding: "utf8" });
     const before = worktrees();
-    const { config, secretKeys } = readStackConfig(repo, "dev");
+    const { config, secretKeys } = readStackFileConfig(repo, "dev");
     const [client] = config.clients as Record<string, unknown>[];
     // The reviewer's rotation: a second secret issued a week after the committed one (both sides planned that day).
     const day = addDays(knownValidOn(fs.readFileSync(stackFileOf(repo, "dev"), "utf8")) as string, 7);

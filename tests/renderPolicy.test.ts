@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { type TokenVersion, tokenProfile } from "../lib/tokenProfile";
+import { type TokenVersion, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy, type TokenCheck } from "../policies/renderPolicy";
 
 const tenantId = "11111111-2222-3333-4444-555555555555";

@@ -2,9 +2,9 @@
 // mock cannot prove: that Entra keeps both passwords valid side by side (it allows many per app), or that the
 // engine moves state along the alias; Pulumi documents both, a real `pulumi up` shows them.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { todayVariable } from "../lib/clock";
-import type { MockEvaluation, MockedResource } from "../tools/lib/mockEngine";
-import { readStackConfig } from "../tools/lib/stackFiles";
+import { todayVariable } from "../config/clock";
+import type { MockEvaluation, MockedResource } from "../tools/preview/mockEngine";
+import { readStackFileConfig } from "../tools/preview/stackFiles";
 import { projectDir } from "../tools/plan";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only, refusalOf } from "./support/evaluate";
 
@@ -241,7 +241,7 @@ describe("protect: true protects what must not be lost, and only that", () => {
   };
 
   it("on the dev catalogue with protect: true, and a created APIM service", async () => {
-    const { config } = readStackConfig(projectDir, "dev");
+    const { config } = readStackFileConfig(projectDir, "dev");
     const apim = {
       ...(config.apim as Record<string, unknown>),
       create: {
@@ -265,7 +265,7 @@ describe("protect: true protects what must not be lost, and only that", () => {
   });
 
   it("on the committed prod stack", async () => {
-    const { config, secretKeys } = readStackConfig(projectDir, "prod");
+    const { config, secretKeys } = readStackFileConfig(projectDir, "prod");
     expect(config.protect).toBe(true);
     vi.stubEnv(todayVariable, newestRotatedOn(config));
     const stack = await evaluate(config, "prod", undefined, secretKeys);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { secretEndDate } from "../components/clientRegistration";
-import { secretExpiryWarning } from "../lib/secretExpiry";
+import { secretExpiryWarning } from "../entra/secretExpiry";
 
 describe("a secret's fixed end date", () => {
   it.each([

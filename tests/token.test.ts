@@ -9,8 +9,8 @@ import {
   replicationCodes,
   requestToken,
   TokenRequestError,
-} from "../tools/lib/clientCredentials";
-import { chooseApi, chooseClient, parseStackOutputs, readStackOutputs } from "../tools/lib/stackOutputs";
+} from "../tools/sign-in/clientCredentials";
+import { chooseApi, chooseClient, parseStackOutputs, readStackOutputs } from "../tools/sign-in/stackOutputs";
 import { runSmoke, usage as smokeUsage } from "../tools/smoke";
 import { assertionSources, runToken, type TokenIo, usage } from "../tools/token";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { federatedCredentialAudience, tokenProfile } from "../lib/tokenProfile";
+import { federatedCredentialAudience, tokenProfile } from "../entra/tokenProfile";
 
 const tenant = "11111111-2222-3333-4444-555555555555";
 const api = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";

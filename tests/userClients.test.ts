@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { stableId } from "../lib/stableIds";
-import type { ProgramError } from "../tools/lib/mockEngine";
-import { renderPlanMarkdown } from "../tools/lib/planReport";
-import { readTokenCheck } from "../tools/lib/policySpec";
+import { stableId } from "../entra/stableIds";
+import type { ProgramError } from "../tools/preview/mockEngine";
+import { renderPlanMarkdown } from "../tools/preview/planReport";
+import { readTokenCheck } from "../policies/readTokenCheck";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only } from "./support/evaluate";
 
 const T = {

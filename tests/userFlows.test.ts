@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tokenProfile } from "../lib/tokenProfile";
+import { tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import type { Caller } from "../policies/tokenCheck";
 import { runToken, type TokenIo } from "../tools/token";
-import { parseStackOutputs } from "../tools/lib/stackOutputs";
+import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
 import {
   defaultTestUser,
   type EntraStandIn,

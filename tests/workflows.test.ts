@@ -14,7 +14,7 @@ import {
 } from "@actions/workflow-parser";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { stackNames } from "../tools/lib/stackFiles";
+import { stackNames } from "../tools/preview/stackFiles";
 import { projectDir } from "../tools/plan";
 
 const workflowsDir = path.join(projectDir, ".github", "workflows");

@@ -1,13 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import type { JSONWebKeySet, JWTPayload } from "jose";
-import { evaluateToken, loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./lib/evaluateToken";
-import { readTokenCheck } from "./lib/policySpec";
-import { type Exec, pulumiMissingMessage, readStackOutputs } from "./lib/stackOutputs";
+import { evaluateToken } from "./gateway/evaluateToken";
+import { loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/keys";
+import { readTokenCheck } from "../policies/readTokenCheck";
+import { type Exec, pulumiMissingMessage, readStackOutputs } from "./sign-in/stackOutputs";
+import { type CliIo, parseOrAnswer, type parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
 
-export interface ExplainIo {
-  out(text: string): void;
-  err(text: string): void;
+export interface ExplainIo extends CliIo {
   resolveStackPolicy?(stack: string, api: string): Promise<string>;
   /** Loads the openid-config and JWKS documents the policy names; default: https fetch. */
   fetchDocument?(url: string): Promise<unknown>;
@@ -22,8 +21,6 @@ if not, which check fails and why. The policy comes from a file, from the JSON o
 documents the policy would fetch, for offline use; add --openid-config when the policy takes its
 issuers from the metadata. Exit status: 0 accepted, 1 rejected, 2 usage or input error, or the keys
 could not be loaded (the token was not judged).`;
-
-class UsageError extends Error {}
 
 const options = {
   policy: { type: "string" },
@@ -42,19 +39,13 @@ export async function runExplain(argv: string[], io: ExplainIo): Promise<number>
   try {
     return await explain(argv, io);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.err(`error: ${message}`);
-    if (error instanceof UsageError) io.err(usage);
-    return 2;
+    return reportInputError(io, error, usage);
   }
 }
 
 async function explain(argv: string[], io: ExplainIo): Promise<number> {
-  const args = parseArguments(argv);
-  if (args.help) {
-    io.out(usage);
-    return 0;
-  }
+  const args = parseOrAnswer(argv, options, io, usage);
+  if (typeof args === "number") return args;
   if (args.token === undefined) throw new UsageError("--token is required");
   const now = args.now === undefined ? new Date() : parseNow(args.now);
   const policyXml = await readPolicy(args, io);
@@ -89,17 +80,9 @@ async function explain(argv: string[], io: ExplainIo): Promise<number> {
   return 0;
 }
 
-function parseArguments(argv: string[]) {
-  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>["values"];
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  return values;
-}
+type ExplainArgs = ReturnType<typeof parseToolArgs<typeof options>>;
 
-async function readPolicy(args: ReturnType<typeof parseArguments>, io: ExplainIo): Promise<string> {
+async function readPolicy(args: ExplainArgs, io: ExplainIo): Promise<string> {
   const sources = [args.policy, args.plan, args.stack].filter((source) => source !== undefined);
   if (sources.length > 1) throw new UsageError("give one of --policy, --plan with --api, or --stack with --api");
   if (args.policy !== undefined) {
@@ -207,18 +190,4 @@ export function stackPolicyResolver(exec?: Exec): (stack: string, api: string) =
   };
 }
 
-if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
-  runExplain(process.argv.slice(2), {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-    resolveStackPolicy: stackPolicyResolver(),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`${String(error)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfMain(module, (argv, io) => runExplain(argv, { ...io, resolveStackPolicy: stackPolicyResolver() }), 2);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { defaultMaxSecretLifetimeDays, type GuardResource } from "../guard/model";
 import { guardReport, hasViolations, runGuard } from "../guard/rules";
+import { type CliIo, errorText, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
 const usage = `usage: guard --plan <plan.json> [--max-secret-lifetime-days <n>]
 
@@ -9,10 +9,13 @@ Runs the guard's rules (guard/rules.ts, the same as the CrossGuard pack) over a 
 \`npm run plan -- --json <file>\`. Prints VIOLATION and ADVISORY lines; exit 1 on any violation.
   --max-secret-lifetime-days <n>  longest allowed client password lifetime (default ${defaultMaxSecretLifetimeDays})`;
 
-export interface GuardIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type GuardIo = CliIo;
+
+const options = {
+  plan: { type: "string" },
+  "max-secret-lifetime-days": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 /** Reads the resources of a plan JSON file, with a clear error for anything else. */
 export function readPlanResources(file: string): GuardResource[] {
@@ -33,28 +36,9 @@ export function readPlanResources(file: string): GuardResource[] {
 
 /** The guard CLI without process globals: returns the exit status. */
 export function runGuardCli(argv: string[], io: GuardIo): number {
-  let args: { plan?: string; "max-secret-lifetime-days"?: string; help?: boolean };
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        plan: { type: "string" },
-        "max-secret-lifetime-days": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (error) {
-    io.err(`error: ${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (args.help) {
-    io.out(usage);
-    return 0;
-  }
-  if (!args.plan) {
-    io.err(`error: --plan is required\n${usage}`);
-    return 2;
-  }
+  const args = parseOrAnswer(argv, options, io, usage);
+  if (typeof args === "number") return args;
+  if (!args.plan) return reportInputError(io, new UsageError("--plan is required"), usage);
   const rawDays = args["max-secret-lifetime-days"] ?? String(defaultMaxSecretLifetimeDays);
   if (!/^[1-9]\d*$/.test(rawDays)) {
     io.err(
@@ -66,7 +50,7 @@ export function runGuardCli(argv: string[], io: GuardIo): number {
   try {
     resources = readPlanResources(args.plan);
   } catch (error) {
-    io.err(`error: ${(error as Error).message}`);
+    io.err(`error: ${errorText(error)}`);
     return 2;
   }
   const findings = runGuard(resources, { maxSecretLifetimeDays: Number(rawDays) });
@@ -74,9 +58,4 @@ export function runGuardCli(argv: string[], io: GuardIo): number {
   return hasViolations(findings) ? 1 : 0;
 }
 
-if (require.main === module) {
-  process.exitCode = runGuardCli(process.argv.slice(2), {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-  });
-}
+runIfMain(module, runGuardCli, 1);

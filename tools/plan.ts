@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError } from "../config/validate";
 import { guardReport, hasViolations, runGuard } from "../guard/rules";
-import { evaluateProgram, type MockEvaluation, ProgramError } from "./lib/mockEngine";
-import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./lib/planDiff";
-import { planData, renderPlanMarkdown } from "./lib/planReport";
-import { planFileOf, projectNameOf, readStackConfig } from "./lib/stackFiles";
+import { evaluateProgram, type MockEvaluation, ProgramError } from "./preview/mockEngine";
+import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./preview/planDiff";
+import { planData, renderPlanMarkdown } from "./preview/planReport";
+import { planFileOf, projectNameOf, readStackFileConfig } from "./preview/stackFiles";
+import { type CliIo, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
 export const projectDir = path.resolve(__dirname, "..");
 export const planPath = (stack: string, dir = projectDir) => planFileOf(dir, stack);
@@ -28,9 +28,16 @@ engine — no Azure, no Pulumi CLI — and prints what it would create. Default 
   --project      bootstrap: the pipeline identity's project in bootstrap/ (plans in bootstrap/plans/)
 The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated.`;
 
-export interface PlanIo {
-  out(text: string): void;
-  err(text: string): void;
+const options = {
+  project: { type: "string" },
+  stack: { type: "string" },
+  json: { type: "string" },
+  write: { type: "boolean" },
+  base: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export interface PlanIo extends CliIo {
   /** Evaluates the stack; tests pass one that resets their module registry first. */
   evaluate?(stack: string): Promise<MockEvaluation>;
   /** Where `--write` puts the Markdown plan; tests pass a file of their own. Default `plans/<stack>.md`. */
@@ -45,41 +52,21 @@ export async function evaluateStack(
   importProgram: () => Promise<unknown>,
   dir = projectDir,
 ): Promise<MockEvaluation> {
-  const { config, secretKeys } = readStackConfig(dir, stack);
+  const { config, secretKeys } = readStackFileConfig(dir, stack);
   return evaluateProgram({ stack, project: projectNameOf(dir), config, secretKeys, importProgram });
 }
 
 /** The plan CLI without process globals: returns the exit status. */
 export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
-  let args: { project?: string; stack?: string; json?: string; write?: boolean; base?: string; help?: boolean };
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        project: { type: "string" },
-        stack: { type: "string" },
-        json: { type: "string" },
-        write: { type: "boolean" },
-        base: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (error) {
-    io.err(`error: ${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (args.help) {
-    io.out(usage);
-    return 0;
-  }
+  const args = parseOrAnswer(argv, options, io, usage);
+  if (typeof args === "number") return args;
   const project = projects[args.project ?? "main"];
   if (!project) {
-    io.err(`error: unknown project "${args.project}"; use ${Object.keys(projects).join(" or ")}\n${usage}`);
-    return 2;
+    const known = Object.keys(projects).join(" or ");
+    return reportInputError(io, new UsageError(`unknown project "${args.project}"; use ${known}`), usage);
   }
   if (args.base !== undefined && project.dir !== projectDir) {
-    io.err(`error: --base compares the main project's plans only\n${usage}`);
-    return 2;
+    return reportInputError(io, new UsageError("--base compares the main project's plans only"), usage);
   }
   const stack = args.stack ?? (project.dir === projectDir ? "dev" : "contoso");
   let evaluation: MockEvaluation;
@@ -121,11 +108,4 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
   return hasViolations(findings) ? 1 : 0;
 }
 
-if (require.main === module) {
-  runPlan(process.argv.slice(2), {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-  }).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(module, runPlan, 1);

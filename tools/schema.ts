@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { EntraProtectedApis } from "../components/entraProtectedApis";
 import { projectName } from "../config/validate";
+import { runIfMain } from "./cli";
 
 /** The package schema (Pulumi's package schema format), parsed. */
 export async function packageSchema(): Promise<Record<string, unknown>> {
@@ -15,12 +16,11 @@ export async function packageSchema(): Promise<Record<string, unknown>> {
   return JSON.parse(await provider.getSchema()) as Record<string, unknown>;
 }
 
-if (require.main === module) {
-  packageSchema().then(
-    (schema) => process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`),
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(
+  module,
+  async (_argv, io) => {
+    io.out(JSON.stringify(await packageSchema(), null, 2));
+    return 0;
+  },
+  1,
+);

@@ -1,9 +1,8 @@
 import { decodeJwt, type JWTPayload } from "jose";
-import { type TokenProfile, tokenProfile } from "../lib/tokenProfile";
-import { requestToken } from "./lib/clientCredentials";
-import { insecureUrlFault } from "../lib/loopback";
+import { type TokenProfile, tokenProfile } from "../entra/tokenProfile";
+import { requestToken } from "./sign-in/clientCredentials";
+import { insecureUrlFault } from "../entra/loopback";
 import {
-  parseToolArgs,
   type ResolvedTokenRequest,
   resolveTokenRequest,
   retryLine,
@@ -11,10 +10,10 @@ import {
   type TokenIo,
   type TokenValues,
   tokenValueOptions,
-  UsageError,
   usageFailure,
   valueHelp,
 } from "./token";
+import { errorText, parseOrAnswer, runIfMain, UsageError } from "./cli";
 
 export type SmokeIo = TokenIo;
 
@@ -43,14 +42,11 @@ export interface SmokeRow {
 
 /** The smoke CLI without process globals: returns the exit status. */
 export async function runSmoke(argv: string[], io: SmokeIo): Promise<number> {
+  const values = parseOrAnswer(argv, options, io, usage);
+  if (typeof values === "number") return values;
   let resolved: ResolvedTokenRequest;
   let apiUrl: string;
   try {
-    const values = parseToolArgs(argv, options);
-    if (values.help) {
-      io.out(usage);
-      return 0;
-    }
     resolved = await resolveTokenRequest(values as TokenValues, io.env, io.exec, { needApi: true });
     apiUrl = checkedApiUrl(values["api-url"] ?? (resolved.stack?.api?.url as string));
   } catch (error) {
@@ -218,22 +214,4 @@ function text(value: unknown): string {
   return Array.isArray(value) ? value.map(String).join(", ") : String(value);
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
-  runSmoke(process.argv.slice(2), {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    env: process.env,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`error: ${errorText(error)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfMain(module, (argv, io) => runSmoke(argv, { ...io, env: process.env }), 2);

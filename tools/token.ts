@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { type ParseArgsConfig, parseArgs } from "node:util";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { tokenEndpoint, tokenProfile } from "../lib/tokenProfile";
-import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./lib/clientCredentials";
-import { authCodeSignIn, deviceCodeSignIn } from "./lib/userSignIn";
-import { authorityHostFault } from "../lib/loopback";
+import { publicCloudAuthorityHost, tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
+import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./sign-in/clientCredentials";
+import { authCodeSignIn, deviceCodeSignIn } from "./sign-in/userSignIn";
+import { authorityHostFault } from "../entra/loopback";
 import {
   chooseApi,
   chooseClient,
@@ -14,11 +13,10 @@ import {
   type StackClientOutputs,
   type StackOutputs,
   StackOutputsError,
-} from "./lib/stackOutputs";
+} from "./sign-in/stackOutputs";
+import { type CliIo, errorText, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
-export interface TokenIo {
-  out(text: string): void;
-  err(text: string): void;
+export interface TokenIo extends CliIo {
   env: Record<string, string | undefined>;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
@@ -27,15 +25,13 @@ export interface TokenIo {
   openUrl?: (url: string) => void | Promise<void>;
 }
 
-export const defaultAuthorityHost = "https://login.microsoftonline.com";
-
 export const valueHelp = `Each value comes from its flag, else its environment variable, else the stack's outputs:
   --tenant <id>             TENANT_ID       the tenant's GUID
   --client-id <id>          CLIENT_ID       the client app's client (application) id
   --client-secret <secret>  CLIENT_SECRET   prefer the environment variable: a flag shows in the process
                                             list and in shell history
   --scope <scope>           SCOPE           api://<api client id>/.default
-  --authority <url>         AUTHORITY_HOST  default ${defaultAuthorityHost}
+  --authority <url>         AUTHORITY_HOST  default ${publicCloudAuthorityHost}
 A client with a federated credential sends a client assertion instead of a secret: a token (JWT) from the
 credential's issuer with audience api://AzureADTokenExchange, read from --client-assertion-file <path>, else
 the file named by CLIENT_ASSERTION_FILE, else the file named by AZURE_FEDERATED_TOKEN_FILE (set by Azure
@@ -81,10 +77,6 @@ const options = {
 } as const;
 
 export type TokenValues = Partial<Record<Exclude<keyof typeof tokenValueOptions, "help">, string>>;
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 export interface StackSelection {
   outputs: StackOutputs;
@@ -181,7 +173,7 @@ export async function resolveTokenRequest(
 ): Promise<ResolvedTokenRequest> {
   const { given, givenProof } = await givenValues(values, env);
   if (given.tenant && given.clientId && givenProof && given.scope && !needApi) {
-    const authorityHost = checkedAuthority(given.authority ?? defaultAuthorityHost);
+    const authorityHost = checkedAuthority(given.authority ?? publicCloudAuthorityHost);
     return {
       request: requestOf(authorityHost, checkedTenant(given.tenant), given.clientId, givenProof, given.scope),
       authorityHost,
@@ -193,7 +185,7 @@ export async function resolveTokenRequest(
   const { name: clientName, client } = chooseClient(outputs, values.client);
   const chosenApi = needApi || !given.scope ? chooseApi(outputs, clientName, values.api) : undefined;
   const tenantId = checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId);
-  const authorityHost = checkedAuthority(given.authority ?? outputs.authorityHost ?? defaultAuthorityHost);
+  const authorityHost = checkedAuthority(given.authority ?? outputs.authorityHost ?? publicCloudAuthorityHost);
   const clientId = given.clientId ?? client.clientId;
   const proof = proofFor(clientName, client, clientId, givenProof);
   const scope =
@@ -263,11 +255,11 @@ function stackSecret(clientName: string, client: StackClientOutputs, clientId: s
 function checkedAuthority(value: string): string {
   switch (authorityHostFault(value)) {
     case "not-a-url":
-      throw new UsageError(`authority ${value} is not a URL (e.g. ${defaultAuthorityHost})`);
+      throw new UsageError(`authority ${value} is not a URL (e.g. ${publicCloudAuthorityHost})`);
     case "not-https":
       throw new UsageError(`authority ${value} must be https:// (http:// only on a loopback host)`);
     case "not-host-alone":
-      throw new UsageError(`authority ${value} must be the host alone, e.g. ${defaultAuthorityHost}`);
+      throw new UsageError(`authority ${value} must be the host alone, e.g. ${publicCloudAuthorityHost}`);
   }
   return new URL(value).origin;
 }
@@ -283,26 +275,10 @@ export function retryLine(notice: RetryNotice): string {
   return `attempt ${notice.attempt} of ${notice.maxAttempts} in ${notice.delayMs / 1000} s: AADSTS${notice.code} ${notice.sentence}`;
 }
 
-/** Parses argv; a bad flag is a usage error. */
-export function parseToolArgs<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], toolOptions: T) {
-  try {
-    return parseArgs({ args: argv, options: toolOptions, strict: true as const, allowPositionals: false as const })
-      .values;
-  } catch (error) {
-    // A stray positional may be a pasted secret: do not echo it.
-    if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new UsageError("this command takes no positional arguments");
-    }
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 /** Reports a usage or input error and returns exit status 2; anything else is rethrown. */
-export function usageFailure(error: unknown, io: Pick<TokenIo, "err">, text: string): number {
+export function usageFailure(error: unknown, io: Pick<CliIo, "err">, text: string): number {
   if (!(error instanceof UsageError || error instanceof StackOutputsError)) throw error;
-  io.err(`error: ${error.message}`);
-  if (error instanceof UsageError) io.err(text);
-  return 2;
+  return reportInputError(io, error, text);
 }
 
 type SignIn = { flow: "device-code" | "auth-code"; clientName?: string } & UserSignInValues;
@@ -332,7 +308,7 @@ export async function resolveUserSignIn(
   if (complete) {
     return {
       flow,
-      authorityHost: checkedAuthority(given.authority ?? defaultAuthorityHost),
+      authorityHost: checkedAuthority(given.authority ?? publicCloudAuthorityHost),
       tenantId: checkedTenant(given.tenant),
       clientId: given.clientId as string,
       scope: given.scope as string,
@@ -369,7 +345,7 @@ export async function resolveUserSignIn(
   return {
     flow,
     clientName,
-    authorityHost: checkedAuthority(given.authority ?? outputs.authorityHost ?? defaultAuthorityHost),
+    authorityHost: checkedAuthority(given.authority ?? outputs.authorityHost ?? publicCloudAuthorityHost),
     tenantId: checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId),
     clientId: given.clientId ?? client.clientId,
     scope,
@@ -405,14 +381,10 @@ async function signInUser(signIn: SignIn, io: TokenIo): Promise<string> {
 
 /** The token CLI without process globals: returns the exit status. */
 export async function runToken(argv: string[], io: TokenIo): Promise<number> {
-  let values: ReturnType<typeof parseToolArgs<typeof options>>;
+  const values = parseOrAnswer(argv, options, io, usage);
+  if (typeof values === "number") return values;
   let resolved: ResolvedTokenRequest | SignIn;
   try {
-    values = parseToolArgs(argv, options);
-    if (values.help) {
-      io.out(usage);
-      return 0;
-    }
     if (values["device-code"] && values["auth-code"])
       throw new UsageError("give --device-code or --auth-code, not both");
     const flow = values["device-code"] ? "device-code" : values["auth-code"] ? "auth-code" : undefined;
@@ -435,7 +407,7 @@ export async function runToken(argv: string[], io: TokenIo): Promise<number> {
       }));
     }
   } catch (error) {
-    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    io.err(`error: ${errorText(error)}`);
     return 1;
   }
 
@@ -452,18 +424,4 @@ export async function runToken(argv: string[], io: TokenIo): Promise<number> {
   return 0;
 }
 
-if (typeof require !== "undefined" && typeof module !== "undefined" && require.main === module) {
-  runToken(process.argv.slice(2), {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-    env: process.env,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfMain(module, (argv, io) => runToken(argv, { ...io, env: process.env }), 2);

@@ -242,12 +242,10 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       .filter((assignment) => assignment.clientId === clientId && assignment.apiClientId === api.clientId)
       .map((assignment) => assignment.roleId);
     if (api.appRoleAssignmentRequired && roleIds.length === 0) {
-      return {
-        status: 400,
-        error: "invalid_grant",
-        code: 501051,
-        description: `Application '${clientId}'(${client.displayName ?? clientId}) is not assigned to a role for the application '${api.identifierUri}'(${api.displayName ?? api.clientId}).`,
-      };
+      return invalidGrant(
+        501051,
+        `Application '${clientId}'(${client.displayName ?? clientId}) is not assigned to a role for the application '${api.identifierUri}'(${api.displayName ?? api.clientId}).`,
+      );
     }
     const roles = api.roles.filter((role) => roleIds.includes(role.id)).map((role) => role.value);
     const lifetime = options.tokenLifetimeSeconds ?? 3600;
@@ -347,12 +345,7 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     if (grantType === deviceCodeGrantType) {
       const pending = deviceCodes.get(form.get("device_code") ?? "");
       if (!pending || pending.clientId !== clientId) {
-        return {
-          status: 400,
-          error: "invalid_grant",
-          code: 70000,
-          description: "The provided value for the input parameter 'device_code' is not valid.",
-        };
+        return invalidGrant(70000, "The provided value for the input parameter 'device_code' is not valid.");
       }
       if (!pending.signedIn) {
         return {
@@ -369,23 +362,18 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       const issued = authorizationCodes.get(code);
       authorizationCodes.delete(code);
       if (!issued || issued.clientId !== clientId || issued.redirectUri !== form.get("redirect_uri")) {
-        return {
-          status: 400,
-          error: "invalid_grant",
-          code: 70000,
-          description:
-            "The provided authorization code or refresh token has expired or is invalid, or was issued to another client or redirect URI.",
-        };
+        return invalidGrant(
+          70000,
+          "The provided authorization code or refresh token has expired or is invalid, or was issued to another client or redirect URI.",
+        );
       }
       const verifier = form.get("code_verifier") ?? "";
       const expected = issued.method === "S256" ? createHash("sha256").update(verifier).digest("base64url") : verifier;
       if (issued.challenge !== "" && expected !== issued.challenge) {
-        return {
-          status: 400,
-          error: "invalid_grant",
-          code: 501481,
-          description: "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-        };
+        return invalidGrant(
+          501481,
+          "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+        );
       }
       if (!client.publicClient) {
         const secret = form.get("client_secret");
@@ -427,12 +415,10 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
       (assignment) => assignment.apiClientId === api.clientId && assignment.userObjectId === user.objectId,
     );
     if (api.appRoleAssignmentRequired && !assigned) {
-      return {
-        status: 400,
-        error: "invalid_grant",
-        code: 50105,
-        description: `Your administrator has configured the application ${api.displayName ?? api.clientId} ('${api.clientId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.username}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.`,
-      };
+      return invalidGrant(
+        50105,
+        `Your administrator has configured the application ${api.displayName ?? api.clientId} ('${api.clientId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '${user.username}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.`,
+      );
     }
     const values = requested.map((item) => item.slice(resource.length + 1));
     const granted = (options.delegatedGrants ?? [])
@@ -441,12 +427,10 @@ export async function startEntraStandIn(options: EntraStandInOptions): Promise<E
     const exposed = (api.scopes ?? []).map((item) => item.value);
     const scp = values.includes(".default") ? granted.filter((value) => exposed.includes(value)) : values;
     if (scp.length === 0 || scp.some((value) => !granted.includes(value) || !exposed.includes(value))) {
-      return {
-        status: 400,
-        error: "invalid_grant",
-        code: 65001,
-        description: `The user or administrator has not consented to use the application with ID '${client.clientId}' named '${client.displayName ?? client.clientId}'. Send an interactive authorization request for this user and resource.`,
-      };
+      return invalidGrant(
+        65001,
+        `The user or administrator has not consented to use the application with ID '${client.clientId}' named '${client.displayName ?? client.clientId}'. Send an interactive authorization request for this user and resource.`,
+      );
     }
     const lifetime = options.tokenLifetimeSeconds ?? 3600;
     const iat = Math.floor(Date.now() / 1000);
@@ -670,6 +654,10 @@ async function federatedRefusal(
 
 function invalidClient(code: number, description: string): EntraError {
   return { status: 401, error: "invalid_client", code, description };
+}
+
+function invalidGrant(code: number, description: string): EntraError {
+  return { status: 400, error: "invalid_grant", code, description };
 }
 
 function invalidRequest(code: number, description: string): EntraError {

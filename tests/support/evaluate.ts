@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { MockEvaluation, MockedResource, ProgramError } from "../../tools/lib/mockEngine";
+import type { MockEvaluation, MockedResource, ProgramError } from "../../tools/preview/mockEngine";
 
 /** Evaluates index.ts afresh under the mock engine with the given config (keys without the project prefix). */
 export async function evaluate(
@@ -9,7 +9,7 @@ export async function evaluate(
   secretKeys?: string[],
 ): Promise<MockEvaluation> {
   vi.resetModules();
-  const { evaluateProgram } = await import("../../tools/lib/mockEngine.js");
+  const { evaluateProgram } = await import("../../tools/preview/mockEngine.js");
   return evaluateProgram({ stack, config, secretKeys, invokeResults, importProgram: () => import("../../index.js") });
 }
 

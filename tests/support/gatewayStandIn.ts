@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { evaluateToken, loadDocument } from "../../tools/lib/evaluateToken";
-import { readTokenCheck, type TokenCheckSpec } from "../../tools/lib/policySpec";
+import { evaluateToken } from "../../tools/gateway/evaluateToken";
+import { loadDocument } from "../../tools/gateway/keys";
+import { readTokenCheck, type TokenCheckSpec } from "../../policies/readTokenCheck";
 import { BodyTooLarge, listenBounded, readBody, sendJson } from "./boundedServer";
 
 export interface GatewayApi {

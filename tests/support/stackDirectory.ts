@@ -1,5 +1,5 @@
-import type { MockEvaluation, MockedResource } from "../../tools/lib/mockEngine";
-import { parseStackOutputs } from "../../tools/lib/stackOutputs";
+import type { MockEvaluation, MockedResource } from "../../tools/preview/mockEngine";
+import { parseStackOutputs } from "../../tools/sign-in/stackOutputs";
 import type { EntraStandInOptions, StandInFederatedCredential } from "./entraStandIn";
 
 const servicePrincipalType = "azuread:index/servicePrincipal:ServicePrincipal";

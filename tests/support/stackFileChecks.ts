@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { planFileOf, readStackConfig, stackFileOf } from "../../tools/lib/stackFiles";
-import { planData, renderPlanMarkdown } from "../../tools/lib/planReport";
-import { ProgramError, type MockEvaluation } from "../../tools/lib/mockEngine";
+import { planFileOf, readStackFileConfig, stackFileOf } from "../../tools/preview/stackFiles";
+import { planData, renderPlanMarkdown } from "../../tools/preview/planReport";
+import { ProgramError, type MockEvaluation } from "../../tools/preview/mockEngine";
 import { formatFinding, runGuard } from "../../guard/rules";
 import { evaluate } from "./evaluate";
 
@@ -44,7 +44,7 @@ export async function withToday<T>(day: string | undefined, work: () => Promise<
 
 /** Evaluates a stack from its stack file the way `npm run plan` does, with a fresh module registry. */
 export function evaluateStackFile(projectDir: string, stack: string): Promise<MockEvaluation> {
-  const { config, secretKeys } = readStackConfig(projectDir, stack);
+  const { config, secretKeys } = readStackFileConfig(projectDir, stack);
   return evaluate(config, stack, undefined, secretKeys);
 }
 

@@ -1,4 +1,4 @@
-import { daysBetween } from "./clock";
+import { daysBetween } from "../config/clock";
 
 /**
  * A warning when a client's newest secret ends within `warnDays` of `today` (`YYYY-MM-DD`), so a `pulumi preview`

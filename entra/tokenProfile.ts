@@ -33,6 +33,9 @@ export interface TokenProfile {
   tokenEndpoint: string;
 }
 
+/** The public cloud's authority: the config's default, and the one validate-azure-ad-token always uses. */
+export const publicCloudAuthorityHost = "https://login.microsoftonline.com";
+
 const v1IssuerHosts: Record<string, string> = {
   "https://login.partner.microsoftonline.cn": "https://sts.chinacloudapi.cn",
 };

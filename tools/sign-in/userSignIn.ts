@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isLoopbackHost } from "../../lib/loopback";
+import { isLoopbackHost } from "../../entra/loopback";
 import {
   aadstsCodeOf,
   type ClientProof,

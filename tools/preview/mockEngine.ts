@@ -203,7 +203,7 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     }
     default:
       throw new Error(
-        `The mock engine has no answer for the invoke ${args.token}; add one to tools/lib/mockEngine.ts.`,
+        `The mock engine has no answer for the invoke ${args.token}; add one to tools/preview/mockEngine.ts.`,
       );
   }
 }

@@ -1,6 +1,16 @@
 import { XMLValidator } from "fast-xml-parser";
-import { parseOrderedXml } from "../../policies/orderedXml";
-import { userTokenCondition } from "../../policies/tokenCheck";
+import {
+  attributesOf,
+  childElements,
+  childrenOf,
+  descendants,
+  parseOrderedXml,
+  rawAttributesOf,
+  tagOf,
+  textOf,
+  type XmlNode,
+} from "./orderedXml";
+import { userTokenCondition } from "./tokenCheck";
 
 /** Where the policy reads the token from. */
 export type TokenSource =
@@ -54,8 +64,6 @@ export interface ValidateAzureAdTokenSpec extends CommonSpec {
 }
 
 export type TokenCheckSpec = ValidateJwtSpec | ValidateAzureAdTokenSpec;
-
-type XmlNode = Record<string, unknown>;
 
 const checkElements = ["validate-jwt", "validate-azure-ad-token"] as const;
 
@@ -161,7 +169,7 @@ function readValidateJwt(element: XmlNode): ValidateJwtSpec {
     requireSignedTokens: readBoolean(attrs, "require-signed-tokens", true),
     clockSkewSeconds: readInteger(attrs, "clock-skew", 0),
     openIdConfigUrls,
-    issuerSigningKeys: listOf(element, "issuer-signing-keys").flatMap((keys) =>
+    issuerSigningKeys: childElements(element, "issuer-signing-keys").flatMap((keys) =>
       childElements(keys, "key").map(readSigningKey),
     ),
     issuers: valuesOf(element, "issuers", "issuer"),
@@ -192,7 +200,9 @@ function readCommon(element: XmlNode, tag: string): CommonSpec {
     failedValidationHttpCode: readInteger(attrs, "failed-validation-httpcode", 401),
     ...(message !== undefined ? { failedValidationErrorMessage: message } : {}),
     audiences: valuesOf(element, "audiences", "audience"),
-    requiredClaims: listOf(element, "required-claims").flatMap((list) => childElements(list, "claim").map(readClaim)),
+    requiredClaims: childElements(element, "required-claims").flatMap((list) =>
+      childElements(list, "claim").map(readClaim),
+    ),
   };
 }
 
@@ -252,44 +262,5 @@ function readInteger(attrs: Record<string, string>, name: string, fallback: numb
 }
 
 function valuesOf(element: XmlNode, list: string, item: string): string[] {
-  return listOf(element, list).flatMap((node) => childElements(node, item).map(textOf));
-}
-
-function listOf(element: XmlNode, tag: string): XmlNode[] {
-  return childElements(element, tag);
-}
-
-function tagOf(node: XmlNode): string {
-  return Object.keys(node).find((key) => key !== ":@") ?? "";
-}
-
-function childrenOf(node: XmlNode): XmlNode[] {
-  const children = node[tagOf(node)];
-  return Array.isArray(children) ? (children as XmlNode[]) : [];
-}
-
-function childElements(node: XmlNode, tag: string): XmlNode[] {
-  return childrenOf(node).filter((child) => tagOf(child) === tag);
-}
-
-function descendants(node: XmlNode): XmlNode[] {
-  return childrenOf(node).flatMap((child) => [child, ...descendants(child)]);
-}
-
-function attributesOf(node: XmlNode): Record<string, string> {
-  const raw = rawAttributesOf(node);
-  return Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, value.trim()]));
-}
-
-/** Untrimmed, for a separator that may be a space. */
-function rawAttributesOf(node: XmlNode): Record<string, string> {
-  const attrs = node[":@"];
-  return attrs && typeof attrs === "object" ? (attrs as Record<string, string>) : {};
-}
-
-function textOf(node: XmlNode): string {
-  return childrenOf(node)
-    .map((child) => (typeof child["#text"] === "string" ? child["#text"] : ""))
-    .join("")
-    .trim();
+  return childElements(element, list).flatMap((node) => childElements(node, item).map(textOf));
 }

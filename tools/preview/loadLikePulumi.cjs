@@ -1,7 +1,7 @@
 // Loads index.ts the way Pulumi's nodejs language host does (@pulumi/pulumi cmd/run: its tsutils pick ts-node
 // and TypeScript, tsconfig's noCheck or PULUMI_NODEJS_TRANSPILE_ONLY decide type checking), then evaluates
 // the program for a stack under the mock engine and prints one JSON line: { resources, milliseconds }.
-// Usage: node tools/lib/loadLikePulumi.cjs <stack>
+// Usage: node tools/preview/loadLikePulumi.cjs <stack>
 const path = require("node:path");
 
 const root = path.resolve(__dirname, "..", "..");

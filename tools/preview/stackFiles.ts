@@ -80,7 +80,7 @@ export const projectNameOf = (projectDir: string): string => readProjectFile(pro
  * The configuration Pulumi would give the program for a stack: `Pulumi.yaml` defaults, overridden by
  * `Pulumi.<stack>.yaml`. Keys of other namespaces (providers) are left out; secure values are not decrypted.
  */
-export function readStackConfig(projectDir: string, stack: string): StackFileConfig {
+export function readStackFileConfig(projectDir: string, stack: string): StackFileConfig {
   const stackFile = stackFileOf(projectDir, stack);
   const project = readProjectFile(projectDir, stack);
   const namespace = project.name ?? projectName;

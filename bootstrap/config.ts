@@ -48,6 +48,8 @@ export const bootstrapSettings = z.strictObject({
   environments: z.array(environment).min(1, { error: "declare at least one environment (e.g. dev)" }),
   pullRequestPreview: z.boolean({ error: badValue("use true or false") }).default(true),
   protect: z.boolean({ error: badValue("use true or false") }).default(true),
+  /** Grant the deployer DelegatedPermissionGrant.ReadWrite.All: only for a catalogue with web, spa or native clients. */
+  delegatedConsent: z.boolean({ error: badValue("use true or false") }).default(false),
   azureDevOps: azureDevOps.optional(),
   /**
    * A service connection on Microsoft Entra's issuer (the default for new ones; the Azure DevOps issuer is retired
@@ -100,7 +102,7 @@ export function validateBootstrapConfig(raw: Record<string, unknown>, stack: str
 /** Reads every `apim-entra-auth-bootstrap:` key of the stack and validates it before anything is registered. */
 export function loadBootstrapConfig(): BootstrapConfig {
   const raw = readNamespaceConfig(bootstrapProject, {
-    booleanKeys: new Set(["pullRequestPreview", "protect"]),
+    booleanKeys: new Set(["pullRequestPreview", "protect", "delegatedConsent"]),
     structuredKeys: new Set(["environments", "azureDevOps", "azureDevOpsCredential"]),
   });
   return validateBootstrapConfig(raw, pulumi.getStack());

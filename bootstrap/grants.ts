@@ -16,6 +16,19 @@ export const deployerGraphPermissions = [
   "Application.Read.All",
 ] as const;
 
+/**
+ * Admin consent for a user-facing client (web, spa, native) is a delegated permission grant (oauth2PermissionGrant),
+ * whose least privileged application permission is DelegatedPermissionGrant.ReadWrite.All (Graph "Create
+ * oAuth2PermissionGrant"). Only a repository whose catalogue has such clients asks for it (`delegatedConsent`).
+ */
+export const delegatedConsentPermission = "DelegatedPermissionGrant.ReadWrite.All";
+
+/** The Graph permissions this repository's deployer is granted. */
+export const graphPermissionsOf = (config: { delegatedConsent: boolean }): string[] => [
+  ...deployerGraphPermissions,
+  ...(config.delegatedConsent ? [delegatedConsentPermission] : []),
+];
+
 /** An Azure built-in role: its id is the same in every tenant; the name is checked when the id is looked up. */
 export interface BuiltInRole {
   id: string;

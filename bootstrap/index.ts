@@ -8,7 +8,7 @@ import { loadBootstrapConfig } from "./config";
 import { deployerSubjects, previewSubjects } from "./federation";
 import {
   apimServiceContributor,
-  deployerGraphPermissions,
+  graphPermissionsOf,
   graphAppRoleId,
   microsoftGraphAppId,
   reader,
@@ -26,7 +26,7 @@ export = async () => {
 
   // Every lookup and check first: a missing Graph permission or a wrong role stops before anything is registered.
   const graph = await azuread.getServicePrincipal({ clientId: microsoftGraphAppId });
-  const graphRoleIds = deployerGraphPermissions.map(
+  const graphRoleIds = graphPermissionsOf(config).map(
     (permission) => [permission, graphAppRoleId(graph, permission)] as const,
   );
   const distinctServices = new Map(
@@ -95,6 +95,6 @@ export = async () => {
       deployer: deployerSubjects(config).map(({ subject }) => subject),
       ...(preview ? { preview: previewSubjects(config).map(({ subject }) => subject) } : {}),
     },
-    graphPermissions: [...deployerGraphPermissions],
+    graphPermissions: graphPermissionsOf(config),
   };
 };

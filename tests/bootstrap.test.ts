@@ -174,6 +174,21 @@ describe("the deploying identity", () => {
     ]);
   });
 
+  it("adds DelegatedPermissionGrant.ReadWrite.All only when delegatedConsent asks for it (user-facing clients)", async () => {
+    const grantedIn = (stack: Awaited<ReturnType<typeof evaluateBootstrap>>) => stack.outputs.graphPermissions;
+    expect(grantedIn(await evaluateBootstrap(contoso()))).not.toContain("DelegatedPermissionGrant.ReadWrite.All");
+    const stack = await evaluateBootstrap(contoso({ delegatedConsent: true }));
+    expect(grantedIn(stack)).toEqual([
+      "Application.ReadWrite.OwnedBy",
+      "AppRoleAssignment.ReadWrite.All",
+      "Application.Read.All",
+      "DelegatedPermissionGrant.ReadWrite.All",
+    ]);
+    expect(ofType(stack, T.assignment).map(({ inputs }) => inputs.appRoleId)).toContain(
+      "mock-graph-role-DelegatedPermissionGrant.ReadWrite.All",
+    );
+  });
+
   it("stops before registering anything when Graph's service principal lacks a permission", async () => {
     const graph = { objectId: "graph", appRoles: [{ id: "x", value: "Application.Read.All" }] };
     const error = await failureOf(contoso(), { [graphToken]: graph });
@@ -303,7 +318,7 @@ describe("bootstrap configuration errors name the key before anything is registe
     ],
     [
       { pullRequestPreviews: true },
-      `${bootstrapProject}:pullRequestPreviews: unknown key — did you mean "pullRequestPreview"? Allowed keys: repository, environments, pullRequestPreview, protect, azureDevOps, azureDevOpsCredential.`,
+      `${bootstrapProject}:pullRequestPreviews: unknown key — did you mean "pullRequestPreview"? Allowed keys: repository, environments, pullRequestPreview, protect, delegatedConsent, azureDevOps, azureDevOpsCredential.`,
     ],
   ];
   it.each(cases.map(([changes, message]) => [message, changes] as const))("%s", async (message, changes) => {

@@ -142,6 +142,7 @@ function originalNameOf(resource: MockedResource, byUrn: Map<string, MockedResou
 /** A sample of Graph's application permissions, harmless and dangerous alike, so a lookup by value can pick wrong. */
 const graphAppRoleValues = [
   "Application.Read.All",
+  "DelegatedPermissionGrant.ReadWrite.All",
   "Application.ReadWrite.All",
   "Application.ReadWrite.OwnedBy",
   "AppRoleAssignment.ReadWrite.All",

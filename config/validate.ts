@@ -371,12 +371,15 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
           `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"}).`,
         );
       } else if (client.credential !== "secret") {
+        // APIM's OAuth 2.0 server stores a client secret for either flow it is given here.
+        const flow = client.kind === "web" ? "authorization-code sign-in" : "client-credentials flow";
         problems.push(
-          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" has credential "${client.credential}"; the developer portal's client-credentials flow needs a client with credential "secret".`,
+          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" has credential "${client.credential}"; the developer portal's ${flow} needs a client with credential "secret".`,
         );
       } else if (!client.apis.includes(api.name)) {
+        const carried = client.kind === "web" ? "the scope" : "the role";
         problems.push(
-          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not granted "${api.name}"; add "${api.name}" to its apis so its tokens carry the role.`,
+          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not granted "${api.name}"; add "${api.name}" to its apis so its tokens carry ${carried}.`,
         );
       }
       if (settings.apim.create?.sku === "Consumption") problems.push(consumptionPortalProblem(index, "create"));

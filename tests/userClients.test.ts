@@ -212,6 +212,24 @@ const refusals: [string, (config: Config) => void, string][] = [
     `apim-entra-auth:clients[1] (portal).credential: "none" is not allowed for a web client: it redeems authorization codes on its server as a confidential client; use "secret" or "federated".`,
   ],
   [
+    "a web portal client without a secret, which APIM's authorization-code server must hold",
+    (c) => {
+      c.apis = [guideApi({ callers: ["applications", "users"], authorizationServer: { client: "portal" } })];
+      Object.assign(c.clients[1] as object, {
+        credential: "federated",
+        secretRotatedOn: undefined,
+        federatedCredentials: [
+          {
+            name: "github-main",
+            issuer: "https://token.actions.githubusercontent.com",
+            subject: "repo:c/o:ref:refs/heads/main",
+          },
+        ],
+      });
+    },
+    `apim-entra-auth:apis[0] (orders).authorizationServer.client: "portal" has credential "federated"; the developer portal's authorization-code sign-in needs a client with credential "secret".`,
+  ],
+  [
     "a spa client without redirect URIs",
     (c) => {
       (c.clients[2] as Record<string, unknown>).redirectUris = undefined;

@@ -53,6 +53,18 @@ export async function runSmoke(argv: string[], io: SmokeIo): Promise<number> {
     return usageFailure(error, io, usage);
   }
   const stack = resolved.stack as Required<StackSelection>;
+  const kind = stack.client.kind ?? "daemon";
+  if (kind !== "daemon") {
+    // A spa's code is redeemed only by the browser (cross-origin), so only web and native clients have a CLI flow.
+    const getIt =
+      kind === "spa"
+        ? "get a user's token from the single-page app"
+        : `get the user's token with npm run token -- --stack <s> --client ${stack.clientName} ${kind === "native" ? "--device-code" : "--auth-code"}`;
+    const fault = new UsageError(
+      `client ${stack.clientName} is a ${kind} client: its tokens are a signed-in user's, which smoke cannot get unattended; smoke checks the app-only path, so pass a daemon client with --client, or ${getIt} and judge it with npm run explain`,
+    );
+    return usageFailure(fault, io, usage);
+  }
   const profile = tokenProfile({
     authorityHost: resolved.authorityHost,
     tenantId: resolved.tenantId,

@@ -210,6 +210,31 @@ describe("the main workflow", () => {
     expect(new Set(order).size).toBe(order.length);
   });
 
+  it("passes the environment's SMOKE_CLIENT to smoke when set, and nothing when not (a stack with one client)", async () => {
+    const { yaml } = await loadWorkflow("main.yml");
+    const deploy = yaml.jobs.deploy as JobYaml;
+    expect((deploy as { env?: Record<string, string> }).env?.SMOKE_CLIENT).toBe("${{ vars.SMOKE_CLIENT }}");
+    const script = deploy.steps[stepIndex(deploy, "npm run smoke")]?.run ?? "";
+    // The step's own bash, with npm standing in to print the arguments it would get.
+    const argumentsOf = (env: Record<string, string>) =>
+      execFileSync("bash", ["-c", `npm() { printf '%s\\n' "$@"; }\n${script}`], {
+        env: { PATH: process.env.PATH ?? "", STACK: "prod", ...env },
+        encoding: "utf8",
+      })
+        .trim()
+        .split("\n");
+    expect(argumentsOf({ SMOKE_CLIENT: "reporting" })).toEqual([
+      "run",
+      "smoke",
+      "--",
+      "--stack",
+      "prod",
+      "--client",
+      "reporting",
+    ]);
+    expect(argumentsOf({ SMOKE_CLIENT: "" })).toEqual(["run", "smoke", "--", "--stack", "prod"]);
+  });
+
   it("deploys every committed stack, dev first and prod last", async () => {
     const { yaml } = await loadWorkflow("main.yml");
     expect(listedStacks(yaml.jobs.stacks as JobYaml, projectDir)).toEqual(promotionOrder(stackNames(projectDir)));

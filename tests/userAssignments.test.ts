@@ -144,11 +144,9 @@ describe("refused before anything is registered", () => {
 
 describe("the guard over the documented users example (tests/fixtures/stacks/Pulumi.users.yaml)", () => {
   it("passes: a user's assignment makes no daemon, and the user role does not stand in for the application permission", async () => {
-    const file = parse(readFileSync("tests/fixtures/stacks/Pulumi.users.yaml", "utf8")) as {
-      config: Record<string, unknown>;
-    };
+    const file = parse(readFileSync("tests/fixtures/stacks/Pulumi.users.yaml", "utf8")) as { config: object };
     const config = Object.fromEntries(
-      Object.entries(file.config).map(([key, value]) => [key.replace("apim-entra-auth:", ""), value]),
+      Object.entries(file.config).map(([key, value]) => [key.replace("apim-entra-auth:", ""), value as unknown]),
     );
     const resources = structuredClone(planData(await evaluate(config, "users")).resources);
     expect(

@@ -16,12 +16,15 @@ export interface ApiRegistrationArgs {
   protect?: boolean;
   /** The API's original catalogue name: role and scope ids derive from it, so a rename keeps them. Default: `name`. */
   idKey?: string;
+  /** For an API users sign in to: the value of the role users and groups are assigned to, and who is assigned. */
+  users?: { roleValue: string; assignedPrincipals: string[] };
 }
 
 /**
  * The app registration that represents an API: `api://<client id>`, an admin-only delegated scope, the
  * application permission (app role) clients are granted, and a service principal that only issues
- * tokens to clients assigned that role.
+ * tokens to clients assigned that role; for an API users sign in to, the role users and groups are assigned to and
+ * their assignments.
  */
 export class ApiRegistration extends pulumi.ComponentResource {
   /** The API app's client (application) id: the v2 audience. */
@@ -84,14 +87,39 @@ export class ApiRegistration extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const userRole =
+      args.users &&
+      new azuread.ApplicationAppRole(
+        `${name}-user-role`,
+        {
+          applicationId: app.id,
+          roleId: stableId(args.idKey ?? name, "user-role"),
+          value: args.users.roleValue,
+          allowedMemberTypes: ["User"],
+          displayName: pulumi.interpolate`Sign in to ${args.displayName}`,
+          description: pulumi.interpolate`Assigned users and groups get tokens for ${args.displayName}; it requires assignment.`,
+        },
+        { parent: this },
+      );
+
     // Created after the role and scope exist, as the Bicep peer's inline appRoles are: an admin-consent assignment
     // posted against a principal that lacks the role fails with "Permission being assigned was not found", which the
     // provider does not retry (azure-review.md item 5; hashicorp/terraform-provider-azuread PR #1896).
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
       { clientId: app.clientId, appRoleAssignmentRequired: true },
-      { ...keep, dependsOn: [appRole, scope] },
+      { ...keep, dependsOn: userRole ? [appRole, userRole, scope] : [appRole, scope] },
     );
+
+    // Graph keeps object ids case-insensitively; one spelling keeps the name and the input from changing.
+    for (const principal of (args.users?.assignedPrincipals ?? []).map((id) => id.toLowerCase())) {
+      if (!userRole) break;
+      new azuread.AppRoleAssignment(
+        `${name}-user-${principal}`,
+        { principalObjectId: principal, resourceObjectId: servicePrincipal.objectId, appRoleId: userRole.roleId },
+        { parent: this },
+      );
+    }
 
     this.clientId = app.clientId;
     this.applicationId = app.id;

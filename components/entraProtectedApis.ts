@@ -70,6 +70,8 @@ export interface ApiSpec {
   formerNames?: string[];
   /** Who may call: "applications" (app role in `roles`) and/or "users" (the scope in `scp`). Default applications. */
   callers?: string[];
+  /** Object ids (GUIDs) of the users or groups assigned to the API; only they get a token for it (callers "users"). */
+  assignedPrincipals?: string[];
 }
 
 /** One client secret: valid from rotatedOn for lifetimeDays. */

@@ -5,6 +5,7 @@ import { type ClientCredential, ClientRegistration } from "./clientRegistration"
 import { ClientSignIn } from "./clientSignIn";
 import { DelegatedAccessGrant } from "./delegatedAccessGrant";
 import type { ApiEntry } from "../config/schema";
+import { signedInUserRole } from "../config/clientKinds";
 import type { ClientConfig, Catalogue } from "../config/validate";
 import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "./renames";
 import { federatedCredentialAudience } from "../entra/tokenProfile";
@@ -48,6 +49,9 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
           scope: api.scope,
           protect: config.protect,
           idKey: originalName(api),
+          ...(api.callers.includes("users")
+            ? { users: { roleValue: signedInUserRole, assignedPrincipals: api.assignedPrincipals ?? [] } }
+            : {}),
         },
         { parent, aliases: stackRootAliases(renameAliases(api)) },
       ),

@@ -76,6 +76,44 @@ export function clientKindProblems(settings: Settings): string[] {
   return problems;
 }
 
+/**
+ * Value of the app role users and groups are assigned to on an API that accepts users. Graph allows the default role
+ * id 00000000-0000-0000-0000-000000000000 only while the resource app declares no app roles (appRoleAssignment
+ * resource type, appRoleId), and the API app declares its application permission, so users need a role of their own.
+ */
+export const signedInUserRole = "signed_in_user";
+
+/**
+ * Cross-key rules of `apis[].assignedPrincipals`: only on an API whose callers include users, each principal once,
+ * and the user role's value free (an app's role and scope values share one namespace).
+ */
+export function userAssignmentProblems(settings: Settings): string[] {
+  const problems: string[] = [];
+  settings.apis.forEach((api, index) => {
+    const key = (...path: (string | number)[]) => configKey(["apis", index, ...path]);
+    const acceptsUsers = api.callers.includes("users");
+    const principals = api.assignedPrincipals ?? [];
+    if (principals.length > 0 && !acceptsUsers) {
+      problems.push(
+        `${key("assignedPrincipals")}: ${JSON.stringify(principals)} is not allowed while ${key("callers")} is ${JSON.stringify(api.callers)}: only users sign in, so add "users" to the API's callers or remove assignedPrincipals.`,
+      );
+    }
+    const lower = principals.map((principal) => principal.toLowerCase());
+    for (const principal of new Set(lower.filter((principal, position) => lower.indexOf(principal) !== position))) {
+      problems.push(`${key("assignedPrincipals")}: "${principal}" is listed more than once.`);
+    }
+    if (!acceptsUsers) return;
+    for (const field of ["appRole", "scope"] as const) {
+      if (api[field] === signedInUserRole) {
+        problems.push(
+          `${key(field)}: "${signedInUserRole}" is not allowed on an API whose callers include "users": it is the value of the role users are assigned to; choose another value.`,
+        );
+      }
+    }
+  });
+  return problems;
+}
+
 /** Why Entra, or the OAuth rules it follows, would refuse `uri` as a redirect URI of a `kind` client. */
 export function redirectUriFault(uri: string, kind: Kind): string | undefined {
   if (uri.length > maxRedirectUriLength) return `Entra allows at most ${maxRedirectUriLength} characters.`;

@@ -140,6 +140,14 @@ export const apiEntry = z.strictObject({
     .array(z.enum(["applications", "users"], { error: badValue(`use "applications" and/or "users"`) }))
     .min(1, { error: `list "applications" and/or "users"` })
     .default(["applications"]),
+  /** Object ids of the users or groups assigned to the API (callers "users"): only they get a token for it. */
+  assignedPrincipals: z
+    .array(
+      z.string().refine(isGuid, {
+        error: badValue("use the object id (GUID) of a user or group in the API's tenant"),
+      }),
+    )
+    .optional(),
 });
 
 // Entra: name 3–120 characters, alphanumeric, '-' or '_', starting with a letter or digit; issuer and subject at

@@ -1,6 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
-import { clientKindProblems } from "./clientKinds";
+import { clientKindProblems, userAssignmentProblems } from "./clientKinds";
 import { addDays } from "./clock";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
 import { readOpenApiDocument } from "./openApi";
@@ -438,6 +438,7 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
     );
   }
   problems.push(...clientKindProblems(settings));
+  problems.push(...userAssignmentProblems(settings));
   return problems;
 }
 

@@ -170,8 +170,13 @@ export const tokenCheckRoles: GuardRule = {
     const graph = new ResourceGraph(resources);
     const everyRole = new Set(graph.apiApps().flatMap((app) => graph.appRoleValuesOf(app)));
     return checkedPolicies(resources).flatMap(({ policy, spec, app }): Finding[] => {
-      const roles = spec.requiredClaims.filter((claim) => claim.name === "roles");
+      // A policy for users and applications holds the role in the applications branch; one for users only requires
+      // `scp`, which no application token carries, so it needs no role.
+      const applicationClaims = spec.callerChoice?.applications ?? spec.requiredClaims;
+      const usersOnly = !spec.callerChoice && spec.requiredClaims.some((claim) => claim.name === "scp");
+      const roles = applicationClaims.filter((claim) => claim.name === "roles");
       const values = roles.flatMap((claim) => claim.values);
+      if (values.length === 0 && usersOnly) return [];
       if (values.length === 0) {
         return [
           finding(

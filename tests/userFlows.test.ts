@@ -402,7 +402,11 @@ describe.each([1, 2] as const)(
         guideConfig({
           authorityHost: entra.authorityHost,
           apis: [
-            guideApi({ tokenVersion, callers: ["applications", "users"] }),
+            guideApi({
+              tokenVersion,
+              callers: ["applications", "users"],
+              assignedPrincipals: [defaultTestUser.objectId],
+            }),
             guideApi({ name: "ledger", displayName: "Ledger", path: "ledger", tokenVersion }),
           ],
           clients: [
@@ -429,11 +433,9 @@ describe.each([1, 2] as const)(
       directory.apis.push(...deployed.apis);
       directory.assignments.push(...deployed.assignments);
       directory.delegatedGrants.push(...deployed.delegatedGrants);
-      // The one step this program leaves to an administrator: assigning users (or their groups) to an API that requires
-      // assignment. Everything else the stand-in knows comes from what the program registered.
-      directory.userAssignments.push(
-        ...deployed.apis.map((api) => ({ userObjectId: defaultTestUser.objectId, apiClientId: api.clientId })),
-      );
+      // Who may sign in to orders comes from the program's assignments (apis[].assignedPrincipals) too: everything the
+      // stand-in knows is what the program registered.
+      directory.userAssignments.push(...deployed.userAssignments);
 
       const outputs = parseStackOutputs(evaluation.outputs);
       backend = await startBackendStandIn();
@@ -477,6 +479,13 @@ describe.each([1, 2] as const)(
       expect(await status("orders", run.out[0] as string)).toBe(200);
     });
 
+    it("assigns the listed user to orders only, with the API's user role", async () => {
+      const orders = directory.apis.find((api) => api.displayName === "orders");
+      expect(directory.userAssignments).toEqual([
+        { userObjectId: defaultTestUser.objectId, apiClientId: orders?.clientId },
+      ]);
+    });
+
     it("a user not assigned to the API (it requires assignment) gets no token: AADSTS50105", async () => {
       const assignments = directory.userAssignments.splice(0);
       try {
@@ -492,7 +501,7 @@ describe.each([1, 2] as const)(
       }
     });
 
-    it("the daemon's application token passes both APIs; the desktop client holds no consent for the applications-only API", async () => {
+    it("the daemon's application token passes both APIs; no user is assigned to the applications-only API", async () => {
       const daemon = person(entra);
       expect(await runToken(["--outputs", outputsFile, "--client", "reporting", "--api", "ledger"], daemon.io)).toBe(0);
       expect(await status("ledger", daemon.out[0] as string)).toBe(200);
@@ -505,8 +514,9 @@ describe.each([1, 2] as const)(
       expect(
         await runToken(["--outputs", outputsFile, "--client", "desktop", "--scope", scope, "--device-code"], user.io),
       ).toBe(1);
+      // Entra checks the assignment before consent: ledger (applications only) cannot list assignedPrincipals.
       expect(user.err.at(-1)).toBe(
-        "error: The client has no admin consent for the API's delegated scope: grant the API to this user-facing client (clients[].apis) so the program records the tenant-wide consent. (AADSTS65001)",
+        "error: The signed-in user is not assigned to the API: its service principal requires assignment, so assign the user or one of their groups to the API's enterprise application. (AADSTS50105)",
       );
     });
   },

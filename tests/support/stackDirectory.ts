@@ -48,7 +48,7 @@ export function entraDirectoryOf(evaluation: MockEvaluation): EntraDirectory {
     return String(principal.inputs.clientId);
   };
   const assignments = evaluation.resources
-    .filter((resource) => resource.type === appRoleAssignmentType)
+    .filter((resource) => resource.type === appRoleAssignmentType && isServicePrincipal(evaluation, resource))
     .map((assignment) => ({
       clientId: clientIdOfPrincipal(assignment.inputs.principalObjectId),
       apiClientId: clientIdOfPrincipal(assignment.inputs.resourceObjectId),
@@ -56,6 +56,14 @@ export function entraDirectoryOf(evaluation: MockEvaluation): EntraDirectory {
     }));
 
   return { clients, apis, assignments };
+}
+
+/** Whether an app role assignment is made to an application (its principal is a service principal), not a user. */
+function isServicePrincipal(evaluation: MockEvaluation, assignment: MockedResource): boolean {
+  return evaluation.resources.some(
+    (resource) =>
+      resource.type === servicePrincipalType && resource.state.objectId === assignment.inputs.principalObjectId,
+  );
 }
 
 /** Each federated identity credential, under the client id of the app registration whose `id` it names. */
@@ -101,12 +109,12 @@ const delegatedGrantType =
 
 /**
  * As {@link entraDirectoryOf}, plus what users' sign-ins need, again only from what the program registered: each
- * client's redirect URIs and whether it allows public client flows, each API's delegated scopes, and the tenant-wide
- * delegated permission grants (admin consent).
+ * client's redirect URIs and whether it allows public client flows, each API's delegated scopes, the tenant-wide
+ * delegated permission grants (admin consent), and the users assigned to each API.
  */
 export function userDirectoryOf(
   evaluation: MockEvaluation,
-): EntraDirectory & Required<Pick<EntraStandInOptions, "delegatedGrants">> {
+): EntraDirectory & Required<Pick<EntraStandInOptions, "delegatedGrants" | "userAssignments">> {
   const directory = entraDirectoryOf(evaluation);
   const ofType = (type: string) => evaluation.resources.filter((resource) => resource.type === type);
   const applications = ofType(applicationType);
@@ -145,5 +153,12 @@ export function userDirectoryOf(
     apiClientId: clientIdOfPrincipal(grant.inputs.resourceServicePrincipalObjectId),
     scopes: strings(grant.inputs.claimValues),
   }));
-  return { ...directory, clients, apis, delegatedGrants };
+  // Users (or groups) assigned to an API's service principal; the stand-in knows users only, not their groups.
+  const userAssignments = ofType(appRoleAssignmentType)
+    .filter((assignment) => !isServicePrincipal(evaluation, assignment))
+    .map((assignment) => ({
+      userObjectId: String(assignment.inputs.principalObjectId),
+      apiClientId: clientIdOfPrincipal(assignment.inputs.resourceObjectId),
+    }));
+  return { ...directory, clients, apis, delegatedGrants, userAssignments };
 }

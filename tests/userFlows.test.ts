@@ -494,7 +494,7 @@ describe.each([1, 2] as const)(
           await runToken(["--outputs", outputsFile, "--client", "desktop", "--api", "orders", "--device-code"], run.io),
         ).toBe(1);
         expect(run.err.at(-1)).toBe(
-          "error: The signed-in user is not assigned to the API: its service principal requires assignment, so assign the user or one of their groups to the API's enterprise application. (AADSTS50105)",
+          "error: The signed-in user is not assigned to the API: its service principal requires assignment, so list the user's or one of their groups' object id in the API's apis[].assignedPrincipals. (AADSTS50105)",
         );
       } finally {
         directory.userAssignments.push(...assignments);
@@ -516,7 +516,7 @@ describe.each([1, 2] as const)(
       ).toBe(1);
       // Entra checks the assignment before consent: ledger (applications only) cannot list assignedPrincipals.
       expect(user.err.at(-1)).toBe(
-        "error: The signed-in user is not assigned to the API: its service principal requires assignment, so assign the user or one of their groups to the API's enterprise application. (AADSTS50105)",
+        "error: The signed-in user is not assigned to the API: its service principal requires assignment, so list the user's or one of their groups' object id in the API's apis[].assignedPrincipals. (AADSTS50105)",
       );
     });
   },

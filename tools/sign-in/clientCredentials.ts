@@ -92,7 +92,7 @@ const sentences: Record<number, string> = {
     "The redirect URI is not registered on the client: add it to clients[].redirectUris (for loopback URIs Entra ignores the port).",
   70000: "The authorization code or device code is invalid, expired or already used: sign in again.",
   50105:
-    "The signed-in user is not assigned to the API: its service principal requires assignment, so assign the user or one of their groups to the API's enterprise application.",
+    "The signed-in user is not assigned to the API: its service principal requires assignment, so list the user's or one of their groups' object id in the API's apis[].assignedPrincipals.",
 };
 
 /** One plain sentence for an Entra error code, else Entra's own description without its trace lines. */

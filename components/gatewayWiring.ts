@@ -8,7 +8,7 @@ import { isGuid } from "../config/schema";
 import type { Catalogue } from "../config/validate";
 import { type OpenApiDocument, readOpenApiDocument } from "../config/openApi";
 import { originalName, renameAliases, stackRootAliases } from "./renames";
-import { tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
+import { authorizeEndpoint, tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 
 /** The gateway half of a catalogue: each API's APIM API, by catalogue name, and the clients' token endpoint. */
@@ -50,7 +50,7 @@ export function registerGateway(
   // the authorization server it would refuse is created. A program checks it before anything is registered.
   const authorizeUrl = pulumi.all([tenantId, service.skuName]).apply(([tenant, skuName]) => {
     checkPortalTier(skuName);
-    return `${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`;
+    return authorizeEndpoint(config.authorityHost, tenant);
   });
 
   const protectedApis = new Map(

@@ -56,9 +56,19 @@ export function federatedCredentialAudience(authorityHost: string): string {
   return tokenExchangeAudiences[authorityHost.replace(/\/+$/, "").toLowerCase()] ?? "api://AzureADTokenExchange";
 }
 
+/** `<authority>/<tenant>`: where a tenant issues v2 tokens and publishes its metadata and OAuth 2.0 endpoints. */
+export function tenantAuthority(tenantId: string, authorityHost = publicCloudAuthorityHost): string {
+  return `${authorityHost.replace(/\/+$/, "")}/${tenantId}`;
+}
+
 /** The v2.0 token endpoint of a tenant; every client-credentials request goes there. */
 export function tokenEndpoint(authorityHost: string, tenantId: string): string {
-  return `${authorityHost.replace(/\/+$/, "")}/${tenantId}/oauth2/v2.0/token`;
+  return `${tenantAuthority(tenantId, authorityHost)}/oauth2/v2.0/token`;
+}
+
+/** The v2.0 authorization endpoint of a tenant, where a user signs in (the developer portal's OAuth server). */
+export function authorizeEndpoint(authorityHost: string, tenantId: string): string {
+  return `${tenantAuthority(tenantId, authorityHost)}/oauth2/v2.0/authorize`;
 }
 
 /**
@@ -67,7 +77,7 @@ export function tokenEndpoint(authorityHost: string, tenantId: string): string {
  */
 export function tokenProfile(args: TokenProfileArgs): TokenProfile {
   const authority = args.authorityHost.replace(/\/+$/, "");
-  const tenantAuthority = `${authority}/${args.tenantId}`;
+  const tenantBase = tenantAuthority(args.tenantId, authority);
   const identifierUri = `api://${args.apiClientId}`;
   const common = {
     identifierUri,
@@ -82,7 +92,7 @@ export function tokenProfile(args: TokenProfileArgs): TokenProfile {
       ver: "1.0",
       audience: identifierUri,
       issuer: `${v1IssuerHost}/${args.tenantId}/`,
-      metadataUrl: `${tenantAuthority}/.well-known/openid-configuration`,
+      metadataUrl: `${tenantBase}/.well-known/openid-configuration`,
       clientIdClaim: "appid",
     };
   }
@@ -91,8 +101,8 @@ export function tokenProfile(args: TokenProfileArgs): TokenProfile {
     tokenVersion: 2,
     ver: "2.0",
     audience: args.apiClientId,
-    issuer: `${tenantAuthority}/v2.0`,
-    metadataUrl: `${tenantAuthority}/v2.0/.well-known/openid-configuration`,
+    issuer: `${tenantBase}/v2.0`,
+    metadataUrl: `${tenantBase}/v2.0/.well-known/openid-configuration`,
     clientIdClaim: "azp",
   };
 }

@@ -43,7 +43,8 @@ describe("committed stack files", () => {
 
 /**
  * The user's edit the README describes: the first API renamed (its old name kept in formerNames and its grants
- * following it), plus a new API and a new federated client granted both.
+ * following it), plus a new API and a new federated client granted it. The new client is granted only the new API,
+ * so whatever the user's first API allows (an allow-list, users only) cannot make the edit invalid.
  */
 function editCatalogue(stackYaml: string): { yaml: string; renamed: string; formerName: string } {
   const document = parse(stackYaml) as { config: Record<string, unknown> };
@@ -52,7 +53,7 @@ function editCatalogue(stackYaml: string): { yaml: string; renamed: string; form
   const clients = (config["apim-entra-auth:clients"] ?? []) as { apis?: string[] }[];
   const api = apis[0] as { name: string; formerNames?: string[] };
   const formerName = api.name;
-  const renamed = `${formerName.slice(0, 24)}-next`;
+  const renamed = `${formerName.slice(0, 24).replace(/-+$/, "")}-next`;
   api.formerNames = [...(api.formerNames ?? []), formerName];
   api.name = renamed;
   for (const client of clients) client.apis = client.apis?.map((name) => (name === formerName ? renamed : name));
@@ -73,7 +74,7 @@ function editCatalogue(stackYaml: string): { yaml: string; renamed: string; form
         subject: "repo:contoso/orders:ref:refs/heads/main",
       },
     ],
-    apis: ["added-api", renamed],
+    apis: ["added-api"],
   } as never);
   config["apim-entra-auth:clients"] = clients;
   return { yaml: stringify(document), renamed, formerName };

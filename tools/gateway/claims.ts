@@ -2,7 +2,7 @@ import type { JWTPayload } from "jose";
 
 import type { RequiredClaim, TokenCheckSpec, ValidateAzureAdTokenSpec } from "../../policies/readTokenCheck";
 
-import { tenantAuthority } from "./keys";
+import { tenantAuthority } from "../../entra/tokenProfile";
 
 import { type Check, Rejection } from "./verdict";
 

@@ -2,7 +2,7 @@ import type { JSONWebKeySet, JWK } from "jose";
 
 import { insecureUrlFault } from "../../entra/loopback";
 
-import { publicCloudAuthorityHost } from "../../entra/tokenProfile";
+import { tenantAuthority } from "../../entra/tokenProfile";
 
 import type { TokenCheckSpec } from "../../policies/readTokenCheck";
 
@@ -31,11 +31,6 @@ export interface KeyMaterial {
 }
 
 const maxDocumentBytes = 1024 * 1024;
-
-/** `<authority>/<tenant>`: where validate-azure-ad-token's tenant publishes its metadata and issues its tokens. */
-export function tenantAuthority(tenantId: string, authorityHost = publicCloudAuthorityHost): string {
-  return `${authorityHost.replace(/\/+$/, "")}/${tenantId}`;
-}
 
 /** The openid-config documents whose keys (and, without `<issuers>`, issuers) the policy trusts. */
 export function openIdConfigUrlsOf(spec: TokenCheckSpec, authorityHost?: string): string[] {

@@ -13,6 +13,14 @@ export interface ApimServiceReference {
   skuName: pulumi.Output<string>;
 }
 
+/**
+ * Existing services already looked up in this process: the program awaits the lookup before the component exists
+ * (existingServiceTier), and the component then reuses that answer instead of asking Azure a second time.
+ */
+const answeredLookups = new Map<string, Promise<apimanagement.GetApiManagementServiceResult>>();
+const lookupKey = (settings: Pick<ApimSettings, "resourceGroupName" | "serviceName">) =>
+  `${settings.resourceGroupName}/${settings.serviceName}`;
+
 /** Creating a Developer or Premium service routinely takes 30–60 minutes and sometimes longer. */
 export const serviceCreateTimeouts: pulumi.CustomTimeouts = { create: "120m", update: "120m", delete: "60m" };
 
@@ -26,7 +34,10 @@ export function apimService(
 ): ApimServiceReference {
   const { resourceGroupName, serviceName, create } = config.apim;
   if (!create) {
-    const existing = apimanagement.getApiManagementServiceOutput({ resourceGroupName, serviceName }, { parent });
+    const answered = answeredLookups.get(lookupKey(config.apim));
+    const existing = answered
+      ? pulumi.output(answered)
+      : apimanagement.getApiManagementServiceOutput({ resourceGroupName, serviceName }, { parent });
     return {
       resourceGroupName,
       serviceName,
@@ -62,5 +73,7 @@ export function apimService(
 export async function existingServiceTier(settings: ApimSettings): Promise<string | undefined> {
   if (settings.create) return undefined;
   const { resourceGroupName, serviceName } = settings;
-  return (await apimanagement.getApiManagementService({ resourceGroupName, serviceName })).sku.name;
+  const lookup = apimanagement.getApiManagementService({ resourceGroupName, serviceName });
+  answeredLookups.set(lookupKey(settings), lookup);
+  return (await lookup).sku.name;
 }

@@ -208,6 +208,19 @@ describe("the APIM service", () => {
     expect(stack.outputs.gatewayUrl).toBe("https://apim-test.azure-api.net");
   });
 
+  it("is asked for once per run: the component reuses the answer the program awaited before registering", async () => {
+    let lookups = 0;
+    const answers = {
+      get "azure-native:apimanagement:getApiManagementService"() {
+        lookups += 1;
+        return { gatewayUrl: "https://apim-counted.azure-api.net", sku: { name: "Developer", capacity: 1 } };
+      },
+    };
+    const stack = await evaluate(guideConfig(), "test", answers);
+    expect(lookups).toBe(1);
+    expect(stack.outputs.gatewayUrl).toBe("https://apim-counted.azure-api.net");
+  });
+
   it.each([
     ["Developer", undefined, 1],
     ["Consumption", undefined, 0],

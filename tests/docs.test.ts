@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { projectDir } from "../tools/plan";
 import {
   brokenLinks,
@@ -16,6 +17,7 @@ import {
   packageScripts,
   usageOf,
 } from "./support/docs/blockChecks";
+import { docsBaseStack } from "./support/docs/exampleOutputs";
 import { codeBlocks, inlineCodes, parseDoc, readDocs } from "./support/docs/markdownDocs";
 
 const docs = readDocs(projectDir);
@@ -54,6 +56,11 @@ describe("the docs", () => {
     expect(shown).toEqual(["ci", "run plan", "test"]);
     const ci = fs.readFileSync(path.join(projectDir, ".ci", "run"), "utf8");
     expect(npmCommandsOf(".ci/run", ci).map(({ words }) => words.join(" "))).toEqual(["ci", "test"]);
+  });
+
+  it("start from one stack: the quick start's Pulumi.dev.yaml is the stack every documented edit is made to", () => {
+    const [quickStart] = yamlBlocks.filter((block) => block.doc.file === "README.md" && block.kind === "stack");
+    expect(parse(quickStart?.value ?? "")).toEqual(parse(docsBaseStack));
   });
 
   it("link only to files and headings that exist", () => {

@@ -17,16 +17,18 @@ export const projects: Record<string, { dir: string; importProgram: () => Promis
   bootstrap: { dir: path.join(projectDir, "bootstrap"), importProgram: () => import("../bootstrap/index.js") },
 };
 
-const usage = `usage: plan [--project main|bootstrap] [--stack <name>] [--json <file>] [--write] [--base <git-ref>]
+const usage = `usage: plan [--project main|bootstrap] [--stack <name>] [--json <file>] [--write]
+            [--base <git-ref>]
 
 Evaluates the program for a stack (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock
 engine — no Azure, no Pulumi CLI — and prints what it would create. Default stack: dev.
   --json <file>  also write the plan as JSON (secrets redacted)
   --write        also write the Markdown plan to plans/<stack>.md (the checked-in copy reviewers read)
   --base <ref>   print what would change from the program at <ref> to the working tree instead:
-                 + create, ~ update (keys), +- replace (forcing input), - delete; ! marks what breaks clients
+                 + create, ~ update (keys), +- replace (forcing input), - delete, = rename (kept by an
+                 alias); ! says which callers a change breaks, ? a delete that looks like half of a rename
   --project      bootstrap: the pipeline identity's project in bootstrap/ (plans in bootstrap/plans/)
-The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated.`;
+The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated, 2 on bad usage.`;
 
 const options = {
   project: { type: "string" },
@@ -89,12 +91,8 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
       io.err(`error: --base ${args.base}: ${(error as Error).message}`);
       return 1;
     }
-    const head = data.resources.map((resource, i) => ({ ...resource, aliasUrns: evaluation.resources[i]?.aliasUrns }));
-    io.out(
-      [`Changes to stack ${stack}: ${args.base} → working tree`, "", ...formatPlanDiff(diffPlans(base, head))].join(
-        "\n",
-      ),
-    );
+    const changes = diffPlans(base, data.resources);
+    io.out([`Changes to stack ${stack}: ${args.base} → working tree`, "", ...formatPlanDiff(changes)].join("\n"));
     io.out(["", ...guardReport(findings)].join("\n"));
   }
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(data, null, 2)}\n`);

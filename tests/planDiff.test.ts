@@ -358,6 +358,37 @@ describe("npm run plan -- --base <git-ref>", () => {
     fs.rmSync(repo, { recursive: true, force: true });
   }, 120_000);
 
+  it("--fail-on-breaking exits 1 when a `!` line is printed, and 0 when none is", async () => {
+    const base = await sideOf(guideConfig(), "dev");
+    const planned = async (config: Record<string, unknown>, argv: string[]) => {
+      const out: string[] = [];
+      const code = await runPlan(["--base", "main", ...argv], {
+        out: (text) => out.push(text),
+        err: (text) => out.push(text),
+        evaluate: (stack) => evaluate(config, stack),
+        planAtRef: () => base,
+      });
+      return {
+        code,
+        breaking: out
+          .join("\n")
+          .split("\n")
+          .filter((line) => line.startsWith("  !")).length,
+      };
+    };
+    const withAudit = guideConfig({ clients: [guideClient(), guideClient({ name: "audit", displayName: "Audit" })] });
+    expect(await planned(guideConfig({ clients: [] }), ["--fail-on-breaking"])).toEqual({ code: 1, breaking: 2 });
+    expect(await planned(withAudit, ["--fail-on-breaking"])).toEqual({ code: 0, breaking: 0 });
+    expect(await planned(guideConfig({ clients: [] }), [])).toEqual({ code: 0, breaking: 2 });
+  });
+
+  it("--fail-on-breaking without --base is a usage error", async () => {
+    const err: string[] = [];
+    const code = await runPlan(["--fail-on-breaking"], { out: () => undefined, err: (text) => err.push(text) });
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain("error: --fail-on-breaking goes with --base <git-ref>");
+  });
+
   it("an unknown ref is an error naming it", async () => {
     const err: string[] = [];
     const code = await runPlan(["--base", "no-such-ref-anywhere"], {

@@ -193,6 +193,9 @@ export function formatPlanDiff(changes: PlannedChange[]): string[] {
   ];
 }
 
+/** Whether any change breaks callers (a `!` line): what `--fail-on-breaking` exits 1 on. */
+export const breaksCallers = (changes: PlannedChange[]) => changes.some((change) => change.breaks !== undefined);
+
 /**
  * The plan of a stack as the program at a git ref would make it: checks the ref out into a temporary worktree that
  * reuses this checkout's node_modules, runs that ref's own `plan --json`, and removes the worktree. A stack without

@@ -278,6 +278,31 @@ describe("plan diff of a client's secrets", () => {
     ]);
   });
 
+  it("deleting a federated credential of a client that stays names the workload it leaves out", async () => {
+    const credential = (name: string, branch: string) => ({
+      name,
+      issuer: "https://token.actions.githubusercontent.com",
+      subject: `repo:contoso/orders:ref:refs/heads/${branch}`,
+    });
+    const federated = (...federatedCredentials: Record<string, string>[]) =>
+      guideConfig({
+        clients: [
+          guideClient({
+            secretRotatedOn: undefined,
+            secretLifetimeDays: undefined,
+            credential: "federated",
+            federatedCredentials,
+          }),
+        ],
+      });
+    const main = credential("main", "main");
+    expect(await diffOf(federated(main, credential("release", "release")), federated(main))).toEqual([
+      "- delete ApplicationFederatedIdentityCredential reporting-federated-release",
+      "  ! breaks client reporting's callers (granted orders): the federated credential for https://token.actions.githubusercontent.com subject repo:contoso/orders:ref:refs/heads/release is deleted, so that workload's token requests fail (AADSTS700211 or 700213)",
+      "0 to create, 0 to update, 0 to replace, 1 to delete",
+    ]);
+  });
+
   it("a stack deployed before two-slot rotation shows its one password moved to its dated name", async () => {
     // The base is what the program before two-slot rotation planned: the one password named `<client>-secret`.
     const head = await sideOf(guideConfig());

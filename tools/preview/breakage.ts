@@ -27,6 +27,7 @@ const typeOf = {
   registration: "azuread:index/applicationRegistration:ApplicationRegistration",
   servicePrincipal: "azuread:index/servicePrincipal:ServicePrincipal",
   password: "azuread:index/applicationPassword:ApplicationPassword",
+  federated: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
   identifierUri: "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri",
   appRole: "azuread:index/applicationAppRole:ApplicationAppRole",
   scope: "azuread:index/applicationPermissionScope:ApplicationPermissionScope",
@@ -71,6 +72,12 @@ export function whoBreaks(resource: DiffResource, verb: Verb, context: BreakageC
         if (newestOf(passwords).urn !== resource.urn || !stays(entry)) return undefined;
         const day = rotatedOn(resource);
         return `${callers}: the secret in use (the newest${day ? `, rotated ${day}` : ""}) is ${verb}, so their token requests fail (AADSTS7000215) until they have the new clientSecret; rotate in two changes: add the new secret, then remove this one`;
+      }
+      case typeOf.federated: {
+        // A replaced credential comes back with the same issuer and subject: only a delete leaves a workload out.
+        if (verb !== "deleted" || !stays(entry)) return undefined;
+        const { issuer, subject } = resource.inputs;
+        return `${callers}: the federated credential for ${String(issuer)} subject ${String(subject)} is deleted, so that workload's token requests fail (AADSTS700211 or 700213)`;
       }
     }
     return undefined;

@@ -233,11 +233,18 @@ describe("a rename in the plan", () => {
       "- **ClientRegistration (component)** `finance` — formerly `reporting`",
       "- **ApplicationRegistration (azuread)** `finance-app` — formerly `reporting-app`",
       "- **ServicePrincipal (azuread)** `finance-sp` — formerly `reporting-sp`",
-      "- **ApplicationPassword (azuread)** `finance-secret-2026-11-23` — formerly `finance-secret`, `reporting-secret-2026-11-23`, `reporting-secret`",
+      "- **ApplicationPassword (azuread)** `finance-secret-2026-11-23` — formerly `reporting-secret-2026-11-23`",
       "- **ApiAccessGrant (component)** `finance--orders` — formerly `reporting--orders`",
       "- **ApplicationApiAccess (azuread)** `finance--orders-permission` — formerly `reporting--orders-permission`",
       "- **AppRoleAssignment (azuread)** `finance--orders-admin-consent` — formerly `reporting--orders-admin-consent`",
     ]);
+  });
+
+  it("shows no former name on a stack nothing was renamed in: the first password's alias for stacks deployed before two-slot rotation is no rename", async () => {
+    const evaluation = await evaluateStackFile(guideProject, "dev");
+    const password = evaluation.resources.find((resource) => resource.name === "reporting-secret-2026-11-23");
+    expect(password?.aliasUrns.map((urn) => urn.split("::").pop())).toContain("reporting-secret");
+    expect(renderPlanMarkdown(evaluation)).not.toContain("formerly");
   });
 
   it("lists each resource's alias URNs in the JSON: its former names, and its URN before the catalogue component", async () => {

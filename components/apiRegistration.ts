@@ -14,6 +14,8 @@ export interface ApiRegistrationArgs {
   scope: string;
   /** Protect the registration and its service principal from deletion (and nothing else: see README, protect). */
   protect?: boolean;
+  /** Object ids of the service principal's owners: the deploying identity (see ClientRegistrationArgs.owners). */
+  owners?: pulumi.Input<string>[];
   /** The API's original catalogue name: role and scope ids derive from it, so a rename keeps them. Default: `name`. */
   idKey?: string;
   /** For an API users sign in to: the value of the role users and groups are assigned to, and who is assigned. */
@@ -107,7 +109,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
     // provider does not retry (azure-review.md item 5; hashicorp/terraform-provider-azuread PR #1896).
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
-      { clientId: app.clientId, appRoleAssignmentRequired: true },
+      { clientId: app.clientId, appRoleAssignmentRequired: true, ...(args.owners ? { owners: args.owners } : {}) },
       { ...keep, dependsOn: userRole ? [appRole, userRole, scope] : [appRole, scope] },
     );
 

@@ -27,6 +27,13 @@ export interface ClientRegistrationArgs {
   credential: ClientCredential;
   /** Protect the registration and its service principal from deletion; never a credential, so rotation works. */
   protect?: boolean;
+  /**
+   * Object ids of the service principal's owners: list the deploying identity, since the provider removes the caller
+   * from a service principal's owners unless they list it, and `Application.ReadWrite.OwnedBy` may update or delete
+   * only what it owns. The app registration takes none: Graph makes its creator its owner, and the provider's
+   * ApplicationOwner refuses an owner that already exists. Default none.
+   */
+  owners?: pulumi.Input<string>[];
   /** The date (`YYYY-MM-DD`) the expiry warning is computed for; it never reaches an input. */
   today?: string;
 }
@@ -58,7 +65,11 @@ export class ClientRegistration extends pulumi.ComponentResource {
       { displayName: args.displayName, signInAudience: "AzureADMyOrg" },
       keep,
     );
-    const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: app.clientId }, keep);
+    const servicePrincipal = new azuread.ServicePrincipal(
+      `${name}-sp`,
+      { clientId: app.clientId, ...(args.owners ? { owners: args.owners } : {}) },
+      keep,
+    );
 
     let clientSecret: pulumi.Output<string | undefined> = pulumi.output(undefined);
     let endDate: pulumi.Output<string | undefined> = pulumi.output(undefined);

@@ -178,10 +178,10 @@ export class EntraProtectedApis extends pulumi.ComponentResource {
     super(`${projectName}:index:EntraProtectedApis`, name, {}, opts);
 
     const service = apimService(catalogue, this);
-    const tenantId: pulumi.Output<string> = catalogue.tenantId
-      ? pulumi.output(catalogue.tenantId)
-      : azuread.getClientConfigOutput({ parent: this }).tenantId;
-    const identity = registerIdentity(catalogue, this);
+    // Asked once per run: the deploying identity owns every service principal, and its tenant is the default one.
+    const deployer = azuread.getClientConfigOutput({ parent: this });
+    const tenantId: pulumi.Output<string> = catalogue.tenantId ? pulumi.output(catalogue.tenantId) : deployer.tenantId;
+    const identity = registerIdentity(catalogue, this, deployer.objectId);
     const gateway = registerGateway(catalogue, identity, service, tenantId, this, (skuName) =>
       assertComponentPortalTier(catalogue, name, skuName),
     );

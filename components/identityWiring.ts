@@ -34,8 +34,9 @@ function credentialOf(client: ClientConfig, authorityHost: string): ClientCreden
 /**
  * Registers who may get a token for which API: the API and client registrations, user-facing clients' sign-in, and
  * the grants with admin consent (an app role for a daemon, the delegated scope for a client that acts for a user).
+ * `deployer` is the deploying identity's object id: it owns every service principal, so it can update and delete them.
  */
-export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Identity {
+export function registerIdentity(config: Catalogue, parent: pulumi.Resource, deployer: pulumi.Input<string>): Identity {
   const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
   const apis = new Map(
     config.apis.map((api) => [
@@ -48,6 +49,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
           appRole: api.appRole,
           scope: api.scope,
           protect: config.protect,
+          owners: [deployer],
           idKey: originalName(api),
           ...(api.callers.includes("users")
             ? { users: { roleValue: signedInUserRole, assignedPrincipals: api.assignedPrincipals ?? [] } }
@@ -66,6 +68,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
           displayName: suffixed(client.displayName),
           credential: credentialOf(client, config.authorityHost),
           protect: config.protect,
+          owners: [deployer],
           today: config.today,
         },
         { parent, aliases: stackRootAliases(renameAliases(client)) },

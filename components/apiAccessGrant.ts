@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { replaceable } from "./protection";
 
 export interface ApiAccessGrantArgs {
   /** The client app registration's resource id (`/applications/<object id>`). */
@@ -28,7 +29,7 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
     new azuread.ApplicationApiAccess(
       `${name}-permission`,
       { applicationId: args.clientApplicationId, apiClientId: args.apiClientId, roleIds: [args.appRoleId] },
-      { parent: this },
+      replaceable(this),
     );
     const consent = new azuread.AppRoleAssignment(
       `${name}-admin-consent`,
@@ -37,7 +38,7 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
         principalObjectId: args.clientServicePrincipalObjectId,
         resourceObjectId: args.apiServicePrincipalObjectId,
       },
-      { parent: this },
+      replaceable(this),
     );
 
     this.appRoleAssignmentId = consent.id;

@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { stableId } from "../entra/stableIds";
 import type { TokenVersion } from "../entra/tokenProfile";
+import { kept, replaceable } from "./protection";
 
 export interface ApiRegistrationArgs {
   /** Display name of the API app registration in the tenant (already suffixed per environment). */
@@ -45,7 +46,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("apim-entra-auth:identity:ApiRegistration", name, {}, opts);
-    const keep = { parent: this, protect: args.protect ?? false };
+    const keep = kept(this, args.protect);
 
     const app = new azuread.ApplicationRegistration(
       `${name}-app`,
@@ -60,7 +61,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
     const identifierUri = new azuread.ApplicationIdentifierUri(
       `${name}-identifier-uri`,
       { applicationId: app.id, identifierUri: pulumi.interpolate`api://${app.clientId}` },
-      { parent: this },
+      replaceable(this),
     );
 
     const scope = new azuread.ApplicationPermissionScope(
@@ -73,7 +74,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
         adminConsentDisplayName: pulumi.interpolate`Access ${args.displayName}`,
         adminConsentDescription: pulumi.interpolate`Allows a signed-in user's app to call ${args.displayName}; admins only.`,
       },
-      { parent: this, dependsOn: [identifierUri] },
+      { ...replaceable(this), dependsOn: [identifierUri] },
     );
 
     const appRole = new azuread.ApplicationAppRole(
@@ -86,7 +87,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
         displayName: pulumi.interpolate`Call ${args.displayName} as an application`,
         description: pulumi.interpolate`Allows a daemon or service to call ${args.displayName} with its own identity.`,
       },
-      { parent: this },
+      replaceable(this),
     );
 
     const userRole =
@@ -101,7 +102,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
           displayName: pulumi.interpolate`Sign in to ${args.displayName}`,
           description: pulumi.interpolate`Assigned users and groups get tokens for ${args.displayName}; it requires assignment.`,
         },
-        { parent: this },
+        replaceable(this),
       );
 
     // Created after the role and scope exist, as the Bicep peer's inline appRoles are: an admin-consent assignment
@@ -119,7 +120,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
       new azuread.AppRoleAssignment(
         `${name}-user-${principal}`,
         { principalObjectId: principal, resourceObjectId: servicePrincipal.objectId, appRoleId: userRole.roleId },
-        { parent: this },
+        replaceable(this),
       );
     }
 

@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { addDays } from "../config/clock";
 import { secretExpiryWarning } from "../entra/secretExpiry";
+import { kept, replaceable } from "./protection";
 
 /** One client secret: valid from creation until `rotatedOn + lifetimeDays`. */
 export interface SecretSlot {
@@ -58,7 +59,7 @@ export class ClientRegistration extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClientRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("apim-entra-auth:identity:ClientRegistration", name, {}, opts);
-    const keep = { parent: this, protect: args.protect ?? false };
+    const keep = kept(this, args.protect);
 
     const app = new azuread.ApplicationRegistration(
       `${name}-app`,
@@ -88,7 +89,7 @@ export class ClientRegistration extends pulumi.ComponentResource {
             rotateWhenChanged: { rotatedOn: secret.rotatedOn },
           },
           {
-            parent: this,
+            ...replaceable(this),
             additionalSecretOutputs: ["value"],
             // Before two-slot rotation a client's one password was named `<client>-secret`; this alias moves it
             // without replacement. Pulumi refuses two resources with one alias ("Two resources … aliased to the
@@ -121,7 +122,7 @@ export class ClientRegistration extends pulumi.ComponentResource {
             subject: federated.subject,
             audiences: [credential.audience],
           },
-          { parent: this },
+          replaceable(this),
         );
       }
     }

@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { replaceable } from "./protection";
 
 export interface DelegatedAccessGrantArgs {
   /** The client app registration's resource id (`/applications/<object id>`). */
@@ -30,7 +31,7 @@ export class DelegatedAccessGrant extends pulumi.ComponentResource {
     new azuread.ApplicationApiAccess(
       `${name}-permission`,
       { applicationId: args.clientApplicationId, apiClientId: args.apiClientId, scopeIds: [args.scopeId] },
-      { parent: this },
+      replaceable(this),
     );
     const consent = new azuread.ServicePrincipalDelegatedPermissionGrant(
       `${name}-admin-consent`,
@@ -39,7 +40,7 @@ export class DelegatedAccessGrant extends pulumi.ComponentResource {
         resourceServicePrincipalObjectId: args.apiServicePrincipalObjectId,
         claimValues: [args.scope],
       },
-      { parent: this },
+      replaceable(this),
     );
 
     this.delegatedPermissionGrantId = consent.id;

@@ -137,7 +137,7 @@ export interface EntraProtectedApisArgs {
   authorityHost?: string;
   /** Appended to every app registration's display name (registrations are tenant-wide): up to 20 letters, digits or hyphens, "" for none. Default: the stack name. */
   nameSuffix?: string;
-  /** Protect app registrations, service principals, APIM APIs and a created service from deletion (never credentials or grants). Default false. */
+  /** Protect app registrations, service principals, APIM APIs and a created service from deletion (never credentials or grants); the resource option `protect: true` on the component does the same. Default false. */
   protect?: boolean;
 }
 
@@ -173,8 +173,10 @@ export class EntraProtectedApis extends pulumi.ComponentResource {
   public readonly apis: Record<string, ApiAccess>;
 
   constructor(name: string, args: EntraProtectedApisArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before the component itself is registered: bad arguments leave nothing behind.
-    const catalogue = validateComponentArgs(args, name, pulumi.getStack(), today());
+    // Checked before the component itself is registered: bad arguments leave nothing behind. `protect: true` as this
+    // component's resource option protects what the `protect` argument does, and nothing more (components/protection.ts).
+    const validated = validateComponentArgs(args, name, pulumi.getStack(), today());
+    const catalogue = { ...validated, protect: validated.protect || opts?.protect === true };
     super(`${projectName}:index:EntraProtectedApis`, name, {}, opts);
 
     const service = apimService(catalogue, this);

@@ -9,6 +9,7 @@ import { signedInUserRole } from "../config/clientKinds";
 import type { ClientConfig, Catalogue } from "../config/validate";
 import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "./renames";
 import { federatedCredentialAudience } from "../entra/tokenProfile";
+import { replaceable } from "./protection";
 
 /** The identity half of a catalogue: each API's and each client's registration, by catalogue name. */
 export interface Identity {
@@ -55,7 +56,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
             ? { users: { roleValue: signedInUserRole, assignedPrincipals: api.assignedPrincipals ?? [] } }
             : {}),
         },
-        { parent, aliases: stackRootAliases(renameAliases(api)) },
+        { ...replaceable(parent), aliases: stackRootAliases(renameAliases(api)) },
       ),
     ]),
   );
@@ -71,7 +72,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
           owners: [deployer],
           today: config.today,
         },
-        { parent, aliases: stackRootAliases(renameAliases(client)) },
+        { ...replaceable(parent), aliases: stackRootAliases(renameAliases(client)) },
       ),
     ]),
   );
@@ -87,7 +88,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
         `${client.name}-sign-in`,
         { applicationId: clientApp.applicationId, kind: client.kind, redirectUris: client.redirectUris ?? [] },
         {
-          parent,
+          ...replaceable(parent),
           aliases: stackRootAliases((client.formerNames ?? []).map((former) => ({ name: `${former}-sign-in` }))),
         },
       );
@@ -95,7 +96,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
     for (const apiName of client.apis) {
       const api = config.apis.find((entry) => entry.name === apiName) as ApiEntry;
       const apiApp = identity.api(apiName);
-      const grant = { parent, aliases: stackRootAliases(grantAliases(client, api)) };
+      const grant = { ...replaceable(parent), aliases: stackRootAliases(grantAliases(client, api)) };
       if (client.kind !== "daemon") {
         // A user-facing client gets the delegated scope (scp), never the app role.
         new DelegatedAccessGrant(

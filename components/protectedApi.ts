@@ -1,6 +1,7 @@
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as pulumi from "@pulumi/pulumi";
 import type { OpenApiDocument } from "../config/openApi";
+import { kept, replaceable } from "./protection";
 
 /** The methods a catch-all API forwards when no OpenAPI document describes its operations. */
 export const catchAllMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -103,7 +104,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
             useInTestConsole: true,
             useInApiDocumentation: true,
           },
-          { parent: this },
+          replaceable(this),
         )
       : undefined;
 
@@ -122,7 +123,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
           ? { authenticationSettings: { oAuth2AuthenticationSettings: [{ authorizationServerId: server.name }] } }
           : {}),
       },
-      { parent: this, protect: args.protect ?? false },
+      kept(this, args.protect),
     );
 
     if (!args.openApi) {
@@ -137,7 +138,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
             method,
             urlTemplate: "/*",
           },
-          { parent: this },
+          replaceable(this),
         );
       }
     }
@@ -145,7 +146,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
     new apimanagement.ApiPolicy(
       `${name}-policy`,
       { ...service, apiId: api.name, policyId: "policy", format: "rawxml", value: args.policyXml },
-      { parent: this },
+      replaceable(this),
     );
 
     this.apiName = api.name;

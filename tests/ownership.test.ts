@@ -3,10 +3,9 @@
 // mock cannot prove: that Graph accepts the owner, that the provider then keeps the caller (it removes the caller
 // unless `owners` lists it: terraform-provider-azuread service_principal_resource.go, create), or that
 // Application.ReadWrite.OwnedBy can later update and delete these principals; a directory that enforces OwnedBy can.
-import { describe, expect, it, vi } from "vitest";
-import type { EntraProtectedApisArgs } from "../components/entraProtectedApis";
+import { describe, expect, it } from "vitest";
 import type { MockEvaluation } from "../tools/preview/mockEngine";
-import { evaluate, guideApi, guideClient, guideConfig, ofType } from "./support/evaluate";
+import { evaluate, evaluateComponent, guideApi, guideClient, guideConfig, ofType } from "./support/evaluate";
 
 const T = {
   app: "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -68,19 +67,7 @@ describe("the deploying identity", () => {
   });
 
   it("owns the service principals of the component used alone, too", async () => {
-    vi.resetModules();
-    const { evaluateProgram } = await import("../tools/preview/mockEngine.js");
-    const stack = await evaluateProgram({
-      stack: "test",
-      config: {},
-      importProgram: async () => {
-        const { EntraProtectedApis } = await import("../components/entraProtectedApis.js");
-        return () => {
-          new EntraProtectedApis("platform", catalogue() as unknown as EntraProtectedApisArgs);
-          return {};
-        };
-      },
-    });
+    const stack = await evaluateComponent(catalogue());
     expectDeployerOwnsEveryServicePrincipal(stack, 6);
     expect(stack.invokes.filter((invoke) => invoke.token === clientConfigInvoke)).toHaveLength(1);
   });

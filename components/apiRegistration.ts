@@ -114,13 +114,15 @@ export class ApiRegistration extends pulumi.ComponentResource {
       { ...keep, dependsOn: userRole ? [appRole, userRole, scope] : [appRole, scope] },
     );
 
-    // Graph keeps object ids case-insensitively; one spelling keeps the name and the input from changing.
+    // Graph keeps object ids case-insensitively; one spelling keeps the name and the input from changing. When users
+    // are added to a deployed API the principal already exists, so only this edge makes the assignments wait for the
+    // new role; it is stated, not left to `appRoleId`'s data flow, which a plain role id would drop.
     for (const principal of (args.users?.assignedPrincipals ?? []).map((id) => id.toLowerCase())) {
       if (!userRole) break;
       new azuread.AppRoleAssignment(
         `${name}-user-${principal}`,
         { principalObjectId: principal, resourceObjectId: servicePrincipal.objectId, appRoleId: userRole.roleId },
-        replaceable(this),
+        { ...replaceable(this), dependsOn: [userRole] },
       );
     }
 

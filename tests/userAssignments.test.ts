@@ -90,6 +90,16 @@ describe("an API that accepts users", () => {
     );
   });
 
+  it("makes each assignment wait for the user role, which users added to a deployed API create in the same run", async () => {
+    // On that second run the API's service principal already exists, so its own dependsOn orders nothing. What a mock
+    // cannot prove: that Graph's copy of the roles on the principal has caught up by then (README, troubleshooting).
+    const evaluation = await evaluate(stack({ assignedPrincipals: [user, group] }));
+    const role = only(evaluation, T.role, "orders-user-role");
+    for (const principal of [user, group]) {
+      expect(only(evaluation, T.assignment, `orders-user-${principal}`).dependsOn).toEqual([role.urn]);
+    }
+  });
+
   it("keeps the role's id through a rename, and registers no user role on an applications-only API", async () => {
     const renamed = await evaluate(
       guideConfig({

@@ -98,7 +98,7 @@ export interface ClientSpec {
   name: string;
   /** Display name of the client app registration (suffixed with nameSuffix): 1–120 characters. */
   displayName: string;
-  /** "secret" (default), "federated" or "none" (spa and native clients). */
+  /** "secret", "federated" or "none". Default "none" for spa and native clients (they may have no other), else "secret". */
   credential?: string;
   /** The client's secrets (credential "secret"): one, or two during a rotation. */
   secrets?: SecretSpec[];

@@ -1,9 +1,7 @@
-import type { z } from "zod";
-import type { catalogueSchema } from "./schema";
+import type { CatalogueSettings as Settings, ClientEntry } from "./schema";
 import { configKey } from "./validate";
 
-type Settings = z.output<typeof catalogueSchema>;
-type Kind = Settings["clients"][number]["kind"];
+type Kind = ClientEntry["kind"];
 
 // Entra "Redirect URI (reply URL) restrictions and limitations" (learn.microsoft.com, MicrosoftDocs/azure-docs
 // articles/active-directory/develop/reply-url.md): at most 256 characters per URI and 256 URIs per app that signs in
@@ -26,11 +24,7 @@ export function clientKindProblems(settings: Settings): string[] {
   settings.clients.forEach((client, index) => {
     const key = (...path: (string | number)[]) => configKey(["clients", index, ...path]);
     const { kind } = client;
-    if ((kind === "spa" || kind === "native") && client.credential !== "none") {
-      problems.push(
-        `${key("credential")}: "${client.credential}" is not allowed for a ${kind} client: it runs on the user's device, is a public client and can keep no credential; set credential: none.`,
-      );
-    }
+    problems.push(...publicClientCredentialProblems(client, key));
     if (kind === "web" && client.credential === "none") {
       problems.push(
         `${key("credential")}: "none" is not allowed for a web client: it redeems authorization codes on its server as a confidential client; use "secret" or "federated".`,
@@ -73,6 +67,30 @@ export function clientKindProblems(settings: Settings): string[] {
       }
     });
   });
+  return problems;
+}
+
+/** A spa or native client runs where its user can read it: a public client, which keeps no credential. */
+export const isPublicClient = (kind: Kind) => kind === "spa" || kind === "native";
+
+const whereItRuns = { spa: "in the user's browser", native: "on the user's device" } as const;
+const credentialKeys = ["secrets", "secretRotatedOn", "secretLifetimeDays", "federatedCredentials"] as const;
+
+/**
+ * What a public client may not have, one line per key, each about its kind: a credential other than none (its kind's
+ * default) and any secret or federated credential. The checks of those keys' own form are skipped for such a client.
+ */
+function publicClientCredentialProblems(client: ClientEntry, key: (...path: string[]) => string): string[] {
+  const { kind } = client;
+  if (kind !== "spa" && kind !== "native") return [];
+  const why = `is not allowed for a ${kind} client: it runs ${whereItRuns[kind]} as a public client and can keep no credential`;
+  const problems =
+    client.credential === "none"
+      ? []
+      : [`${key("credential")}: "${client.credential}" ${why}; remove it (a ${kind} client has credential "none").`];
+  for (const field of credentialKeys) {
+    if (client[field] !== undefined) problems.push(`${key(field)}: ${why}; remove it.`);
+  }
   return problems;
 }
 

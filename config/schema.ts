@@ -185,9 +185,10 @@ const secretEntry = z.strictObject({
 export const clientEntry = z.strictObject({
   name: catalogueName,
   displayName,
+  /** Default by kind (defaultCredential): none for spa and native clients, a secret for the others. */
   credential: z
     .enum(["secret", "federated", "none"], { error: badValue(`use "secret", "federated" or "none"`) })
-    .default("secret"),
+    .optional(),
   /** The client's secrets: one, or two during a rotation (the old one and the next). */
   secrets: z.array(secretEntry).optional(),
   /** Shorthand for a one-entry `secrets` list: the day the secret is issued. */
@@ -258,7 +259,27 @@ export const catalogueSchema = z.strictObject({
   clients: z.array(clientEntry).default([]),
 });
 
+type ParsedClient = z.output<typeof clientEntry>;
+
+/** A spa or native client is a public client and keeps no credential; a daemon or web client has a secret by default. */
+export const defaultCredential = (kind: ParsedClient["kind"]) =>
+  kind === "spa" || kind === "native" ? ("none" as const) : ("secret" as const);
+
 export type ApiEntry = z.output<typeof apiEntry>;
-export type ClientEntry = z.output<typeof clientEntry>;
+/** A client entry with its credential decided: the one it names, or its kind's default. */
+export type ClientEntry = ParsedClient & { credential: NonNullable<ParsedClient["credential"]> };
+/** The catalogue as parsed, with every client's credential decided. */
+export type CatalogueSettings = Omit<z.output<typeof catalogueSchema>, "clients"> & { clients: ClientEntry[] };
+
+/** Decides each client's credential: the one it names, or its kind's default. */
+export function withDefaultCredentials(parsed: z.output<typeof catalogueSchema>): CatalogueSettings {
+  return {
+    ...parsed,
+    clients: parsed.clients.map((client) => ({
+      ...client,
+      credential: client.credential ?? defaultCredential(client.kind),
+    })),
+  };
+}
 export type SecretEntry = z.output<typeof secretEntry>;
 export type ApimSettings = z.output<typeof apimSettings>;

@@ -1,6 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
-import { clientKindProblems, userAssignmentProblems } from "./clientKinds";
+import { clientKindProblems, isPublicClient, userAssignmentProblems } from "./clientKinds";
 import { addDays } from "./clock";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
 import { readOpenApiDocument } from "./openApi";
@@ -11,6 +11,8 @@ import {
   defaultSecretLifetimeDays,
   isGuid,
   catalogueSchema,
+  type CatalogueSettings,
+  withDefaultCredentials,
 } from "./schema";
 import { closestKey } from "./suggest";
 
@@ -261,7 +263,7 @@ function federatedProblems(client: ClientEntry, index: number): string[] {
 }
 
 /** The developer portal's clients: dedicated on protected stacks, and a client marked `portal` is used for nothing else. */
-function portalProblems(settings: z.output<typeof catalogueSchema>): string[] {
+function portalProblems(settings: CatalogueSettings): string[] {
   const problems: string[] = [];
   const servers = settings.apis.flatMap((api, index) =>
     api.authorizationServer?.enabled ? [{ api: api.name, index, client: api.authorizationServer.client }] : [],
@@ -301,7 +303,7 @@ function portalProblems(settings: z.output<typeof catalogueSchema>): string[] {
 }
 
 /** Checks that span entries: names, references between APIs and clients, and tier limits. */
-function crossChecks(settings: z.output<typeof catalogueSchema>, today: string): string[] {
+function crossChecks(settings: CatalogueSettings, today: string): string[] {
   const problems: string[] = [];
   const apiNames = settings.apis.map((api) => api.name);
   const clientNames = settings.clients.map((client) => client.name);
@@ -406,6 +408,8 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
     for (const apiName of duplicates(client.apis)) {
       problems.push(`${configKey(["clients", index, "apis"])}: "${apiName}" is listed more than once.`);
     }
+    // A spa or native client's credential keys are refused for its kind alone (clientKindProblems).
+    if (isPublicClient(client.kind)) return;
     problems.push(...secretProblems(client, index, today));
     if (client.credential !== "secret" && client.secretRotatedOn) {
       problems.push(
@@ -477,9 +481,10 @@ export function validateCatalogue(raw: Record<string, unknown>, stack: string, t
       raw,
     );
   }
-  const problems = crossChecks(parsed.data, today);
+  const settings = withDefaultCredentials(parsed.data);
+  const problems = crossChecks(settings, today);
   if (problems.length > 0) throw new ConfigError(stack, problems, raw);
-  const { nameSuffix, authorityHost, clients, ...rest } = parsed.data;
+  const { nameSuffix, authorityHost, clients, ...rest } = settings;
   return {
     ...rest,
     clients: clients.map((client) => ({ ...client, secrets: secretsOf(client) })),

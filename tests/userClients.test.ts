@@ -192,7 +192,7 @@ const refusals: [string, (config: Config) => void, string][] = [
     (c) => {
       Object.assign(c.clients[2] as object, { credential: "secret", secretRotatedOn: "2026-11-23" });
     },
-    `apim-entra-auth:clients[2] (browser).credential: "secret" is not allowed for a spa client: it runs on the user's device, is a public client and can keep no credential; set credential: none.`,
+    `apim-entra-auth:clients[2] (browser).credential: "secret" is not allowed for a spa client: it runs in the user's browser as a public client and can keep no credential; remove it (a spa client has credential "none").`,
   ],
   [
     "a federated credential on a native client",
@@ -341,5 +341,88 @@ describe("the documented example (tests/fixtures/stacks/Pulumi.users.yaml)", () 
     }
     expect(plan).toContain("    - **AppRoleAssignment (azuread)** `reporting--orders-admin-consent`");
     expect(plan).toContain('      - grantTypes: `["authorizationCode"]`');
+  });
+});
+
+describe("a spa or native client's credential", () => {
+  const withoutCredential = ({ credential: _none, ...client }: Record<string, unknown>) => client;
+
+  it("is none when it names none, so a secret, a password or a federated credential is never registered", async () => {
+    const stack = await evaluate(
+      userStack({ clients: [guideClient(), withoutCredential(spaClient), withoutCredential(nativeClient)] }),
+    );
+    const passwordOwners = ofType(stack, T.password).map((password) => password.name);
+    expect(passwordOwners).toEqual(["reporting-secret-2026-11-23"]);
+    expect(
+      ofType(stack, "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"),
+    ).toEqual([]);
+    const clients = stack.outputs.clients as Record<string, Record<string, unknown>>;
+    expect([clients.browser?.credential, clients.desktop?.credential]).toEqual(["none", "none"]);
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string[]]>([
+    [
+      "a secret date on a spa client",
+      { secretRotatedOn: "2026-11-23" },
+      {},
+      [
+        `apim-entra-auth:clients[1] (browser).secretRotatedOn: is not allowed for a spa client: it runs in the user's browser as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+    [
+      "a secret list on a spa client",
+      { secrets: [{ rotatedOn: "2026-11-23" }] },
+      {},
+      [
+        `apim-entra-auth:clients[1] (browser).secrets: is not allowed for a spa client: it runs in the user's browser as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+    [
+      "credential secret without a date on a native client",
+      {},
+      { credential: "secret" },
+      [
+        `apim-entra-auth:clients[2] (desktop).credential: "secret" is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it (a native client has credential "none").`,
+      ],
+    ],
+    [
+      "a secret and its lifetime on a native client",
+      {},
+      { credential: "secret", secretRotatedOn: "2026-11-23", secretLifetimeDays: 90 },
+      [
+        `apim-entra-auth:clients[2] (desktop).credential: "secret" is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it (a native client has credential "none").`,
+        `apim-entra-auth:clients[2] (desktop).secretRotatedOn: is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it.`,
+        `apim-entra-auth:clients[2] (desktop).secretLifetimeDays: is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+    [
+      "federated credentials on a native client that names no credential",
+      {},
+      {
+        federatedCredentials: [
+          {
+            name: "github",
+            issuer: "https://token.actions.githubusercontent.com",
+            subject: "repo:c/o:ref:refs/heads/main",
+          },
+        ],
+      },
+      [
+        `apim-entra-auth:clients[2] (desktop).federatedCredentials: is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+  ])("refuses %s for its kind alone", async (_case, spaChanges, nativeChanges, lines) => {
+    const config = userStack({
+      clients: [
+        guideClient(),
+        { ...withoutCredential(spaClient), ...spaChanges },
+        { ...withoutCredential(nativeClient), ...nativeChanges },
+      ],
+    });
+    const failure = (await evaluate(config).catch((error: unknown) => error)) as ProgramError;
+    expect(failure.message).toBe(
+      [`Invalid configuration for stack "test":`, ...lines.map((l) => `  - ${l}`)].join("\n"),
+    );
+    expect(failure.resources).toEqual([]);
   });
 });

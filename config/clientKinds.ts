@@ -132,6 +132,16 @@ export function userAssignmentProblems(settings: Settings): string[] {
   return problems;
 }
 
+/** The id of an API's developer-portal authorization server in APIM: `<APIM API id>-entra`. */
+export const portalServerId = (apiId: string) => `${apiId}-entra`;
+
+/**
+ * Where the developer portal receives an authorization code for an API's server (APIM "Protect an API in the developer
+ * portal with OAuth 2.0": `/signin-oauth/code/callback/{authServerName}` on the portal's default host).
+ */
+export const portalCallbackUri = (serviceName: string, apiId: string) =>
+  `https://${serviceName}.developer.azure-api.net/signin-oauth/code/callback/${portalServerId(apiId)}`;
+
 /** Why Entra, or the OAuth rules it follows, would refuse `uri` as a redirect URI of a `kind` client. */
 export function redirectUriFault(uri: string, kind: Kind): string | undefined {
   if (uri.length > maxRedirectUriLength) return `Entra allows at most ${maxRedirectUriLength} characters.`;

@@ -1,7 +1,8 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
-import { clientKindProblems, isPublicClient, userAssignmentProblems } from "./clientKinds";
+import { clientKindProblems, isPublicClient, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
 import { addDays } from "./clock";
+import { originalName } from "../components/renames";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
 import { readOpenApiDocument } from "./openApi";
 import {
@@ -266,13 +267,23 @@ function federatedProblems(client: ClientEntry, index: number): string[] {
 function portalProblems(settings: CatalogueSettings): string[] {
   const problems: string[] = [];
   const servers = settings.apis.flatMap((api, index) =>
-    api.authorizationServer?.enabled ? [{ api: api.name, index, client: api.authorizationServer.client }] : [],
+    api.authorizationServer?.enabled
+      ? [{ api: api.name, apiId: originalName(api), index, client: api.authorizationServer.client }]
+      : [],
   );
   for (const server of servers) {
     const client = settings.clients.find((entry) => entry.name === server.client);
+    const key = configKey(["apis", server.index, "authorizationServer", "client"]);
     if (settings.protect && client && client.portal !== true) {
       problems.push(
-        `${configKey(["apis", server.index, "authorizationServer", "client"])}: "${server.client}" is not marked portal: true; with protect: true the developer portal needs a client of its own, because APIM holds its secret and the test console hands out its tokens without asking for credentials: add a client with portal: true, granted only "${server.api}", and name it here.`,
+        `${key}: "${server.client}" is not marked portal: true; with protect: true the developer portal needs a client of its own, because APIM holds its secret and the test console hands out its tokens without asking for credentials: add a client with portal: true, granted only "${server.api}", and name it here.`,
+      );
+    }
+    if (settings.protect && client?.kind === "daemon") {
+      // APIM "Security considerations" for OAuth 2.0: a client-credentials portal hands every visitor an app token.
+      const callback = portalCallbackUri(settings.apim.serviceName, server.apiId);
+      problems.push(
+        `${key}: "${server.client}" is a daemon, so the developer portal's test console would hand every visitor its app token without asking who they are; with protect: true the portal must sign developers in: set kind: web on "${server.client}", add ${callback} to its redirectUris, add "users" to ${configKey(["apis", server.index, "callers"])} and the developers' users or groups to its assignedPrincipals; or set authorizationServer.enabled: false.`,
       );
     }
   }

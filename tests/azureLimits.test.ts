@@ -87,10 +87,17 @@ describe("the developer portal's client", () => {
     guideApi({ authorizationServer: { client: "portal" }, ...changes });
   const portalClient = (changes: Record<string, unknown> = {}) =>
     guideClient({ name: "portal", displayName: "Orders portal", portal: true, ...changes });
+  /** What a protected stack's portal needs: a web client with the portal's callback, on an API users sign in to. */
+  const signsUsersIn = {
+    kind: "web",
+    redirectUris: ["https://apim-test.developer.azure-api.net/signin-oauth/code/callback/orders-entra"],
+  };
+  const forUsers = { callers: ["applications", "users"], assignedPrincipals: ["9f8e7d6c-aaaa-4bbb-8ccc-ddddeeeeffff"] };
 
   it("must be marked as the portal's on a protected stack", async () => {
+    const apis = [guideApi({ ...forUsers, authorizationServer: { client: "reporting" } })];
     await expectRefused(
-      { ...guideConfig({ apis: [guideApi({ authorizationServer: { client: "reporting" } })] }), protect: true },
+      { ...guideConfig({ apis, clients: [guideClient(signsUsersIn)] }), protect: true },
       `apim-entra-auth:apis[0] (orders).authorizationServer.client: "reporting" is not marked portal: true; with protect: true the developer portal needs a client of its own, because APIM holds its secret and the test console hands out its tokens without asking for credentials: add a client with portal: true, granted only "orders", and name it here.`,
     );
   });
@@ -121,9 +128,9 @@ describe("the developer portal's client", () => {
     );
   });
 
-  it("is accepted on a protected stack when dedicated", async () => {
+  it("is accepted on a protected stack when dedicated and signing developers in", async () => {
     const stack = await evaluate({
-      ...guideConfig({ apis: [portal()], clients: [guideClient(), portalClient()] }),
+      ...guideConfig({ apis: [portal(forUsers)], clients: [guideClient(), portalClient(signsUsersIn)] }),
       protect: true,
     });
     expect(only(stack, T.server, "orders-authorization-server").inputs.clientId).toBe("mock-portal-app-client-id");
@@ -139,6 +146,18 @@ describe("the developer portal's client", () => {
       expect(warnings.mock.calls.map((call) => String(call[0]))).toEqual([expected]);
       warnings.mockClear();
       await evaluate(config);
+      expect(warnings).not.toHaveBeenCalled();
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
+  it("gets no such warning when it signs developers in (a web client with authorization code)", async () => {
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const config = guideConfig({ apis: [portal(forUsers)], clients: [guideClient(), portalClient(signsUsersIn)] });
+      vi.resetModules();
+      await evaluateProgram({ stack: "test", config, preview: true, importProgram: () => import("../index.js") });
       expect(warnings).not.toHaveBeenCalled();
     } finally {
       warnings.mockRestore();

@@ -9,7 +9,10 @@ import { stableId } from "../entra/stableIds";
 import type { ProgramError } from "../tools/preview/mockEngine";
 import { renderPlanMarkdown } from "../tools/preview/planReport";
 import { readTokenCheck } from "../policies/readTokenCheck";
+import { projectDir } from "../tools/plan";
+import { readStackFileConfig, stackFileOf } from "../tools/preview/stackFiles";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only } from "./support/evaluate";
+import { knownValidOn, withToday } from "./support/stackFileChecks";
 
 const T = {
   app: "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -422,6 +425,43 @@ describe("a spa or native client's credential", () => {
     const failure = (await evaluate(config).catch((error: unknown) => error)) as ProgramError;
     expect(failure.message).toBe(
       [`Invalid configuration for stack "test":`, ...lines.map((l) => `  - ${l}`)].join("\n"),
+    );
+    expect(failure.resources).toEqual([]);
+  });
+});
+
+describe("the committed prod stack's developer portal (protect: true)", () => {
+  const prod = () => readStackFileConfig(projectDir, "prod");
+  const evaluateProd = async (config: Record<string, unknown>) => {
+    const { secretKeys } = prod();
+    const day = knownValidOn(readFileSync(stackFileOf(projectDir, "prod"), "utf8"));
+    return withToday(day, () => evaluate(config, "prod", undefined, secretKeys));
+  };
+
+  it("signs developers in through a web client with authorization code and the delegated scope", async () => {
+    const stack = await evaluateProd(prod().config);
+    const server = only(stack, T.authorizationServer, "orders-authorization-server").inputs;
+    expect(server.grantTypes).toEqual(["authorizationCode"]);
+    expect(server.defaultScope).toBe("api://mock-orders-app-client-id/access_as_user");
+    expect(server.clientId).toBe("mock-orders-portal-app-client-id");
+    expect(only(stack, T.redirects, "orders-portal-sign-in-redirect-uris").inputs).toEqual({
+      applicationId: "/applications/mock-orders-portal-app-object-id",
+      type: "Web",
+      redirectUris: ["https://apim-contoso-prod.developer.azure-api.net/signin-oauth/code/callback/orders-entra"],
+    });
+  });
+
+  it("refuses a daemon as the portal's client, naming the web setup", async () => {
+    const { config } = prod();
+    const clients = (config.clients as Record<string, unknown>[]).map(
+      ({ kind: _kind, redirectUris: _uris, ...client }) => client,
+    );
+    const failure = (await evaluateProd({ ...config, clients }).catch((error: unknown) => error)) as ProgramError;
+    expect(failure.message).toBe(
+      [
+        `Invalid configuration for stack "prod":`,
+        `  - apim-entra-auth:apis[0] (orders).authorizationServer.client: "orders-portal" is a daemon, so the developer portal's test console would hand every visitor its app token without asking who they are; with protect: true the portal must sign developers in: set kind: web on "orders-portal", add https://apim-contoso-prod.developer.azure-api.net/signin-oauth/code/callback/orders-entra to its redirectUris, add "users" to apim-entra-auth:apis[0] (orders).callers and the developers' users or groups to its assignedPrincipals; or set authorizationServer.enabled: false.`,
+      ].join("\n"),
     );
     expect(failure.resources).toEqual([]);
   });

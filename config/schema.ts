@@ -218,6 +218,10 @@ export const clientEntry = z.strictObject({
   redirectUris: z.array(z.string()).optional(),
 });
 
+/** Appended to every registration's display name (default: the stack name), so short and plain. */
+export const nameSuffixPattern = /^[A-Za-z0-9-]{0,20}$/;
+export const nameSuffixRule = `up to 20 letters, digits or hyphens ("" for none)`;
+
 const apimSku = z.enum(["Consumption", "Developer", "Basic", "Standard", "BasicV2", "StandardV2", "Premium"], {
   error: badValue("use Consumption, Developer, Basic, Standard, BasicV2, StandardV2 or Premium"),
 });
@@ -251,7 +255,7 @@ export const catalogueSchema = z.strictObject({
   authorityHost: authorityHost.default(publicCloudAuthorityHost),
   nameSuffix: z
     .string()
-    .regex(/^[A-Za-z0-9-]{0,20}$/, { error: badValue(`use up to 20 letters, digits or hyphens ("" for none)`) })
+    .regex(nameSuffixPattern, { error: badValue(`use ${nameSuffixRule}`) })
     .optional(),
   protect: z.boolean({ error: badValue("use true or false") }).default(false),
   apim: apimSettings,

@@ -13,6 +13,8 @@ import {
   isGuid,
   catalogueSchema,
   type CatalogueSettings,
+  nameSuffixPattern,
+  nameSuffixRule,
   withDefaultCredentials,
 } from "./schema";
 import { closestKey } from "./suggest";
@@ -474,26 +476,44 @@ export function assertPortalTier(config: Catalogue, skuName: string): void {
   if (problems.length > 0) throw new ConfigError(config.stackName, problems, config);
 }
 
+/** Why the stack's name cannot be the default nameSuffix, with a suffix to set instead; none when it can. */
+function stackNameSuffixProblems(stack: string): string[] {
+  if (nameSuffixPattern.test(stack)) return [];
+  const length = [...stack].length;
+  const refused = [...new Set(stack.replace(/[A-Za-z0-9-]/g, ""))].map((character) => JSON.stringify(character));
+  const listed = refused.length > 1 ? `${refused.slice(0, -1).join(", ")} and ${refused.at(-1)}` : refused[0];
+  const faults = [
+    ...(listed ? [`${listed} ${refused.length === 1 ? "is" : "are"} not allowed`] : []),
+    ...(length > 20 ? [`it has ${length} characters`] : []),
+  ];
+  const suggestion = stack
+    .replace(/[^A-Za-z0-9-]+/g, "-")
+    .slice(0, 20)
+    .replace(/^-+|-+$/g, "");
+  const example = suggestion ? `, e.g. "${suggestion}"` : "";
+  return [
+    `${configKey(["nameSuffix"])}: is not set, so it would be the stack name "${stack}", which is not a valid nameSuffix (${faults.join("; ")}); it takes ${nameSuffixRule}, so set ${configKey(["nameSuffix"])}${example}.`,
+  ];
+}
+
 /**
  * Validates a stack's raw configuration (as read from Pulumi config) and fills in defaults. `today`
  * (`YYYY-MM-DD`) is the date secrets are checked against. Throws {@link ConfigError} naming every bad key, its
  * value and the allowed form.
  */
 export function validateCatalogue(raw: Record<string, unknown>, stack: string, today: string): Catalogue {
+  // First: a stack name that cannot be the default suffix is the one problem a new stack may have before any edit.
+  const stackName = raw.nameSuffix === undefined ? stackNameSuffixProblems(stack) : [];
   const parsed = catalogueSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const misspelt = misspeltRequiredKeys(parsed.error.issues);
     const issues = parsed.error.issues.filter(
       (issue) => !(issue.code === "invalid_type" && issue.input === undefined && misspelt.has(configKey(issue.path))),
     );
-    throw new ConfigError(
-      stack,
-      issues.map((issue) => describeIssue(issue, raw)),
-      raw,
-    );
+    throw new ConfigError(stack, [...stackName, ...issues.map((issue) => describeIssue(issue, raw))], raw);
   }
   const settings = withDefaultCredentials(parsed.data);
-  const problems = crossChecks(settings, today);
+  const problems = [...stackName, ...crossChecks(settings, today)];
   if (problems.length > 0) throw new ConfigError(stack, problems, raw);
   const { nameSuffix, authorityHost, clients, ...rest } = settings;
   return {

@@ -126,3 +126,49 @@ describe("a stack file with a YAML syntax error", () => {
     );
   });
 });
+
+describe("a stack name that cannot be the default nameSuffix", () => {
+  const refusal = async (stack: string, config: Record<string, unknown> = guideConfig()) => {
+    const failure = (await evaluate(config, stack).catch((error: unknown) => error)) as ProgramError;
+    expect(failure.resources).toEqual([]);
+    return failure.message.split("\n");
+  };
+
+  it.each([
+    [
+      "pre_prod",
+      `("_" is not allowed); it takes up to 20 letters, digits or hyphens ("" for none), so set apim-entra-auth:nameSuffix, e.g. "pre-prod".`,
+    ],
+    [
+      "eu.prod",
+      `("." is not allowed); it takes up to 20 letters, digits or hyphens ("" for none), so set apim-entra-auth:nameSuffix, e.g. "eu-prod".`,
+    ],
+    [
+      "staging-westeurope-blue",
+      `(it has 23 characters); it takes up to 20 letters, digits or hyphens ("" for none), so set apim-entra-auth:nameSuffix, e.g. "staging-westeurope-b".`,
+    ],
+    [
+      "eu_staging.westeurope",
+      `("_" and "." are not allowed; it has 21 characters); it takes up to 20 letters, digits or hyphens ("" for none), so set apim-entra-auth:nameSuffix, e.g. "eu-staging-westeurop".`,
+    ],
+  ])("names %s and apim-entra-auth:nameSuffix as the fix", async (stack, reason) => {
+    expect(await refusal(stack)).toEqual([
+      `Invalid configuration for stack "${stack}":`,
+      `  - apim-entra-auth:nameSuffix: is not set, so it would be the stack name "${stack}", which is not a valid nameSuffix ${reason}`,
+    ]);
+  });
+
+  it("is reported before any other problem", async () => {
+    const lines = await refusal("pre_prod", guideConfig({ apis: [guideApi({ path: "/orders" })] }));
+    expect(lines[1]).toMatch(/^ {2}- apim-entra-auth:nameSuffix: is not set, so it would be the stack name "pre_prod"/);
+    expect(lines[2]).toMatch(/^ {2}- apim-entra-auth:apis\[0\] \(orders\)\.path: "\/orders" is not allowed/);
+    expect(lines).toHaveLength(3);
+  });
+
+  it("is no problem once nameSuffix is set", async () => {
+    const stack = await evaluate(guideConfig({ nameSuffix: "pre-prod" }), "pre_prod");
+    expect(stack.resources.find((resource) => resource.name === "orders-app")?.inputs.displayName).toBe(
+      "My-APIM-API-pre-prod",
+    );
+  });
+});

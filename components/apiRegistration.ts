@@ -23,6 +23,11 @@ export interface ApiRegistrationArgs {
   users?: { roleValue: string; assignedPrincipals: string[] };
 }
 
+/** Why no user can sign in yet to an API that accepts users but has nobody assigned (a preview warning). */
+function unassignedUsersWarning(api: string): string {
+  return `API "${api}" accepts users (its callers include "users") but assigns nobody: its service principal requires assignment, so every user who signs in gets AADSTS50105 ("not assigned to a role for the application") until a user or group is assigned. List their object ids in apis[].assignedPrincipals.`;
+}
+
 /**
  * The app registration that represents an API: `api://<client id>`, an admin-only delegated scope, the
  * application permission (app role) clients are granted, and a service principal that only issues
@@ -90,6 +95,9 @@ export class ApiRegistration extends pulumi.ComponentResource {
       replaceable(this),
     );
 
+    if (args.users?.assignedPrincipals.length === 0 && pulumi.runtime.isDryRun()) {
+      pulumi.log.warn(unassignedUsersWarning(name), this);
+    }
     const userRole =
       args.users &&
       new azuread.ApplicationAppRole(

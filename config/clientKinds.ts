@@ -144,7 +144,9 @@ export const portalCallbackUri = (serviceName: string, apiId: string) =>
 
 /** Why Entra, or the OAuth rules it follows, would refuse `uri` as a redirect URI of a `kind` client. */
 export function redirectUriFault(uri: string, kind: Kind): string | undefined {
-  if (uri.length > maxRedirectUriLength) return `Entra allows at most ${maxRedirectUriLength} characters.`;
+  if (uri.length > maxRedirectUriLength) {
+    return `it has ${uri.length} characters; Entra allows at most ${maxRedirectUriLength}.`;
+  }
   if (uri.includes("*")) return "wildcards are not allowed: register each exact URI.";
   let url: URL;
   try {

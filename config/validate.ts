@@ -168,6 +168,12 @@ function unwrap(node: unknown): unknown {
   return current;
 }
 
+/** The end of a sentence about an unknown name: ` — did you mean "orders"?` when one of `names` is close, else ".". */
+function endWithSuggestion(value: string, names: readonly string[]): string {
+  const near = closestKey(value, names);
+  return near ? ` — did you mean "${near}"?` : ".";
+}
+
 function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((value, index) => values.indexOf(value) !== index))];
 }
@@ -325,11 +331,14 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
   for (const name of duplicates(apiNames)) {
     problems.push(`${configKey(["apis"])}: the name "${name}" is used by more than one API; names must be unique.`);
   }
-  for (const path of duplicates(settings.apis.map((api) => api.path.toLowerCase()))) {
+  const paths = settings.apis.map((api) => api.path.toLowerCase());
+  settings.apis.forEach((api, index) => {
+    const first = paths.indexOf(api.path.toLowerCase());
+    if (first === index) return;
     problems.push(
-      `${configKey(["apis"])}: the path "${path}" is used by more than one API; APIM paths must be unique.`,
+      `${configKey(["apis", index, "path"])}: "${api.path}" is already the path of ${configKey(["apis", first])}; APIM paths must be unique (letter case aside).`,
     );
-  }
+  });
   for (const [section, entries] of [
     ["apis", settings.apis],
     ["clients", settings.clients],
@@ -354,6 +363,8 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
       `${configKey(["clients"])}: the name "${name}" is used by more than one client; names must be unique.`,
     );
   }
+  // Every later check finds entries by name: with a name used twice it would judge the wrong entry.
+  if (duplicates(apiNames).length > 0 || duplicates(clientNames).length > 0) return problems;
 
   settings.apis.forEach((api, index) => {
     if (api.appRole.toLowerCase() === api.scope.toLowerCase()) {
@@ -369,7 +380,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
     api.allowedClients?.forEach((allowed, position) => {
       if (!isGuid(allowed) && !clientsByName.has(allowed)) {
         problems.push(
-          `${configKey(["apis", index, "allowedClients", position])}: "${allowed}" is neither a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"}) nor a client id GUID.`,
+          `${configKey(["apis", index, "allowedClients", position])}: "${allowed}" is neither a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"}) nor a client id GUID${endWithSuggestion(allowed, clientNames)}`,
         );
       }
     });
@@ -383,7 +394,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
       const client = clientsByName.get(server.client);
       if (!client) {
         problems.push(
-          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"}).`,
+          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"})${endWithSuggestion(server.client, clientNames)}`,
         );
       } else if (client.credential !== "secret") {
         // APIM's OAuth 2.0 server stores a client secret for either flow it is given here.
@@ -405,7 +416,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
     client.apis.forEach((apiName, position) => {
       if (!apiNames.includes(apiName)) {
         problems.push(
-          `${configKey(["clients", index, "apis", position])}: "${apiName}" is not an API in ${configKey(["apis"])} (${apiNames.join(", ")}).`,
+          `${configKey(["clients", index, "apis", position])}: "${apiName}" is not an API in ${configKey(["apis"])} (${apiNames.join(", ")})${endWithSuggestion(apiName, apiNames)}`,
         );
       }
     });

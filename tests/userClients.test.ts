@@ -286,7 +286,7 @@ const refusals: [string, (config: Config) => void, string][] = [
     (c) => {
       (c.clients[1] as Record<string, unknown>).redirectUris = [`https://orders.example.com/${"a".repeat(240)}`];
     },
-    `is not allowed; Entra allows at most 256 characters.`,
+    `is not allowed; it has 267 characters; Entra allows at most 256.`,
   ],
   [
     "an unknown kind",

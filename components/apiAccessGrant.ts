@@ -2,6 +2,8 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { replaceable } from "./protection";
 
+export const apiAccessGrantType = "apim-entra-auth:identity:ApiAccessGrant";
+
 export interface ApiAccessGrantArgs {
   /** The client app registration's resource id (`/applications/<object id>`). */
   clientApplicationId: pulumi.Input<string>;
@@ -24,7 +26,7 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
   public readonly appRoleAssignmentId: pulumi.Output<string>;
 
   constructor(name: string, args: ApiAccessGrantArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("apim-entra-auth:identity:ApiAccessGrant", name, {}, opts);
+    super(apiAccessGrantType, name, {}, opts);
 
     new azuread.ApplicationApiAccess(
       `${name}-permission`,

@@ -2,6 +2,8 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { replaceable } from "./protection";
 
+export const delegatedAccessGrantType = "apim-entra-auth:identity:DelegatedAccessGrant";
+
 export interface DelegatedAccessGrantArgs {
   /** The client app registration's resource id (`/applications/<object id>`). */
   clientApplicationId: pulumi.Input<string>;
@@ -26,7 +28,7 @@ export class DelegatedAccessGrant extends pulumi.ComponentResource {
   public readonly delegatedPermissionGrantId: pulumi.Output<string>;
 
   constructor(name: string, args: DelegatedAccessGrantArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("apim-entra-auth:identity:DelegatedAccessGrant", name, {}, opts);
+    super(delegatedAccessGrantType, name, {}, opts);
 
     new azuread.ApplicationApiAccess(
       `${name}-permission`,

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ApiAccessGrant } from "./apiAccessGrant";
+import { ApiAccessGrant, apiAccessGrantType } from "./apiAccessGrant";
 import { ApiRegistration } from "./apiRegistration";
 import { type ClientCredential, ClientRegistration } from "./clientRegistration";
 import { ClientSignIn } from "./clientSignIn";
-import { DelegatedAccessGrant } from "./delegatedAccessGrant";
+import { DelegatedAccessGrant, delegatedAccessGrantType } from "./delegatedAccessGrant";
 import type { ApiEntry } from "../config/schema";
 import { signedInUserRole } from "../config/clientKinds";
 import type { ClientConfig, Catalogue } from "../config/validate";
@@ -96,7 +96,13 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
     for (const apiName of client.apis) {
       const api = config.apis.find((entry) => entry.name === apiName) as ApiEntry;
       const apiApp = identity.api(apiName);
-      const grant = { ...replaceable(parent), aliases: stackRootAliases(grantAliases(client, api)) };
+      // A client whose kind changes between daemon and user-facing keeps its grant's permission list entry: the grant
+      // component is also known under the other grant type, so the `-permission` child moves instead of being created
+      // beside the old one (the provider refuses a second entry for the same API).
+      const grant = (otherType: string) => ({
+        ...replaceable(parent),
+        aliases: [...stackRootAliases(grantAliases(client, api)), { type: otherType }],
+      });
       if (client.kind !== "daemon") {
         // A user-facing client gets the delegated scope (scp), never the app role.
         new DelegatedAccessGrant(
@@ -109,7 +115,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
             scopeId: apiApp.scopeId,
             scope: api.scope,
           },
-          grant,
+          grant(apiAccessGrantType),
         );
         continue;
       }
@@ -122,7 +128,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
           apiServicePrincipalObjectId: apiApp.servicePrincipalObjectId,
           appRoleId: apiApp.appRoleId,
         },
-        grant,
+        grant(delegatedAccessGrantType),
       );
     }
   }

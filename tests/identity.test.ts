@@ -372,6 +372,8 @@ describe("renaming a catalogue entry", () => {
       ...["finance--sales", ...formerGrants].map((grant) =>
         urn(`${T.grantComponent}$${T.assignment}`, `${grant}-admin-consent`),
       ),
+      // The grant is also known under the other grant type, so a client changing kind keeps its permission entry.
+      urn(nested(`apim-entra-auth:identity:DelegatedAccessGrant$${T.assignment}`), "finance--sales-admin-consent"),
     ]);
   });
 

@@ -466,3 +466,26 @@ describe("the committed prod stack's developer portal (protect: true)", () => {
     expect(failure.resources).toEqual([]);
   });
 });
+
+describe("a deployed client whose kind changes between daemon and web", () => {
+  // Its grant component changes type, so without an alias its permission list entry would be created anew before the
+  // old one is deleted, and the provider refuses a second entry for the same API ("needs to be imported",
+  // application_api_access_resource.go create). What a mock cannot prove: that the engine then moves the state.
+  const daemon = guideConfig({ apis: [guideApi({ callers: ["applications", "users"] })] });
+  const web = guideConfig({
+    apis: [guideApi({ callers: ["applications", "users"] })],
+    clients: [guideClient({ kind: "web", redirectUris: ["https://orders.example.com/signin-oidc"] })],
+  });
+
+  it.each([
+    ["daemon → web", daemon, web, [T.assignment]],
+    ["web → daemon", web, daemon, [T.redirects, T.delegated]],
+  ])("%s keeps the permission list entry and replaces only the consent", async (_case, before, after, retired) => {
+    const [old, now] = [await evaluate(before), await evaluate(after)];
+    const kept = (urn: string) => now.resources.some((r) => r.urn === urn || r.aliasUrns.includes(urn));
+    const permission = only(old, T.apiAccess, "reporting--orders-permission");
+    expect(kept(permission.urn)).toBe(true);
+    const gone = old.resources.filter((resource) => resource.custom && !kept(resource.urn)).map((r) => r.type);
+    expect(gone).toEqual(retired);
+  });
+});

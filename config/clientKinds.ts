@@ -1,4 +1,4 @@
-import type { CatalogueSettings as Settings, ClientEntry } from "./schema";
+import { type CatalogueSettings as Settings, type ClientEntry, isPublicClient } from "./schema";
 import { configKey } from "./validate";
 
 type Kind = ClientEntry["kind"];
@@ -70,9 +70,6 @@ export function clientKindProblems(settings: Settings): string[] {
   return problems;
 }
 
-/** A spa or native client runs where its user can read it: a public client, which keeps no credential. */
-export const isPublicClient = (kind: Kind) => kind === "spa" || kind === "native";
-
 const whereItRuns = { spa: "in the user's browser", native: "on the user's device" } as const;
 const credentialKeys = ["secrets", "secretRotatedOn", "secretLifetimeDays", "federatedCredentials"] as const;
 
@@ -82,7 +79,7 @@ const credentialKeys = ["secrets", "secretRotatedOn", "secretLifetimeDays", "fed
  */
 function publicClientCredentialProblems(client: ClientEntry, key: (...path: string[]) => string): string[] {
   const { kind } = client;
-  if (kind !== "spa" && kind !== "native") return [];
+  if (!isPublicClient(kind)) return [];
   const why = `is not allowed for a ${kind} client: it runs ${whereItRuns[kind]} as a public client and can keep no credential`;
   const problems =
     client.credential === "none"

@@ -17,7 +17,7 @@ export function badValue(allowed: string, length?: { min?: number; max: number }
 
 /** A list longer than its limit: how many entries it has, and the limit with its reason. */
 export const tooMany = (limit: string) => (issue: { input?: unknown }) =>
-  `${Array.isArray(issue.input) ? issue.input.length : "too many"} entries is not allowed; ${limit}`;
+  `${(issue.input as unknown[]).length} entries is not allowed; ${limit}`;
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pseudoTenants = ["common", "organizations", "consumers"];
@@ -201,7 +201,7 @@ const secretEntry = z.strictObject({
 export const clientEntry = z.strictObject({
   name: catalogueName,
   displayName,
-  /** Default by kind (defaultCredential): none for spa and native clients, a secret for the others. */
+  /** Default by kind (withDefaultCredentials): none for spa and native clients, a secret for the others. */
   credential: z
     .enum(["secret", "federated", "none"], { error: badValue(`use "secret", "federated" or "none"`) })
     .optional(),
@@ -235,8 +235,9 @@ export const clientEntry = z.strictObject({
 });
 
 /** Appended to every registration's display name (default: the stack name), so short and plain. */
-export const nameSuffixPattern = /^[A-Za-z0-9-]{0,20}$/;
-export const nameSuffixRule = `up to 20 letters, digits or hyphens ("" for none)`;
+export const nameSuffixMaxLength = 20;
+export const nameSuffixPattern = new RegExp(`^[A-Za-z0-9-]{0,${nameSuffixMaxLength}}$`);
+export const nameSuffixRule = `up to ${nameSuffixMaxLength} letters, digits or hyphens ("" for none)`;
 
 const apimSku = z.enum(["Consumption", "Developer", "Basic", "Standard", "BasicV2", "StandardV2", "Premium"], {
   error: badValue("use Consumption, Developer, Basic, Standard, BasicV2, StandardV2 or Premium"),
@@ -273,7 +274,7 @@ export const catalogueSchema = z.strictObject({
   authorityHost: authorityHost.default(publicCloudAuthorityHost),
   nameSuffix: z
     .string()
-    .regex(nameSuffixPattern, { error: badValue(`use ${nameSuffixRule}`, { max: 20 }) })
+    .regex(nameSuffixPattern, { error: badValue(`use ${nameSuffixRule}`, { max: nameSuffixMaxLength }) })
     .optional(),
   protect: z.boolean({ error: badValue("use true or false") }).default(false),
   apim: apimSettings,
@@ -283,11 +284,16 @@ export const catalogueSchema = z.strictObject({
 
 type ParsedClient = z.output<typeof clientEntry>;
 
-/** A spa or native client is a public client and keeps no credential; a daemon or web client has a secret by default. */
-export const defaultCredential = (kind: ParsedClient["kind"]) =>
-  kind === "spa" || kind === "native" ? ("none" as const) : ("secret" as const);
+/** A spa or native client runs where its user can read it: a public client, which keeps no credential. */
+export const isPublicClient = (kind: ParsedClient["kind"]): kind is "spa" | "native" =>
+  kind === "spa" || kind === "native";
+
+/** A public client has no credential; a daemon or web client has a secret unless it names another. */
+const defaultCredential = (kind: ParsedClient["kind"]) => (isPublicClient(kind) ? "none" : "secret");
 
 export type ApiEntry = z.output<typeof apiEntry>;
+export type SecretEntry = z.output<typeof secretEntry>;
+export type ApimSettings = z.output<typeof apimSettings>;
 /** A client entry with its credential decided: the one it names, or its kind's default. */
 export type ClientEntry = ParsedClient & { credential: NonNullable<ParsedClient["credential"]> };
 /** The catalogue as parsed, with every client's credential decided. */
@@ -303,5 +309,3 @@ export function withDefaultCredentials(parsed: z.output<typeof catalogueSchema>)
     })),
   };
 }
-export type SecretEntry = z.output<typeof secretEntry>;
-export type ApimSettings = z.output<typeof apimSettings>;

@@ -1,6 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
-import { clientKindProblems, isPublicClient, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
+import { clientKindProblems, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
 import { addDays } from "./clock";
 import { originalName } from "../components/renames";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
@@ -13,6 +13,8 @@ import {
   isGuid,
   catalogueSchema,
   type CatalogueSettings,
+  isPublicClient,
+  nameSuffixMaxLength,
   nameSuffixPattern,
   nameSuffixRule,
   withDefaultCredentials,
@@ -495,11 +497,11 @@ function stackNameSuffixProblems(stack: string): string[] {
   const listed = refused.length > 1 ? `${refused.slice(0, -1).join(", ")} and ${refused.at(-1)}` : refused[0];
   const faults = [
     ...(listed ? [`${listed} ${refused.length === 1 ? "is" : "are"} not allowed`] : []),
-    ...(length > 20 ? [`it has ${length} characters`] : []),
+    ...(length > nameSuffixMaxLength ? [`it has ${length} characters`] : []),
   ];
   const suggestion = stack
     .replace(/[^A-Za-z0-9-]+/g, "-")
-    .slice(0, 20)
+    .slice(0, nameSuffixMaxLength)
     .replace(/^-+|-+$/g, "");
   const example = suggestion ? `, e.g. "${suggestion}"` : "";
   return [

@@ -92,9 +92,10 @@ function publicClientCredentialProblems(client: ClientEntry, key: (...path: stri
 }
 
 /**
- * Value of the app role users and groups are assigned to on an API that accepts users. Graph allows the default role
- * id 00000000-0000-0000-0000-000000000000 only while the resource app declares no app roles (appRoleAssignment
- * resource type, appRoleId), and the API app declares its application permission, so users need a role of their own.
+ * Value of the app role users and groups are assigned to on an API that accepts users. Graph's appRoleAssignment
+ * resource type (appRoleId) says the default role id 00000000-0000-0000-0000-000000000000 can be used when the resource
+ * app declares no app roles; the API app declares its application permission, so users get a role of their own, which
+ * also says in the token what they were assigned.
  */
 export const signedInUserRole = "signed_in_user";
 

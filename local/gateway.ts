@@ -23,6 +23,8 @@ export interface GatewayApi {
   backendUrl: string;
   /** APIM answers 404 to a request that matches none of the API's operations; undefined matches any request. */
   operations?: readonly GatewayOperation[];
+  /** APIM's default is true: a request without a valid subscription key gets 401 before any policy runs. */
+  subscriptionRequired?: boolean;
 }
 
 export interface GatewayOptions {
@@ -52,6 +54,19 @@ const hopByHop = new Set([
 ]);
 
 const notFound = { statusCode: 404, message: "Resource not found" };
+
+// APIM's answers to a request without, or with an unknown, subscription key.
+const missingKey =
+  "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.";
+const invalidKey =
+  "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.";
+
+/** Where the local tenant serves the gateway: each service's APIs under `<tenant>/gateway/<serviceName>/`. */
+export const gatewayMount = "/gateway";
+
+/** A service's gateway URL on the local tenant: what ARM answers as its gatewayUrl and the gateway serves. */
+export const localGatewayUrl = (tenantUrl: string, serviceName: string) =>
+  `${tenantUrl.replace(/\/+$/, "")}${gatewayMount}/${serviceName}`;
 
 type PolicyReading = { spec: TokenCheckSpec } | { none: true } | { problem: string };
 
@@ -139,6 +154,12 @@ export function gatewayHandler(
       !api.operations.some((op) => op.method.toUpperCase() === method && templateMatches(op.urlTemplate, rest))
     ) {
       sendJson(response, 404, notFound);
+      return true;
+    }
+    if (api.subscriptionRequired) {
+      // The local tenant holds no APIM subscriptions, so no key is valid.
+      const key = request.headers["ocp-apim-subscription-key"] ?? url.searchParams.get("subscription-key");
+      sendJson(response, 401, { statusCode: 401, message: key ? invalidKey : missingKey });
       return true;
     }
     const policy = policyOf(api);
@@ -259,7 +280,7 @@ export function deployedApis(store: ArmStore, backendUrl: string): GatewayApi[] 
   return store.ofType(armTypes.service).flatMap((service) => {
     const serviceName = service.id.slice(service.id.lastIndexOf("/") + 1);
     return store.childrenOf(service.id, armTypes.api).map((api) => {
-      const properties = api.body.properties as { path?: string };
+      const properties = api.body.properties as { path?: string; subscriptionRequired?: boolean };
       const policy = store.childrenOf(api.id, armTypes.policy)[0]?.body.properties as { value?: string } | undefined;
       const operations = store.childrenOf(api.id, armTypes.operation).map((operation) => {
         const { method, urlTemplate } = operation.body.properties as { method: string; urlTemplate: string };
@@ -270,6 +291,7 @@ export function deployedApis(store: ArmStore, backendUrl: string): GatewayApi[] 
         ...(policy?.value !== undefined ? { policyXml: policy.value } : {}),
         backendUrl,
         operations,
+        subscriptionRequired: properties.subscriptionRequired ?? true,
       };
     });
   });

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenProfile } from "../entra/tokenProfile";
-import { gatewayHandler, deployedApis, startEchoBackend } from "../local/gateway";
+import { deployedApis, gatewayHandler, gatewayMount, localGatewayUrl, startEchoBackend } from "../local/gateway";
 import { listenBounded, type BoundedServer } from "../local/boundedServer";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import { type EntraStandIn, startEntraStandIn } from "./support/entraStandIn";
@@ -59,7 +59,7 @@ async function accessToken(): Promise<string> {
 }
 
 const call = async (path: string, authorization?: string, method = "GET") => {
-  const response = await fetch(`${gateway.url}/gateway/apim-contoso-dev${path}`, {
+  const response = await fetch(`${localGatewayUrl(gateway.url, "apim-contoso-dev")}${path}`, {
     method,
     headers: authorization ? { authorization } : {},
   });
@@ -81,7 +81,7 @@ beforeAll(async () => {
   const handle = gatewayHandler({
     apis: () => deployedApis(arm.store, echo.url),
     authorityHost: entra.authorityHost,
-    mount: "/gateway",
+    mount: gatewayMount,
   });
   gateway = await listenBounded(async (request, response) => {
     if (!(await handle(request, response))) response.writeHead(418).end();
@@ -101,7 +101,14 @@ beforeAll(async () => {
     },
   });
   await arm.call("PUT", apiPath, {
-    body: { properties: { path: "orders", serviceUrl: "https://orders.example", protocols: ["https"] } },
+    body: {
+      properties: {
+        path: "orders",
+        serviceUrl: "https://orders.example",
+        protocols: ["https"],
+        subscriptionRequired: false,
+      },
+    },
   });
   for (const method of ["GET", "POST"]) {
     await arm.call("PUT", `${apiPath}/operations/${method.toLowerCase()}-any`, {
@@ -175,5 +182,22 @@ describe("the local gateway", () => {
     } finally {
       await deployPolicy(policyRequiring("access_as_app"));
     }
+  });
+
+  it("asks for a subscription key before any policy when the API requires one, as APIM does by default", async () => {
+    await arm.call("PATCH", apiPath, { body: { properties: { subscriptionRequired: true } } });
+    try {
+      expect(await call("/orders/items", `Bearer ${await accessToken()}`)).toEqual({
+        status: 401,
+        body: {
+          statusCode: 401,
+          message:
+            "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.",
+        },
+      });
+    } finally {
+      await arm.call("PATCH", apiPath, { body: { properties: { subscriptionRequired: false } } });
+    }
+    expect((await call("/orders/items", `Bearer ${await accessToken()}`)).status).toBe(200);
   });
 });

@@ -3,12 +3,13 @@ import { armRoutes } from "../../local/arm";
 import { ensureRoleAssignment, ensureSubscription, ownerRoleId } from "../../local/armSeed";
 import { ArmStore } from "../../local/armStore";
 import { listenBounded } from "../../local/boundedServer";
+import { localGatewayUrl } from "../../local/gateway";
 
 export const subscriptionId = "5b0c0000-1111-4222-8333-444455556666";
 export const tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 export const adminId = "ad000000-0000-4000-8000-000000000001";
 export const armNow = new Date("2026-11-23T10:00:00Z");
-export const gatewayUrlOf = (serviceName: string) => `https://127.0.0.1:8443/gateway/${serviceName}`;
+export const gatewayUrlOf = (serviceName: string) => localGatewayUrl("https://127.0.0.1:8443", serviceName);
 
 export interface ArmAnswer {
   status: number;

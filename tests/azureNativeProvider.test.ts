@@ -6,7 +6,7 @@ import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apimPolicyCopy } from "../local/armResources";
 import { ensureApimService } from "../local/armSeed";
-import { armConnection, armScope, connect, providerSettings } from "../local/providers/azure-native/armClient";
+import { armScope, connect, providerSettings } from "../local/providers/azure-native/armClient";
 import { AzureNativeProvider } from "../local/providers/azure-native/provider";
 import { isSecret, secret } from "../local/providers/azure-native/values";
 import { replaceOnChanges } from "../tools/preview/replaceOnChanges";
@@ -15,6 +15,7 @@ import {
   adminId,
   type ArmFixture,
   armNow,
+  providerFor,
   servicePath,
   startArmFixture,
   subscriptionId,
@@ -36,16 +37,7 @@ const policyXml = `<policies>\n  <inbound>\n    <base />\n  </inbound>\n</polici
 let arm: ArmFixture;
 let provider: AzureNativeProvider;
 
-/** A provider whose connection is the in-process ARM, calling as `oid`. */
-function providerAs(oid: string): AzureNativeProvider {
-  const local = new AzureNativeProvider({
-    version: "3.28.0",
-    connect: async () => armConnection(arm.url, subscriptionId, () => arm.token({ oid })),
-    newGuid: () => "9a000000-0000-4000-8000-000000000009",
-  });
-  local.configure({ metadataHost: "127.0.0.1:1", tenantId, clientId: "c", clientSecret: "s", subscriptionId });
-  return local;
-}
+const providerAs = (oid: string) => providerFor(arm, oid);
 
 beforeAll(async () => {
   arm = await startArmFixture();

@@ -4,11 +4,17 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenProfile } from "../entra/tokenProfile";
-import { deployedApis, gatewayHandler, gatewayMount, localGatewayUrl, startEchoBackend } from "../local/gateway";
-import { listenBounded, type BoundedServer } from "../local/boundedServer";
+import { localGatewayUrl } from "../local/gateway";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import { type EntraStandIn, startEntraStandIn } from "./support/entraStandIn";
-import { type ArmFixture, servicePath, startArmFixture, tenantId } from "./support/localArm";
+import {
+  type ArmFixture,
+  type LocalGatewayFixture,
+  servicePath,
+  startArmFixture,
+  startLocalGateway,
+  tenantId,
+} from "./support/localArm";
 
 const client = { clientId: "c11e0000-aaaa-4bbb-8ccc-000000000002", secret: "client-secret" };
 const role = { id: "0d0e0000-0000-4000-8000-000000000001", value: "access_as_app" };
@@ -24,8 +30,7 @@ const ordersApi = {
 
 let entra: EntraStandIn;
 let arm: ArmFixture;
-let echo: BoundedServer & { readonly requests: number };
-let gateway: BoundedServer;
+let gateway: LocalGatewayFixture;
 const apiPath = `${servicePath()}/apis/orders`;
 
 function policyRequiring(appRole: string): string {
@@ -77,15 +82,7 @@ beforeAll(async () => {
     tokenLifetimeSeconds: 600,
   });
   arm = await startArmFixture();
-  echo = await startEchoBackend();
-  const handle = gatewayHandler({
-    apis: () => deployedApis(arm.store, echo.url),
-    authorityHost: entra.authorityHost,
-    mount: gatewayMount,
-  });
-  gateway = await listenBounded(async (request, response) => {
-    if (!(await handle(request, response))) response.writeHead(418).end();
-  });
+  gateway = await startLocalGateway(arm, entra.authorityHost);
   await arm.call(
     "PUT",
     "/subscriptions/5b0c0000-1111-4222-8333-444455556666/resourceGroups/rg-apim-dev?api-version=2021-04-01",
@@ -119,21 +116,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([entra?.close(), arm?.close(), echo?.close(), gateway?.close()]);
+  await Promise.all([entra?.close(), arm?.close(), gateway?.close()]);
 });
 
 describe("the local gateway", () => {
   it("relays a request with a good token to the echo backend", async () => {
-    const before = echo.requests;
+    const before = gateway.echo.requests;
     expect(await call("/orders/items/42?expand=lines", `Bearer ${await accessToken()}`)).toEqual({
       status: 200,
       body: { method: "GET", path: "/items/42?expand=lines" },
     });
-    expect(echo.requests).toBe(before + 1);
+    expect(gateway.echo.requests).toBe(before + 1);
   });
 
   it("answers 401 to a forged token and to none, with the policy's message, before the backend", async () => {
-    const before = echo.requests;
+    const before = gateway.echo.requests;
     const [head, payload, signature] = (await accessToken()).split(".");
     const claims = JSON.parse(Buffer.from(payload as string, "base64url").toString()) as Record<string, unknown>;
     const forged = `${head}.${Buffer.from(JSON.stringify({ ...claims, roles: ["admin"] })).toString("base64url")}.${signature}`;
@@ -142,7 +139,7 @@ describe("the local gateway", () => {
       body: { statusCode: 401, message: "Unauthorized" },
     });
     expect(await call("/orders/items")).toEqual({ status: 401, body: { statusCode: 401, message: "Unauthorized" } });
-    expect(echo.requests).toBe(before);
+    expect(gateway.echo.requests).toBe(before);
   });
 
   it("answers 404 outside every deployed API and to a method no operation has", async () => {

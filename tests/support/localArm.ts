@@ -2,8 +2,10 @@ import { generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { armRoutes } from "../../local/arm";
 import { ensureRoleAssignment, ensureSubscription, ownerRoleId } from "../../local/armSeed";
 import { ArmStore } from "../../local/armStore";
-import { listenBounded } from "../../local/boundedServer";
-import { localGatewayUrl } from "../../local/gateway";
+import { type BoundedServer, listenBounded } from "../../local/boundedServer";
+import { armConnection } from "../../local/providers/azure-native/armClient";
+import { AzureNativeProvider } from "../../local/providers/azure-native/provider";
+import { deployedApis, gatewayHandler, gatewayMount, localGatewayUrl, startEchoBackend } from "../../local/gateway";
 
 export const subscriptionId = "5b0c0000-1111-4222-8333-444455556666";
 export const tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -83,3 +85,34 @@ export async function startArmFixture(store: ArmStore = ArmStore.open()): Promis
 export const groupPath = (group = "rg-apim-dev") => `/subscriptions/${subscriptionId}/resourceGroups/${group}`;
 export const servicePath = (service = "apim-contoso-dev", group = "rg-apim-dev") =>
   `${groupPath(group)}/providers/Microsoft.ApiManagement/service/${service}`;
+
+/**
+ * Our azure-native provider, configured as a local run configures it, whose connection is this fixture's ARM with
+ * a token for `oid` (discovery and credentials are tested on their own).
+ */
+export function providerFor(arm: ArmFixture, oid: string = adminId): AzureNativeProvider {
+  const provider = new AzureNativeProvider({
+    version: "3.28.0",
+    connect: async () => armConnection(arm.url, subscriptionId, () => arm.token({ oid })),
+    newGuid: () => "9a000000-0000-4000-8000-000000000009",
+  });
+  provider.configure({ metadataHost: "127.0.0.1:1", tenantId, clientId: "c", clientSecret: "s", subscriptionId });
+  return provider;
+}
+
+export interface LocalGatewayFixture {
+  /** The gateway's root; a service's APIs are under {@link localGatewayUrl}. */
+  url: string;
+  echo: BoundedServer & { readonly requests: number };
+  close(): Promise<void>;
+}
+
+/** The local gateway mounted as the tenant mounts it, serving what the fixture's ARM holds, backed by an echo. */
+export async function startLocalGateway(arm: ArmFixture, authorityHost: string): Promise<LocalGatewayFixture> {
+  const echo = await startEchoBackend();
+  const handle = gatewayHandler({ apis: () => deployedApis(arm.store, echo.url), authorityHost, mount: gatewayMount });
+  const server = await listenBounded(async (request, response) => {
+    if (!(await handle(request, response))) response.writeHead(418).end();
+  });
+  return { url: server.url, echo, close: async () => void (await Promise.all([server.close(), echo.close()])) };
+}

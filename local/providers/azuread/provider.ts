@@ -35,7 +35,7 @@ import { resolveSettings } from "./settings";
 export const azureadVersion: string = require("@pulumi/azuread/package.json").pulumi.version;
 
 /** Exactly the resource types and functions this program and bootstrap/ use. */
-const resourceTypes = new Map<string, ResourceType>(
+export const resourceTypes: ReadonlyMap<string, ResourceType> = new Map<string, ResourceType>(
   [
     applicationRegistration,
     servicePrincipal,

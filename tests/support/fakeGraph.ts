@@ -164,6 +164,7 @@ export class FakeGraph {
       }
       if (!this.may(owners)) return forbidden();
       const passwords = app.passwordCredentials as Json[];
+      // Dates are kept as posted: Graph writes "2027-05-01T00:00:00Z" back as it came, not with ".000Z".
       if (sub === "addPassword") {
         const credential = { ...(input.passwordCredential as Json), keyId: randomUUID(), hint: "sec" };
         passwords.push(credential);
@@ -277,6 +278,8 @@ export class FakeGraph {
       appRoles: app?.appRoles ?? [],
       oauth2PermissionScopes: (app?.api as Json | undefined)?.oauth2PermissionScopes ?? [],
       servicePrincipalNames: [sp.appId, ...((app?.identifierUris as string[]) ?? [])],
+      // Graph answers null for the empty settings the provider posts on every create; were it `{}`, every service
+      // principal would read back a SAML block the program never set, and show a change on every preview.
       samlSingleSignOnSettings: null,
       replyUrls: [],
       servicePrincipalType: "Application",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configuredProvider, tokens, urnOf } from "./support/azureadHarness";
+import { applicationRole, configuredProvider, tokens, urnOf } from "./support/azureadHarness";
 
 // The local azuread provider's application resources against a temporary in-process Graph
 // (tests/support/fakeGraph.ts). What this cannot prove: Graph's own answers; only the calls the provider makes and how
@@ -151,14 +151,7 @@ describe("the split application resources", () => {
 
   it("disables a role, waits until Graph shows it disabled, and only then removes it", async () => {
     const { h, app, objectId } = await apiApplication();
-    const role = await h.create(tokens.appRole, "api-role", {
-      applicationId: app.id,
-      roleId,
-      value: "access_as_app",
-      allowedMemberTypes: ["Application"],
-      displayName: "Call",
-      description: "Call",
-    });
+    const role = await h.create(tokens.appRole, "api-role", applicationRole(app.id, roleId));
     const start = h.graph.calls.length;
 
     await h.provider.delete(role.id, urnOf(tokens.appRole, "api-role"), role.outs);

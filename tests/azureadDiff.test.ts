@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { resourceTypes } from "../local/providers/azuread/provider";
 import { replaceOnChanges } from "../tools/preview/replaceOnChanges";
-import { administrator, configuredProvider, tokens, urnOf } from "./support/azureadHarness";
+import { administrator, applicationRole, configuredProvider, tokens, urnOf } from "./support/azureadHarness";
 
 // The local provider replaces on exactly the inputs tools/preview/replaceOnChanges.ts lists (the plan's table, read
 // from terraform-provider-azuread's ForceNew fields), so the local engine's plan and the offline plan agree.
@@ -36,7 +36,13 @@ describe("a second preview after up", () => {
     const h = await configuredProvider();
     const roleId = "3b1f4e2a-1111-4c4c-8d8d-000000000001";
     const scopeId = "3b1f4e2a-1111-4c4c-8d8d-000000000003";
-    const created: { token: string; name: string; id: string; outs: Record<string, unknown>; inputs: object }[] = [];
+    const created: {
+      token: string;
+      name: string;
+      id: string;
+      outs: Record<string, unknown>;
+      inputs: Record<string, unknown>;
+    }[] = [];
     const make = async (token: string, name: string, inputs: Record<string, unknown>) => {
       const resource = await h.create(token, name, inputs);
       created.push({ token, name, inputs, ...resource });
@@ -56,14 +62,7 @@ describe("a second preview after up", () => {
       adminConsentDisplayName: "Access orders-dev",
       adminConsentDescription: "Admins only",
     });
-    await make(tokens.appRole, "api-role", {
-      applicationId: api.id,
-      roleId,
-      value: "access_as_app",
-      allowedMemberTypes: ["Application"],
-      displayName: "Call",
-      description: "Call",
-    });
+    await make(tokens.appRole, "api-role", applicationRole(api.id, roleId));
     const apiSp = await make(tokens.servicePrincipal, "api-sp", {
       clientId: api.outs.clientId,
       appRoleAssignmentRequired: true,

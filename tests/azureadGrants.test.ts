@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configuredProvider, tokens, urnOf } from "./support/azureadHarness";
+import { applicationRole, configuredProvider, tokens, urnOf } from "./support/azureadHarness";
 
 // App role assignments and delegated grants against a temporary in-process Graph (tests/support/fakeGraph.ts). What
 // this cannot prove: how long the real Graph takes to replicate; only which answers the provider retries.
@@ -10,14 +10,7 @@ const roleId = "3b1f4e2a-1111-4c4c-8d8d-000000000001";
 async function apiAndClient() {
   const h = await configuredProvider();
   const api = await h.create(tokens.application, "api-app", { displayName: "orders-dev" });
-  await h.create(tokens.appRole, "api-role", {
-    applicationId: api.id,
-    roleId,
-    value: "access_as_app",
-    allowedMemberTypes: ["Application"],
-    displayName: "Call",
-    description: "Call",
-  });
+  await h.create(tokens.appRole, "api-role", applicationRole(api.id, roleId));
   const apiSp = await h.create(tokens.servicePrincipal, "api-sp", { clientId: api.outs.clientId });
   const client = await h.create(tokens.application, "client-app", { displayName: "portal-dev" });
   const clientSp = await h.create(tokens.servicePrincipal, "client-sp", { clientId: client.outs.clientId });

@@ -38,6 +38,16 @@ export const tokens = {
   delegatedGrant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
 } as const;
 
+/** An application permission (app role) of an API, as ApiRegistration declares it. */
+export const applicationRole = (applicationId: string, roleId: string) => ({
+  applicationId,
+  roleId,
+  value: "access_as_app",
+  allowedMemberTypes: ["Application"],
+  displayName: "Call",
+  description: "Call",
+});
+
 export interface Harness {
   graph: FakeGraph;
   clock: FakeClock;

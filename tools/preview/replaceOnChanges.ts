@@ -35,6 +35,12 @@ export const replaceOnChanges: Readonly<Record<string, readonly string[]>> = {
   "azuread:index/applicationRedirectUris:ApplicationRedirectUris": ["applicationId", "type"],
   "azuread:index/servicePrincipal:ServicePrincipal": ["clientId"],
   "azuread:index/appRoleAssignment:AppRoleAssignment": ["appRoleId", "principalObjectId", "resourceObjectId"],
+  "azuread:index/applicationFallbackPublicClient:ApplicationFallbackPublicClient": ["applicationId", "enabled"],
+  "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": [
+    "resourceServicePrincipalObjectId",
+    "servicePrincipalObjectId",
+    "userObjectId",
+  ],
   "azure-native:apimanagement:ApiManagementService": ["resourceGroupName", "serviceName"],
   "azure-native:apimanagement:Api": ["resourceGroupName", "serviceName", "apiId"],
   "azure-native:apimanagement:ApiPolicy": ["resourceGroupName", "serviceName", "apiId", "policyId"],

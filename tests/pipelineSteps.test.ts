@@ -13,7 +13,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { commentLimit, commentMarker } from "../tools/pipeline/previewComment";
 import { projectDir } from "../tools/plan";
-import { stackNames } from "../tools/preview/stackFiles";
+import { readStackFileConfig, stackNames } from "../tools/preview/stackFiles";
+import { type EntraStandInOptions, startEntraStandIn } from "./support/entraStandIn";
+import { evaluate } from "./support/evaluate";
+import { startBackendStandIn, startGatewayStandIn } from "./support/gatewayStandIn";
+import { entraDirectoryOf } from "./support/stackDirectory";
 import {
   azureSteps,
   cleanCopy,
@@ -762,4 +766,70 @@ describe("the guard pack as preview and up load it", () => {
       expect(() => require.resolve(name as string, { paths: [path.join(dir, "guard")] }), name).not.toThrow();
     }
   });
+});
+
+describe("the deploy's smoke step, run as written against stand-ins for Entra and the gateway", () => {
+  // Each committed stack, evaluated offline with Entra's authority moved to a local stand-in, is what `pulumi stack
+  // output` hands smoke; the gateway stand-in judges with the stack's own policy. Not proven: real Entra and APIM.
+  async function deployedStack(stack: string) {
+    const { config, secretKeys } = readStackFileConfig(projectDir, stack);
+    const tenantId = "11111111-2222-3333-4444-555555555555";
+    const directory: EntraStandInOptions = { tenantId, clients: [], apis: [], assignments: [] };
+    const entra = await startEntraStandIn(directory);
+    const evaluation = await evaluate(
+      { ...config, tenantId, authorityHost: entra.authorityHost },
+      stack,
+      undefined,
+      secretKeys,
+    );
+    const deployed = entraDirectoryOf(evaluation);
+    directory.clients.push(...deployed.clients);
+    directory.apis.push(...deployed.apis);
+    directory.assignments.push(...deployed.assignments);
+    const outputs = structuredClone(evaluation.outputs) as { apis: Record<string, { url: string; policy: string }> };
+    const backend = await startBackendStandIn();
+    const gateway = await startGatewayStandIn({
+      apis: Object.entries(outputs.apis).map(([name, api]) => ({
+        path: name,
+        policyXml: api.policy,
+        backendUrl: backend.url,
+      })),
+    });
+    for (const [name, api] of Object.entries(outputs.apis)) api.url = `${gateway.url}/${name}`;
+    const dir = freshCopy();
+    fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(outputs));
+    const pulumi = commandStandIns({
+      pulumi: `[ "$*" = "stack output --json --show-secrets --stack ${stack}" ] || exit 64\ncat "${dir}/outputs.json"`,
+    });
+    return { dir, pulumi, close: () => Promise.all([entra.close(), gateway.close(), backend.close()]) };
+  }
+
+  it.each([
+    ["dev", "", /^9 of 9 checks passed$/m],
+    ["prod", "reporting", /^9 of 9 checks passed$/m],
+    // The committed prod stack's pipeline client trusts another repository's jobs (repo:contoso/orders), not this
+    // deploy job (repo:contoso/apim-entra-auth, from bootstrap/Pulumi.contoso.yaml): the job's token cannot sign it in.
+    ["prod", "pipeline", /^4 of 4 checks passed, without a token$/m],
+  ])(
+    "%s with SMOKE_CLIENT=%j passes after a successful up",
+    async (stack, smokeClient, summary) => {
+      const smoke = (await githubSteps("main.yml", githubWithStacks())).find(
+        (step) => step.stack === stack && step.label === "Smoke test",
+      ) as PipelineStep;
+      const deployed = await deployedStack(stack);
+      try {
+        const run = await runStep(smoke, {
+          dir: deployed.dir,
+          pathFirst: [deployed.pulumi],
+          env: { SMOKE_CLIENT: smokeClient },
+        });
+
+        expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+        expect(run.stdout).toMatch(summary);
+      } finally {
+        await deployed.close();
+      }
+    },
+    120_000,
+  );
 });

@@ -16,10 +16,12 @@ import {
   parseWorkflow,
   type WorkflowTemplate,
 } from "@actions/workflow-parser";
+import { afterAll } from "vitest";
 import { parse } from "yaml";
 
 type TemplateToken = WorkflowTemplate["env"];
 import { projectDir } from "../../tools/plan";
+import { stackNames } from "../../tools/preview/stackFiles";
 
 export type CiSystem = "GitHub Actions" | "Azure DevOps";
 
@@ -492,4 +494,44 @@ export function commandStandIns(scripts: Record<string, string>): string {
     fs.writeFileSync(path.join(dir, name), `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
   }
   return dir;
+}
+
+// ---- Test context --------------------------------------------------------------------------------------------------
+
+/** A pull request to main in contoso/apim-entra-auth (run 7), in a repository with the given variables only. */
+export const pullRequestContext = (vars: Record<string, string> = {}): GitHubContext => ({
+  vars,
+  github: {
+    base_ref: "main",
+    server_url: "https://github.com",
+    repository: "contoso/apim-entra-auth",
+    run_id: 7,
+    event: { pull_request: { number: 12 } },
+  },
+});
+
+/** The context of the jobs that need the stack list (and the test job), the list being the committed stacks. */
+export const withCommittedStacks = (vars: Record<string, string> = {}): GitHubContext => ({
+  ...pullRequestContext(vars),
+  needs: { test: { outputs: {} }, stacks: { outputs: { stacks: JSON.stringify(stackNames(projectDir)) } } },
+});
+
+/** Clean copies made by a test file, removed after it (registers the afterAll hook). */
+export function cleanCopies(): () => string {
+  const copies: string[] = [];
+  afterAll(() => {
+    for (const dir of copies) fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+  return () => {
+    const dir = cleanCopy();
+    copies.push(dir);
+    return dir;
+  };
+}
+
+/** Items grouped by key, groups and items in their first order. */
+export function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
 }

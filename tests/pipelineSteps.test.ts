@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { commentMarker } from "../tools/pipeline/previewComment";
+import { breakingNotice, commentMarker } from "../tools/pipeline/previewComment";
 import { projectDir } from "../tools/plan";
 import { stackNames } from "../tools/preview/stackFiles";
 import {
@@ -45,9 +45,13 @@ interface JobRun {
   steps: StepResult[];
 }
 
-/** Runs one job's offline steps in order on a fresh copy, as the runner would, skipping the others. */
-async function runJob(steps: PipelineStep[], context: GitHubContext): Promise<JobRun> {
+/**
+ * Runs one job's offline steps in order on a fresh copy, as the runner would, skipping the others; `change` edits the
+ * copy's working tree first (what the pull request changes against origin/main).
+ */
+async function runJob(steps: PipelineStep[], context: GitHubContext, change?: (dir: string) => void): Promise<JobRun> {
   const dir = freshCopy();
+  change?.(dir);
   const results: StepResult[] = [];
   const stepOutputs: Record<string, { outputs: Record<string, string> }> = {};
   let failed = false;
@@ -61,7 +65,7 @@ async function runJob(steps: PipelineStep[], context: GitHubContext): Promise<Jo
       results.push({ step, role, reached });
       continue;
     }
-    const run = await runStep(step, { dir });
+    const run = await runStep({ ...step, ...step.resolve?.(stepOutputs) }, { dir });
     if (step.id) stepOutputs[step.id] = { outputs: run.outputs };
     failed ||= run.status !== 0;
     results.push({ step, role, reached, run });
@@ -71,9 +75,9 @@ async function runJob(steps: PipelineStep[], context: GitHubContext): Promise<Jo
 
 /**
  * Runs a workflow's jobs in the order their `needs` allow, side by side where they may (the jobs ready together, a
- * matrix's jobs), feeding each job's outputs to the jobs that need it.
+ * matrix's jobs), feeding each job's outputs to the jobs that need it; `change` edits each job's copy first.
  */
-async function runWorkflow(file: string, context: GitHubContext): Promise<JobRun[]> {
+async function runWorkflow(file: string, context: GitHubContext, change?: (dir: string) => void): Promise<JobRun[]> {
   const needs: NonNullable<GitHubContext["needs"]> = {};
   const runs: JobRun[] = [];
   for (;;) {
@@ -85,7 +89,7 @@ async function runWorkflow(file: string, context: GitHubContext): Promise<JobRun
         const instances = [...groupBy(jobSteps, (step) => step.stack)];
         const instanceRuns = await Promise.all(
           instances.map(([stack, instanceSteps]) =>
-            runJob(instanceSteps, { ...context, needs, matrix: stack === undefined ? {} : { stack } }),
+            runJob(instanceSteps, { ...context, needs, matrix: stack === undefined ? {} : { stack } }, change),
           ),
         );
         const stepOutputs = Object.fromEntries(
@@ -128,8 +132,13 @@ function expectOfflineStepsPassed(runs: JobRun[]): StepResult[] {
 const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file), "utf8");
 
 describe("every step that needs no cloud, run as written on a clean copy", () => {
-  it("pull-request.yml: guards every stack, lists them, and per stack diffs the plan against the base and builds the comment", async () => {
-    const runs = await runWorkflow("pull-request.yml", pullRequestContext());
+  it("pull-request.yml: guards every stack, lists them, and per stack diffs the plan against the base and builds the comment, saying when a change breaks callers", async () => {
+    // The pull request renames dev's client without formerNames, which deletes its registration: its callers break.
+    const renameDevClient = (dir: string) => {
+      const file = path.join(dir, "Pulumi.dev.yaml");
+      fs.writeFileSync(file, read(dir, "Pulumi.dev.yaml").replace(/(name|client): reporting/g, "$1: reports"));
+    };
+    const runs = await runWorkflow("pull-request.yml", pullRequestContext(), renameDevClient);
     const offline = expectOfflineStepsPassed(runs);
 
     expect(offline.map(describeStep)).toEqual([
@@ -154,7 +163,13 @@ describe("every step that needs no cloud, run as written on a clean copy", () =>
       expect(comment.startsWith(`${commentMarker(run.stack as string)}\n`)).toBe(true);
       expect(comment).toContain(read(run.dir, "plan-diff.md"));
       expect(comment).toContain("```diff\n(not produced)\n```");
+      // --fail-on-breaking exited 1 for dev only; the step went on, and only dev's comment says so.
+      const planDiff = run.steps.find((r) => r.step.label === "Offline plan diff against the base branch");
+      expect(planDiff?.run?.outputs).toEqual(run.stack === "dev" ? { breaking: "true" } : {});
+      expect(comment.includes(breakingNotice), run.stack).toBe(run.stack === "dev");
     }
+    const devDiff = read(previews.find((run) => run.stack === "dev")?.dir as string, "plan-diff.md");
+    expect(devDiff).toContain("  ! breaks client reporting's callers (granted orders)");
   }, 600_000);
 
   it("main.yml: lists the stacks the deploy walks (its other steps need Azure)", async () => {

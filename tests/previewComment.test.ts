@@ -5,7 +5,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { commentLimit, commentMarker, previewComment, runPreviewComment } from "../tools/pipeline/previewComment";
+import {
+  breakingNotice,
+  commentLimit,
+  commentMarker,
+  previewComment,
+  runPreviewComment,
+} from "../tools/pipeline/previewComment";
 
 const where = "the artifact preview-dev of this run, https://github.com/contoso/apim-entra-auth/actions/runs/7";
 
@@ -32,6 +38,20 @@ describe("the preview comment", () => {
       "~ orders-policy",
       "```",
     ]);
+  });
+
+  it("says under the heading that a change breaks callers when the plan diff marked one", () => {
+    const body = previewComment("dev", "- delete ServicePrincipal reporting-sp\n  ! breaks …", "", where, {
+      breaking: true,
+    });
+
+    expect(body.split("\n").slice(0, 4)).toEqual([
+      "<!-- apim-entra-auth preview: dev -->",
+      "## Stack `dev`",
+      "> **This change breaks callers**: the plan diff marks who with `!`. Merge only if they are ready for it.",
+      "### Offline plan diff",
+    ]);
+    expect(breakingNotice).toBe(body.split("\n")[2]);
   });
 
   it("cuts two oversized texts to fit GitHub's limit, keeping each one's start and end, and says where the whole text is", () => {
@@ -102,6 +122,9 @@ describe("the preview comment", () => {
 
     expect(runPreviewComment(["--stack", "dev", ...files, "--whole-text", where], io)).toBe(0);
     expect(out).toEqual([previewComment("dev", "+ orders-api", "(not produced)", where)]);
+
+    expect(runPreviewComment(["--stack", "dev", ...files, "--whole-text", where, "--breaking"], io)).toBe(0);
+    expect(out[1]).toBe(previewComment("dev", "+ orders-api", "(not produced)", where, { breaking: true }));
 
     expect(runPreviewComment(["--stack", "dev", ...files], io)).toBe(2);
     expect(err[0]).toBe("error: --whole-text is required");

@@ -45,6 +45,8 @@ export interface PipelineStep {
   env: Record<string, string>;
   /** The committed stack the step runs for: a GitHub matrix value, or the stack of an expanded Azure DevOps stage. */
   stack?: string;
+  /** GitHub: the step's env and script evaluated again once earlier steps' outputs are known. */
+  resolve?(steps: GitHubContext["steps"]): Pick<PipelineStep, "env" | "script">;
 }
 
 /** What the tests do with a step: run it offline, or say why it cannot or need not run here. */
@@ -201,11 +203,17 @@ export async function githubSteps(file: string, context: GitHubContext = {}): Pr
       for (const step of job.steps) {
         if (!("run" in step) && !("uses" in step))
           throw new Error(`${file}: job ${job.id.value} has a ${step.id} step`);
-        const stepEnv = { ...env };
-        for (const [name, value] of mappingEntries(step.env)) {
-          stepEnv[name] = tokenText(value, { ...jobContext, env: stepEnv }) ?? "";
-        }
-        const script = "run" in step ? tokenText(step.run, { ...jobContext, env: stepEnv }) : undefined;
+        // As the runner does when the step starts: its env and script see what earlier steps wrote.
+        const resolve = (stepsSoFar: GitHubContext["steps"] = {}) => {
+          const stepContext = { ...jobContext, steps: stepsSoFar };
+          const stepEnv = { ...env };
+          for (const [name, value] of mappingEntries(step.env)) {
+            stepEnv[name] = tokenText(value, { ...stepContext, env: stepEnv }) ?? "";
+          }
+          const script = "run" in step ? tokenText(step.run, { ...stepContext, env: stepEnv }) : undefined;
+          return { env: stepEnv, ...(script !== undefined ? { script } : {}) };
+        };
+        const { env: stepEnv, script } = resolve();
         const action = "uses" in step ? step.uses.value : undefined;
         const name = tokenText(step.name, jobContext);
         steps.push({
@@ -219,6 +227,7 @@ export async function githubSteps(file: string, context: GitHubContext = {}): Pr
           ...(step.if ? { condition: step.if.expression } : {}),
           env: stepEnv,
           ...(stack !== undefined ? { stack } : {}),
+          resolve,
         });
       }
     }

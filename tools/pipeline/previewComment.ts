@@ -8,10 +8,11 @@ import { type CliIo, parseOrAnswer, reportInputError, runIfMain, UsageError } fr
  */
 export const commentLimit = 65_536;
 
-const usage = `usage: previewComment --stack <stack> --plan-diff <file> --preview <file> --whole-text <where>
+const usage = `usage: previewComment --stack <stack> --plan-diff <file> --preview <file> --whole-text <where> [--breaking]
 
 Prints the pull-request comment for one stack: a marker line (the workflow updates the comment that starts with
-it), the offline plan diff and the pulumi preview. A text that would take the comment past GitHub's
+it), the offline plan diff and the pulumi preview; with --breaking (the plan diff's --fail-on-breaking exited 1),
+a line under the heading saying that a change breaks callers. A text that would take the comment past GitHub's
 ${commentLimit.toLocaleString("en")} characters is cut in the middle (its start and its end are kept), with a line
 saying where the whole text is: --whole-text, e.g. the artifact the workflow uploaded. A missing file
 shows as "(not produced)".`;
@@ -21,6 +22,7 @@ const options = {
   "plan-diff": { type: "string" },
   preview: { type: "string" },
   "whole-text": { type: "string" },
+  breaking: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -34,13 +36,17 @@ interface Section {
   fence?: string;
 }
 
+/** Said under the heading when the plan diff marks a change `!`; the pull request is not blocked, a reviewer decides. */
+export const breakingNotice =
+  "> **This change breaks callers**: the plan diff marks who with `!`. Merge only if they are ready for it.";
+
 /** The comment's body, at most `limit` characters. */
 export function previewComment(
   stack: string,
   planDiff: string,
   preview: string,
   wholeText: string,
-  limit = commentLimit,
+  { breaking = false, limit = commentLimit }: { breaking?: boolean; limit?: number } = {},
 ): string {
   const sections: Section[] = [
     { title: "Offline plan diff", text: planDiff },
@@ -50,6 +56,7 @@ export function previewComment(
     [
       commentMarker(stack),
       `## Stack \`${stack}\``,
+      ...(breaking ? [breakingNotice] : []),
       ...sections.flatMap((section, i) => {
         const text = texts[i] as string;
         const cut = text !== section.text;
@@ -130,7 +137,9 @@ export function runPreviewComment(argv: string[], io: CliIo): number {
   if (!stack || !planDiff || !preview || !wholeText) {
     return reportInputError(io, new UsageError(`--${missing} is required`), usage);
   }
-  io.out(previewComment(stack, readOrMissing(planDiff), readOrMissing(preview), wholeText));
+  io.out(
+    previewComment(stack, readOrMissing(planDiff), readOrMissing(preview), wholeText, { breaking: args.breaking }),
+  );
   return 0;
 }
 

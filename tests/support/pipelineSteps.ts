@@ -254,6 +254,7 @@ export const githubTruthy = (value: unknown) => value !== false && value !== 0 &
 
 export const azurePipelineFile = "azure-pipelines.yml";
 
+/** Azure Pipelines' functions the file uses; replace(a, b, c) is `a` with every `b` replaced by `c` (expressions reference). */
 const azureFunctions = new Map(
   [
     {
@@ -262,12 +263,6 @@ const azureFunctions = new Map(
       maxArgs: 3,
       call: (text: data.ExpressionData, from: data.ExpressionData, to: data.ExpressionData) =>
         new data.StringData(text.coerceString().split(from.coerceString()).join(to.coerceString())),
-    },
-    {
-      name: "lower",
-      minArgs: 1,
-      maxArgs: 1,
-      call: (text: data.ExpressionData) => new data.StringData(text.coerceString().toLowerCase()),
     },
   ].map((f) => [f.name, f as { name: string; minArgs: number; maxArgs: number; call: (...a: unknown[]) => never }]),
 );

@@ -104,11 +104,10 @@ function sourceHash(binary: EngineBinary): string {
     for (const file of fs.readdirSync(dir).sort()) files.push(path.join(binary.sourceDir, file));
   }
   const hash = createHash("sha256");
-  for (const file of files)
-    hash
-      .update(file)
-      .update("\0")
-      .update(fs.readFileSync(path.join(engineModuleDir, file)));
+  for (const file of files) {
+    hash.update(`${file}\0`);
+    hash.update(fs.readFileSync(path.join(engineModuleDir, file)));
+  }
   return hash.digest("hex");
 }
 

@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    // The engine tier (the real Pulumi CLI) runs on its own: npm run test:engine.
+    exclude: [...configDefaults.exclude, "tests/engine/**"],
     // Pulumi's mock runtime keeps global state: one file at a time per worker, files in parallel workers.
     pool: "forks",
     testTimeout: 30_000,

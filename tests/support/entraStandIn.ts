@@ -13,7 +13,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from "jose";
-import { BodyTooLarge, listenBounded, readBody, sendJson } from "./boundedServer";
+import { BodyTooLarge, listenBounded, readBody, sendJson } from "../../local/boundedServer";
 
 export interface StandInFederatedCredential {
   issuer: string;

@@ -204,11 +204,12 @@ describe("pulumi import", () => {
 
 describe("this repository's component package", () => {
   it("serves through pulumi package get-schema the schema npm run schema prints", async () => {
-    // The CLI installs the package's provider dependencies (@pulumi/azuread, @pulumi/azure-native) before it starts
-    // the package, and never starts them for get-schema: the schema refers to no type of theirs. The greeting
-    // provider stands in under their names and versions, in this test's own plugin cache only.
-    for (const sdk of ["@pulumi/azuread", "@pulumi/azure-native"]) {
-      await installLocalProvider(sdk.replace("@pulumi/", ""), sdkProviderVersion(sdk), greetingProvider, cli);
+    // The CLI wants the package's provider dependencies (@pulumi/azuread, @pulumi/azure-native) installed before it
+    // starts the package: the local tenant's own providers, at the versions the SDKs request.
+    const localProviders = { azuread: "azuread/main.ts", "azure-native": "azure-native/index.ts" };
+    for (const [name, entry] of Object.entries(localProviders)) {
+      const entryFile = path.join(projectRoot, "local", "providers", entry);
+      await installLocalProvider(name, sdkProviderVersion(`@pulumi/${name}`), entryFile, cli);
     }
     // Run from another project, as `pulumi package add` is: at this repository's root the CLI refuses a folder
     // holding both Pulumi.yaml and PulumiPlugin.yaml ("detected both PulumiPlugin.yaml and Pulumi.yaml"). The

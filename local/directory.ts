@@ -1,0 +1,1616 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+
+// The local tenant's directory: the one store the token endpoint, Microsoft Graph and the providers read. Objects are
+// kept in Microsoft Graph v1.0's shapes (applications, servicePrincipals, appRoleAssignments, oauth2PermissionGrants,
+// users, groups); Entra's rules are enforced on every change, each with its source beside it. Graph's permission
+// checks live in graph.ts; what a token holds is decided in tokens.ts.
+
+export interface AppRole {
+  id: string;
+  allowedMemberTypes: string[];
+  description: string | null;
+  displayName: string | null;
+  isEnabled: boolean;
+  origin: string;
+  value: string | null;
+}
+
+export interface PermissionScope {
+  id: string;
+  adminConsentDescription: string | null;
+  adminConsentDisplayName: string | null;
+  isEnabled: boolean;
+  origin?: string;
+  type: string | null;
+  userConsentDescription: string | null;
+  userConsentDisplayName: string | null;
+  value: string | null;
+}
+
+export interface RequiredResourceAccess {
+  resourceAppId: string;
+  resourceAccess: { id: string; type: string }[];
+}
+
+export interface PasswordCredential {
+  customKeyIdentifier: string | null;
+  displayName: string | null;
+  endDateTime: string;
+  hint: string;
+  keyId: string;
+  secretText: null;
+  startDateTime: string;
+}
+
+/** What addPassword answers: the only time Graph shows a secret. */
+export type NewPasswordCredential = Omit<PasswordCredential, "secretText"> & { secretText: string };
+
+export interface FederatedIdentityCredential {
+  id: string;
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  description: string | null;
+}
+
+/** An application as GET /v1.0/applications/{id} returns it (the properties the local tenant models). */
+export interface Application {
+  id: string;
+  appId: string;
+  displayName: string | null;
+  description: string | null;
+  createdDateTime: string;
+  deletedDateTime: string | null;
+  signInAudience: string;
+  identifierUris: string[];
+  appRoles: AppRole[];
+  api: {
+    acceptMappedClaims: boolean | null;
+    knownClientApplications: string[];
+    oauth2PermissionScopes: PermissionScope[];
+    preAuthorizedApplications: { appId: string; delegatedPermissionIds: string[] }[];
+    requestedAccessTokenVersion: number | null;
+  };
+  groupMembershipClaims: string | null;
+  info: Record<"logoUrl" | "marketingUrl" | "privacyStatementUrl" | "supportUrl" | "termsOfServiceUrl", string | null>;
+  isFallbackPublicClient: boolean | null;
+  keyCredentials: unknown[];
+  notes: string | null;
+  passwordCredentials: PasswordCredential[];
+  publicClient: { redirectUris: string[] };
+  publisherDomain: string;
+  requiredResourceAccess: RequiredResourceAccess[];
+  serviceManagementReference: string | null;
+  spa: { redirectUris: string[] };
+  tags: string[];
+  web: {
+    homePageUrl: string | null;
+    logoutUrl: string | null;
+    redirectUris: string[];
+    implicitGrantSettings: { enableAccessTokenIssuance: boolean; enableIdTokenIssuance: boolean };
+    redirectUriSettings: { uri: string; index: number | null }[];
+  };
+}
+
+/** A service principal's own properties; its roles, scopes and names come from its application (see view). */
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+  accountEnabled: boolean;
+  alternativeNames: string[];
+  appRoleAssignmentRequired: boolean;
+  description: string | null;
+  displayName: string | null;
+  loginUrl: string | null;
+  notes: string | null;
+  notificationEmailAddresses: string[];
+  preferredSingleSignOnMode: string | null;
+  samlSingleSignOnSettings: { relayState: string | null } | null;
+  tags: string[];
+  deletedDateTime: string | null;
+}
+
+export interface AppRoleAssignment {
+  id: string;
+  appRoleId: string;
+  createdDateTime: string;
+  deletedDateTime: null;
+  principalDisplayName: string | null;
+  principalId: string;
+  principalType: "ServicePrincipal" | "User" | "Group";
+  resourceDisplayName: string | null;
+  resourceId: string;
+}
+
+export interface OAuth2PermissionGrant {
+  id: string;
+  clientId: string;
+  consentType: "AllPrincipals" | "Principal";
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+}
+
+export interface User {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  accountEnabled: boolean;
+}
+
+export interface Group {
+  id: string;
+  displayName: string;
+  mailEnabled: boolean;
+  mailNickname: string;
+  securityEnabled: boolean;
+  groupTypes: string[];
+}
+
+interface StoredApplication {
+  application: Application;
+  owners: string[];
+  federatedIdentityCredentials: FederatedIdentityCredential[];
+  /** SHA-256 of each password's secret by keyId; Graph never returns a secret after addPassword. */
+  secretHashes: Record<string, string>;
+}
+
+interface StoredServicePrincipal {
+  servicePrincipal: ServicePrincipal;
+  owners: string[];
+  /** For a first-party application registered in another tenant (Microsoft Graph, Azure Resource Manager). */
+  firstParty?: { displayName: string; appRoles: AppRole[] };
+}
+
+/** What .local/state.json holds: everything the directory knows. */
+export interface DirectoryState {
+  applications: StoredApplication[];
+  servicePrincipals: StoredServicePrincipal[];
+  appRoleAssignments: AppRoleAssignment[];
+  oauth2PermissionGrants: OAuth2PermissionGrant[];
+  users: User[];
+  groups: (Group & { members: string[] })[];
+  /** Graph's soft delete: DELETE moves applications and service principals here (restorable for 30 days). */
+  deletedItems: { applications: StoredApplication[]; servicePrincipals: StoredServicePrincipal[] };
+}
+
+export function emptyDirectoryState(): DirectoryState {
+  return {
+    applications: [],
+    servicePrincipals: [],
+    appRoleAssignments: [],
+    oauth2PermissionGrants: [],
+    users: [],
+    groups: [],
+    deletedItems: { applications: [], servicePrincipals: [] },
+  };
+}
+
+/** A refusal in Graph's terms: the HTTP status, Graph's error code and message, and the property it names. */
+export class DirectoryError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly target?: string,
+    readonly detailCode?: string,
+  ) {
+    super(message);
+  }
+}
+
+const notFound = (id: string) =>
+  new DirectoryError(
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+
+/**
+ * Who reads: Microsoft Graph sees its own writes at once ("primary"); everything else — the token endpoint and
+ * Graph's cross-object references — sees a new object only after the tenant's replication delay ("replicated"),
+ * as Entra's replicas do (terraform-provider-azuread #1811 and PR #1896; msgraph-bicep-types #193: no SLA).
+ */
+export type View = "primary" | "replicated";
+
+export interface DirectoryOptions {
+  /** Milliseconds since the epoch; injected so tests never wait and never depend on the date. */
+  now?: () => number;
+  /** Seconds a new object stays invisible to the "replicated" view. Default 0. */
+  replicationDelaySeconds?: number;
+  /** Called with the whole state after every change, e.g. to write .local/state.json. */
+  persist?: (state: DirectoryState) => void;
+}
+
+/** Well-known applications registered in Microsoft's tenant, whose service principals every tenant holds. */
+export const firstPartyApps = {
+  microsoftGraph: { appId: "00000003-0000-0000-c000-000000000000", displayName: "Microsoft Graph" },
+  azureResourceManager: {
+    appId: "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+    displayName: "Windows Azure Service Management API",
+  },
+} as const;
+
+/** The person who signs in wherever Entra would show a sign-in page. */
+export const localUser = {
+  id: "0a11ce00-0000-4000-8000-00000000a11c",
+  userPrincipalName: "test.user@contoso.example",
+  displayName: "Test User",
+};
+
+/** Entra's "Default Access" role id: an assignment without a specific role, valid only on an app with no app roles. */
+export const defaultAccessRoleId = "00000000-0000-0000-0000-000000000000";
+
+export class Directory {
+  private readonly state: DirectoryState;
+  private readonly now: () => number;
+  private replicationDelayMs: number;
+  private readonly persist: (state: DirectoryState) => void;
+  /** When each object was created, by key; in memory only: after a restart everything has replicated. */
+  private readonly createdAt = new Map<string, number>();
+
+  constructor(state: DirectoryState = emptyDirectoryState(), options: DirectoryOptions = {}) {
+    this.state = state;
+    this.now = options.now ?? Date.now;
+    this.replicationDelayMs = (options.replicationDelaySeconds ?? 0) * 1000;
+    this.persist = options.persist ?? (() => {});
+  }
+
+  /** A copy of the whole state, as persisted. */
+  snapshot(): DirectoryState {
+    return structuredClone(this.state);
+  }
+
+  setReplicationDelay(seconds: number): void {
+    this.replicationDelayMs = seconds * 1000;
+  }
+
+  /** The directory's clock, for the token endpoint's iat/exp and password dates. */
+  time(): number {
+    return this.now();
+  }
+
+  counts(): Record<string, number> {
+    return {
+      applications: this.state.applications.length,
+      servicePrincipals: this.state.servicePrincipals.length,
+      appRoleAssignments: this.state.appRoleAssignments.length,
+      oauth2PermissionGrants: this.state.oauth2PermissionGrants.length,
+      users: this.state.users.length,
+      groups: this.state.groups.length,
+      deletedItems: this.state.deletedItems.applications.length + this.state.deletedItems.servicePrincipals.length,
+    };
+  }
+
+  private created(key: string): void {
+    this.createdAt.set(key, this.now());
+  }
+
+  private visible(key: string, view: View): boolean {
+    if (view === "primary") return true;
+    const at = this.createdAt.get(key);
+    return at === undefined || this.now() >= at + this.replicationDelayMs;
+  }
+
+  private changed(): void {
+    this.persist(this.snapshot());
+  }
+
+  // ---- applications -------------------------------------------------------------------------------------------
+
+  applications(view: View = "primary"): Application[] {
+    return this.state.applications
+      .filter((stored) => this.visible(`application:${stored.application.id}`, view))
+      .map((stored) => structuredClone(stored.application));
+  }
+
+  application(id: string, view: View = "primary"): Application | undefined {
+    const stored = this.storedApplication(id, view);
+    return stored && structuredClone(stored.application);
+  }
+
+  applicationByAppId(appId: string, view: View = "primary"): Application | undefined {
+    const stored = this.state.applications.find((candidate) => sameId(candidate.application.appId, appId));
+    return stored && this.visible(`application:${stored.application.id}`, view)
+      ? structuredClone(stored.application)
+      : undefined;
+  }
+
+  applicationOwners(id: string): string[] {
+    return [...this.requireApplication(id).owners];
+  }
+
+  private storedApplication(id: string, view: View = "primary"): StoredApplication | undefined {
+    const stored = this.state.applications.find((candidate) => sameId(candidate.application.id, id));
+    return stored && this.visible(`application:${stored.application.id}`, view) ? stored : undefined;
+  }
+
+  private requireApplication(id: string): StoredApplication {
+    const stored = this.storedApplication(id);
+    if (!stored) throw notFound(id);
+    return stored;
+  }
+
+  /** POST /applications. The creator, when an application calls, becomes an owner as Graph makes it. */
+  createApplication(body: unknown, creatorId?: string): Application {
+    const input = parse(applicationInput, body, "microsoft.graph.application");
+    const id = input.id ?? randomUUID();
+    const application = mergeApplication(newApplication(id, this.now()), input);
+    this.checkApplication(application, undefined);
+    const owners = [...new Set([...(creatorId ? [creatorId] : []), ...bindIds(input["owners@odata.bind"])])];
+    this.state.applications.push({ application, owners, federatedIdentityCredentials: [], secretHashes: {} });
+    this.created(`application:${id}`);
+    this.recordNewEntitlements(application, undefined);
+    this.changed();
+    return structuredClone(application);
+  }
+
+  /** PATCH /applications/{id}: objects merge, collections replace, as Graph's PATCH does. */
+  updateApplication(id: string, body: unknown): Application {
+    const stored = this.requireApplication(id);
+    const input = parse(applicationInput, body, "microsoft.graph.application");
+    if (input.id !== undefined && !sameId(input.id, id)) {
+      throw new DirectoryError(400, "Request_BadRequest", "The id of an application cannot be changed.", "id");
+    }
+    const next = mergeApplication(structuredClone(stored.application), input);
+    this.checkApplication(next, stored.application);
+    const before = stored.application;
+    stored.application = next;
+    this.recordNewEntitlements(next, before);
+    this.changed();
+    return structuredClone(next);
+  }
+
+  /** DELETE /applications/{id}: soft-deleted with its service principal (Graph "Delete application"). */
+  deleteApplication(id: string): void {
+    const stored = this.requireApplication(id);
+    const principal = this.state.servicePrincipals.find((sp) =>
+      sameId(sp.servicePrincipal.appId, stored.application.appId),
+    );
+    if (principal) this.deleteServicePrincipal(principal.servicePrincipal.id);
+    this.state.applications = this.state.applications.filter((candidate) => candidate !== stored);
+    stored.application.deletedDateTime = new Date(this.now()).toISOString();
+    this.state.deletedItems.applications.push(stored);
+    this.changed();
+  }
+
+  /**
+   * POST /applications/{id}/addPassword. Graph makes the secret and returns it once; `secretText` is only for
+   * seeding a directory with a secret a test or the mock engine already chose. Without dates, the secret is valid
+   * from now for two years (Graph "application: addPassword").
+   */
+  addPassword(
+    id: string,
+    body: unknown,
+    secretText = randomBytes(30).toString("base64url").slice(0, 40),
+  ): NewPasswordCredential {
+    const stored = this.requireApplication(id);
+    const input = parse(addPasswordInput, body, "microsoft.graph.passwordCredential").passwordCredential ?? {};
+    const start = input.startDateTime ? Date.parse(input.startDateTime) : this.now();
+    const end = input.endDateTime ? Date.parse(input.endDateTime) : addYears(start, 2);
+    // "Key credential end date is invalid." is Graph's answer to an end date in the past or before the start
+    // (hashicorp/terraform-provider-azuread acceptance tests; see reference azure-review.md item 4).
+    if (Number.isNaN(start) || Number.isNaN(end) || end <= start || end <= this.now()) {
+      throw new DirectoryError(400, "Request_BadRequest", "Key credential end date is invalid.", "endDateTime");
+    }
+    const credential: PasswordCredential = {
+      customKeyIdentifier: null,
+      displayName: input.displayName ?? null,
+      endDateTime: new Date(end).toISOString(),
+      hint: secretText.slice(0, 3),
+      keyId: randomUUID(),
+      secretText: null,
+      startDateTime: new Date(start).toISOString(),
+    };
+    stored.application.passwordCredentials.push(credential);
+    stored.secretHashes[credential.keyId] = sha256(secretText);
+    this.created(`password:${credential.keyId}`);
+    this.changed();
+    return { ...credential, secretText };
+  }
+
+  /** POST /applications/{id}/removePassword. */
+  removePassword(id: string, body: unknown): void {
+    const stored = this.requireApplication(id);
+    const { keyId } = parse(z.object({ keyId: z.string() }).strict(), body, "removePassword");
+    const before = stored.application.passwordCredentials.length;
+    stored.application.passwordCredentials = stored.application.passwordCredentials.filter(
+      (credential) => !sameId(credential.keyId, keyId),
+    );
+    if (stored.application.passwordCredentials.length === before) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        `No password credential found with keyId '${keyId}'.`,
+        "keyId",
+      );
+    }
+    delete stored.secretHashes[keyId];
+    this.changed();
+  }
+
+  /**
+   * The password of this application whose secret matches, if it is valid at `at`; which of them matched, or why
+   * none did, for the token endpoint's answer.
+   */
+  checkSecret(appId: string, secret: string, at: number): "valid" | "expired" | "wrong" {
+    const stored = this.state.applications.find((candidate) => sameId(candidate.application.appId, appId));
+    if (!stored) return "wrong";
+    const hash = Buffer.from(sha256(secret));
+    const matching = stored.application.passwordCredentials.filter((credential) => {
+      const known = stored.secretHashes[credential.keyId];
+      return (
+        known !== undefined &&
+        known.length === hash.length &&
+        timingSafeEqual(Buffer.from(known), hash) &&
+        this.visible(`password:${credential.keyId}`, "replicated")
+      );
+    });
+    if (matching.length === 0) return "wrong";
+    const current = matching.some(
+      (credential) => Date.parse(credential.startDateTime) <= at && at < Date.parse(credential.endDateTime),
+    );
+    return current ? "valid" : "expired";
+  }
+
+  federatedIdentityCredentials(applicationId: string, view: View = "primary"): FederatedIdentityCredential[] {
+    return this.requireApplication(applicationId)
+      .federatedIdentityCredentials.filter((credential) => this.visible(`federated:${credential.id}`, view))
+      .map((credential) => structuredClone(credential));
+  }
+
+  /** POST /applications/{id}/federatedIdentityCredentials. */
+  createFederatedIdentityCredential(applicationId: string, body: unknown): FederatedIdentityCredential {
+    const stored = this.requireApplication(applicationId);
+    const input = parse(federatedCredentialInput, body, "microsoft.graph.federatedIdentityCredential");
+    const credential: FederatedIdentityCredential = {
+      id: randomUUID(),
+      name: input.name,
+      issuer: input.issuer,
+      subject: input.subject,
+      audiences: input.audiences,
+      description: input.description ?? null,
+    };
+    checkFederatedCredentials([...stored.federatedIdentityCredentials, credential]);
+    stored.federatedIdentityCredentials.push(credential);
+    this.created(`federated:${credential.id}`);
+    this.changed();
+    return structuredClone(credential);
+  }
+
+  /** PATCH /applications/{id}/federatedIdentityCredentials/{id}; the name cannot change. */
+  updateFederatedIdentityCredential(applicationId: string, credentialId: string, body: unknown): void {
+    const stored = this.requireApplication(applicationId);
+    const existing = stored.federatedIdentityCredentials.find((credential) => sameId(credential.id, credentialId));
+    if (!existing) throw notFound(credentialId);
+    const input = parse(federatedCredentialInput.partial(), body, "microsoft.graph.federatedIdentityCredential");
+    if (input.name !== undefined && input.name !== existing.name) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "The name of a federated identity credential cannot be changed.",
+        "name",
+      );
+    }
+    const next = { ...existing, ...input, description: input.description ?? existing.description };
+    checkFederatedCredentials(
+      stored.federatedIdentityCredentials.map((credential) => (credential === existing ? next : credential)),
+    );
+    Object.assign(existing, next);
+    this.changed();
+  }
+
+  deleteFederatedIdentityCredential(applicationId: string, credentialId: string): void {
+    const stored = this.requireApplication(applicationId);
+    const remaining = stored.federatedIdentityCredentials.filter((credential) => !sameId(credential.id, credentialId));
+    if (remaining.length === stored.federatedIdentityCredentials.length) throw notFound(credentialId);
+    stored.federatedIdentityCredentials = remaining;
+    this.changed();
+  }
+
+  /** Entra's rules on an application as a whole: identifier URIs, roles and scopes. */
+  private checkApplication(next: Application, before: Application | undefined): void {
+    checkIdentifierUrisUnique(
+      next,
+      this.state.applications.map((stored) => stored.application),
+    );
+    checkEntitlementValues(next);
+    if (before) {
+      checkDisabledBeforeChange(before.appRoles, next.appRoles);
+      checkDisabledBeforeChange(before.api.oauth2PermissionScopes, next.api.oauth2PermissionScopes);
+    }
+  }
+
+  /** New roles and scopes replicate like new objects: an assignment of a role just added may not find it. */
+  private recordNewEntitlements(next: Application, before: Application | undefined): void {
+    const known = new Set(
+      [...(before?.appRoles ?? []), ...(before?.api.oauth2PermissionScopes ?? [])].map((e) => e.id),
+    );
+    for (const entitlement of [...next.appRoles, ...next.api.oauth2PermissionScopes]) {
+      if (!known.has(entitlement.id)) this.created(`entitlement:${next.id}:${entitlement.id}`);
+    }
+  }
+
+  // ---- owners -------------------------------------------------------------------------------------------------
+
+  /** POST /{applications|servicePrincipals}/{id}/owners/$ref. */
+  addOwner(kind: "application" | "servicePrincipal", id: string, ownerId: string): void {
+    const stored = kind === "application" ? this.requireApplication(id) : this.requireServicePrincipal(id);
+    if (!this.directoryObject(ownerId)) throw notFound(ownerId);
+    if (stored.owners.some((owner) => sameId(owner, ownerId))) {
+      // Graph: "One or more added object references already exist for the following modified properties: 'owners'."
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "One or more added object references already exist for the following modified properties: 'owners'.",
+        "owners",
+      );
+    }
+    stored.owners.push(ownerId.toLowerCase());
+    this.changed();
+  }
+
+  /** DELETE /{applications|servicePrincipals}/{id}/owners/{ownerId}/$ref. */
+  removeOwner(kind: "application" | "servicePrincipal", id: string, ownerId: string): void {
+    const stored = kind === "application" ? this.requireApplication(id) : this.requireServicePrincipal(id);
+    const remaining = stored.owners.filter((owner) => !sameId(owner, ownerId));
+    if (remaining.length === stored.owners.length) throw notFound(ownerId);
+    stored.owners = remaining;
+    this.changed();
+  }
+
+  /** A user, group or service principal by object id, with its Graph type. */
+  directoryObject(
+    id: string,
+  ): { type: "user" | "group" | "servicePrincipal" | "application"; object: unknown } | undefined {
+    const user = this.state.users.find((candidate) => sameId(candidate.id, id));
+    if (user) return { type: "user", object: user };
+    const group = this.state.groups.find((candidate) => sameId(candidate.id, id));
+    if (group) return { type: "group", object: groupView(group) };
+    const principal = this.storedServicePrincipal(id);
+    if (principal) return { type: "servicePrincipal", object: this.servicePrincipalView(principal) };
+    const application = this.storedApplication(id);
+    if (application) return { type: "application", object: structuredClone(application.application) };
+    return undefined;
+  }
+
+  // ---- service principals -------------------------------------------------------------------------------------
+
+  servicePrincipals(view: View = "primary"): ServicePrincipalView[] {
+    return this.state.servicePrincipals
+      .filter((stored) => this.visible(`servicePrincipal:${stored.servicePrincipal.id}`, view))
+      .map((stored) => this.servicePrincipalView(stored));
+  }
+
+  servicePrincipal(id: string, view: View = "primary"): ServicePrincipalView | undefined {
+    const stored = this.storedServicePrincipal(id, view);
+    return stored && this.servicePrincipalView(stored);
+  }
+
+  servicePrincipalByAppId(appId: string, view: View = "primary"): ServicePrincipalView | undefined {
+    const stored = this.state.servicePrincipals.find((candidate) => sameId(candidate.servicePrincipal.appId, appId));
+    return stored && this.visible(`servicePrincipal:${stored.servicePrincipal.id}`, view)
+      ? this.servicePrincipalView(stored)
+      : undefined;
+  }
+
+  servicePrincipalOwners(id: string): string[] {
+    return [...this.requireServicePrincipal(id).owners];
+  }
+
+  private storedServicePrincipal(id: string, view: View = "primary"): StoredServicePrincipal | undefined {
+    const stored = this.state.servicePrincipals.find((candidate) => sameId(candidate.servicePrincipal.id, id));
+    return stored && this.visible(`servicePrincipal:${stored.servicePrincipal.id}`, view) ? stored : undefined;
+  }
+
+  private requireServicePrincipal(id: string): StoredServicePrincipal {
+    const stored = this.storedServicePrincipal(id);
+    if (!stored) throw notFound(id);
+    return stored;
+  }
+
+  /**
+   * The service principal as Graph shows it: its roles, scopes, names and reply URLs are its application's (Entra
+   * keeps them in step); a first-party principal carries its own.
+   */
+  private servicePrincipalView(stored: StoredServicePrincipal, view: View = "primary"): ServicePrincipalView {
+    const sp = stored.servicePrincipal;
+    const application = this.state.applications.find((candidate) =>
+      sameId(candidate.application.appId, sp.appId),
+    )?.application;
+    const replicated = <T extends { id: string }>(entries: T[]) =>
+      application
+        ? entries.filter((entry) => this.visible(`entitlement:${application.id}:${entry.id}`, view))
+        : entries;
+    return structuredClone({
+      ...sp,
+      appDescription: application?.description ?? null,
+      appDisplayName: application?.displayName ?? stored.firstParty?.displayName ?? null,
+      appOwnerOrganizationId: null,
+      appRoles: replicated(application?.appRoles ?? stored.firstParty?.appRoles ?? []),
+      disabledByMicrosoftStatus: null,
+      homepage: application?.web.homePageUrl ?? null,
+      info: application?.info ?? null,
+      keyCredentials: [],
+      logoutUrl: application?.web.logoutUrl ?? null,
+      oauth2PermissionScopes: replicated(application?.api.oauth2PermissionScopes ?? []),
+      passwordCredentials: [],
+      replyUrls: application
+        ? [...application.web.redirectUris, ...application.spa.redirectUris, ...application.publicClient.redirectUris]
+        : [],
+      resourceSpecificApplicationPermissions: [],
+      servicePrincipalNames: [sp.appId, ...(application?.identifierUris ?? [])],
+      servicePrincipalType: "Application",
+      signInAudience: application?.signInAudience ?? "AzureADMultipleOrgs",
+      tokenEncryptionKeyId: null,
+      verifiedPublisher: { displayName: null, verifiedPublisherId: null, addedDateTime: null },
+    });
+  }
+
+  /** The app roles of a service principal as another endpoint sees them (new ones wait for replication). */
+  appRolesOf(servicePrincipalId: string, view: View): AppRole[] {
+    const stored = this.storedServicePrincipal(servicePrincipalId, view);
+    return stored ? this.servicePrincipalView(stored, view).appRoles : [];
+  }
+
+  scopesOf(servicePrincipalId: string, view: View): PermissionScope[] {
+    const stored = this.storedServicePrincipal(servicePrincipalId, view);
+    return stored ? this.servicePrincipalView(stored, view).oauth2PermissionScopes : [];
+  }
+
+  /**
+   * POST /servicePrincipals. The application must be one this tenant holds, as seen by a replica; `owners@odata.bind`
+   * names the first owners (the azuread provider always binds its caller here).
+   */
+  createServicePrincipal(body: unknown): ServicePrincipalView {
+    const input = parse(servicePrincipalInput.extend({ appId: z.string() }), body, "microsoft.graph.servicePrincipal");
+    // The message the azuread provider retries on while a new application replicates (service_principal_resource.go).
+    if (!this.applicationByAppId(input.appId, "replicated")) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        `The appId '${input.appId}' of the service principal does not reference a valid application object.`,
+        "appId",
+      );
+    }
+    if (this.servicePrincipalByAppId(input.appId)) {
+      throw new DirectoryError(
+        409,
+        "Request_MultipleObjectsWithSameKeyValue",
+        `The service principal cannot be created, updated, or restored because the service principal name ${input.appId} is already in use.`,
+        "servicePrincipalNames",
+      );
+    }
+    const owners = bindIds(input["owners@odata.bind"]);
+    for (const owner of owners) if (!this.directoryObject(owner)) throw notFound(owner);
+    const application = this.applicationByAppId(input.appId);
+    const stored: StoredServicePrincipal = {
+      servicePrincipal: applyServicePrincipal(
+        newServicePrincipal(input.appId, application?.displayName ?? null),
+        input,
+      ),
+      owners,
+    };
+    this.state.servicePrincipals.push(stored);
+    this.created(`servicePrincipal:${stored.servicePrincipal.id}`);
+    this.changed();
+    return this.servicePrincipalView(stored);
+  }
+
+  /** A first-party service principal (Microsoft Graph, ARM) with its app roles, once per tenant. */
+  ensureFirstPartyServicePrincipal(appId: string, displayName: string, appRoles: AppRole[]): ServicePrincipalView {
+    let stored = this.state.servicePrincipals.find((candidate) => sameId(candidate.servicePrincipal.appId, appId));
+    if (!stored) {
+      stored = {
+        servicePrincipal: newServicePrincipal(appId, displayName),
+        owners: [],
+        firstParty: { displayName, appRoles },
+      };
+      this.state.servicePrincipals.push(stored);
+    } else {
+      stored.firstParty = { displayName, appRoles };
+    }
+    this.changed();
+    return this.servicePrincipalView(stored);
+  }
+
+  /** PATCH /servicePrincipals/{id}. */
+  updateServicePrincipal(id: string, body: unknown): void {
+    const stored = this.requireServicePrincipal(id);
+    const input = parse(servicePrincipalInput, body, "microsoft.graph.servicePrincipal");
+    if (input.id !== undefined && !sameId(input.id, id)) {
+      throw new DirectoryError(400, "Request_BadRequest", "The id of a service principal cannot be changed.", "id");
+    }
+    stored.servicePrincipal = applyServicePrincipal(stored.servicePrincipal, input);
+    this.changed();
+  }
+
+  /** DELETE /servicePrincipals/{id}: soft-deleted; its assignments and grants go with it. */
+  deleteServicePrincipal(id: string): void {
+    const stored = this.requireServicePrincipal(id);
+    const spId = stored.servicePrincipal.id;
+    this.state.servicePrincipals = this.state.servicePrincipals.filter((candidate) => candidate !== stored);
+    this.state.appRoleAssignments = this.state.appRoleAssignments.filter(
+      (assignment) => !sameId(assignment.principalId, spId) && !sameId(assignment.resourceId, spId),
+    );
+    this.state.oauth2PermissionGrants = this.state.oauth2PermissionGrants.filter(
+      (grant) => !sameId(grant.clientId, spId) && !sameId(grant.resourceId, spId),
+    );
+    stored.servicePrincipal.deletedDateTime = new Date(this.now()).toISOString();
+    this.state.deletedItems.servicePrincipals.push(stored);
+    this.changed();
+  }
+
+  // ---- deleted items ------------------------------------------------------------------------------------------
+
+  deletedItems(kind: "application" | "servicePrincipal"): unknown[] {
+    return kind === "application"
+      ? this.state.deletedItems.applications.map((stored) => structuredClone(stored.application))
+      : this.state.deletedItems.servicePrincipals.map((stored) => this.servicePrincipalView(stored));
+  }
+
+  /** POST /directory/deletedItems/{id}/restore: back as it was, unless a live object took its names meanwhile. */
+  restoreDeletedItem(id: string): unknown {
+    const application = this.state.deletedItems.applications.find((stored) => sameId(stored.application.id, id));
+    if (application) {
+      checkIdentifierUrisUnique(
+        application.application,
+        this.state.applications.map((stored) => stored.application),
+      );
+      this.state.deletedItems.applications = this.state.deletedItems.applications.filter(
+        (stored) => stored !== application,
+      );
+      application.application.deletedDateTime = null;
+      this.state.applications.push(application);
+      this.changed();
+      return structuredClone(application.application);
+    }
+    const principal = this.state.deletedItems.servicePrincipals.find((stored) =>
+      sameId(stored.servicePrincipal.id, id),
+    );
+    if (!principal) throw notFound(id);
+    if (this.servicePrincipalByAppId(principal.servicePrincipal.appId)) {
+      throw new DirectoryError(
+        409,
+        "Request_MultipleObjectsWithSameKeyValue",
+        `The service principal cannot be created, updated, or restored because the service principal name ${principal.servicePrincipal.appId} is already in use.`,
+      );
+    }
+    this.state.deletedItems.servicePrincipals = this.state.deletedItems.servicePrincipals.filter(
+      (stored) => stored !== principal,
+    );
+    principal.servicePrincipal.deletedDateTime = null;
+    this.state.servicePrincipals.push(principal);
+    this.changed();
+    return this.servicePrincipalView(principal);
+  }
+
+  /** DELETE /directory/deletedItems/{id}: gone for good. */
+  purgeDeletedItem(id: string): void {
+    const { applications, servicePrincipals } = this.state.deletedItems;
+    const remainingApps = applications.filter((stored) => !sameId(stored.application.id, id));
+    const remainingSps = servicePrincipals.filter((stored) => !sameId(stored.servicePrincipal.id, id));
+    if (remainingApps.length === applications.length && remainingSps.length === servicePrincipals.length)
+      throw notFound(id);
+    this.state.deletedItems = { applications: remainingApps, servicePrincipals: remainingSps };
+    this.changed();
+  }
+
+  // ---- app role assignments -----------------------------------------------------------------------------------
+
+  appRoleAssignments(view: View = "primary"): AppRoleAssignment[] {
+    return this.state.appRoleAssignments
+      .filter((assignment) => this.visible(`appRoleAssignment:${assignment.id}`, view))
+      .map((assignment) => ({ ...assignment }));
+  }
+
+  /**
+   * POST /servicePrincipals/{resourceId}/appRoleAssignedTo. Entra's rules: the role must be one the resource's
+   * application declares (as a replica sees it) and allow the principal's kind — `Application` for a service
+   * principal, `User` for users and groups (Entra "Add app roles to your application"); the default access role only
+   * on an application without roles (Graph "appRoleAssignment resource type"); groups only if security-enabled, with
+   * no nesting (Entra "Manage users and groups assignment to an application"); one assignment per principal and role.
+   */
+  createAppRoleAssignment(resourceId: string, body: unknown): AppRoleAssignment {
+    const resource = this.requireServicePrincipal(resourceId);
+    const input = parse(
+      z.object({ principalId: z.string(), resourceId: z.string().optional(), appRoleId: z.string() }).strict(),
+      body,
+      "microsoft.graph.appRoleAssignment",
+    );
+    if (input.resourceId !== undefined && !sameId(input.resourceId, resourceId)) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "The resourceId must be the service principal in the URL.",
+        "resourceId",
+      );
+    }
+    const principal = this.principalForAssignment(input.principalId);
+    const appId = resource.servicePrincipal.appId;
+    const roles = this.appRolesOf(resource.servicePrincipal.id, "replicated");
+    const declared = this.servicePrincipalView(resource).appRoles;
+    const role = roles.find((candidate) => sameId(candidate.id, input.appRoleId));
+    const defaultAccess = sameId(input.appRoleId, defaultAccessRoleId) && declared.length === 0;
+    // The message terraform-provider-azuread does not retry (azure-review.md item 5; PR #1896).
+    if (!role && !defaultAccess) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        `Permission being assigned was not found on application '${appId}'.`,
+        "appRoleId",
+      );
+    }
+    const memberType = principal.type === "servicePrincipal" ? "Application" : "User";
+    if (role && (!role.isEnabled || !role.allowedMemberTypes.includes(memberType))) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        `Permission being assigned is not allowed for a ${principal.type} on application '${appId}': the app role '${role.value}' allows ${role.allowedMemberTypes.join(", ") || "no one"}.`,
+        "appRoleId",
+      );
+    }
+    if (principal.type === "group" && !principal.securityEnabled) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "Only security-enabled groups can be assigned to an application.",
+        "principalId",
+      );
+    }
+    if (
+      this.state.appRoleAssignments.some(
+        (existing) =>
+          sameId(existing.resourceId, resourceId) &&
+          sameId(existing.principalId, input.principalId) &&
+          sameId(existing.appRoleId, input.appRoleId),
+      )
+    ) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "Permission being assigned already exists on the object",
+        "appRoleId",
+      );
+    }
+    const assignment: AppRoleAssignment = {
+      id: randomBytes(32).toString("base64url").slice(0, 43),
+      appRoleId: input.appRoleId.toLowerCase(),
+      createdDateTime: new Date(this.now()).toISOString(),
+      deletedDateTime: null,
+      principalDisplayName: principal.displayName,
+      principalId: input.principalId.toLowerCase(),
+      principalType:
+        principal.type === "servicePrincipal" ? "ServicePrincipal" : principal.type === "user" ? "User" : "Group",
+      resourceDisplayName: this.servicePrincipalView(resource).displayName,
+      resourceId: resource.servicePrincipal.id,
+    };
+    this.state.appRoleAssignments.push(assignment);
+    this.created(`appRoleAssignment:${assignment.id}`);
+    this.changed();
+    return { ...assignment };
+  }
+
+  /** The principal of a new assignment as a replica sees it; Graph's answer the azuread provider retries on. */
+  private principalForAssignment(id: string): {
+    type: "servicePrincipal" | "user" | "group";
+    displayName: string | null;
+    securityEnabled?: boolean;
+  } {
+    const principal = this.storedServicePrincipal(id, "replicated");
+    if (principal) return { type: "servicePrincipal", displayName: this.servicePrincipalView(principal).displayName };
+    const user = this.state.users.find(
+      (candidate) => sameId(candidate.id, id) && this.visible(`user:${candidate.id}`, "replicated"),
+    );
+    if (user) return { type: "user", displayName: user.displayName };
+    const group = this.state.groups.find(
+      (candidate) => sameId(candidate.id, id) && this.visible(`group:${candidate.id}`, "replicated"),
+    );
+    if (group) return { type: "group", displayName: group.displayName, securityEnabled: group.securityEnabled };
+    throw new DirectoryError(400, "Request_BadRequest", "Not a valid reference update.", "principalId");
+  }
+
+  deleteAppRoleAssignment(resourceId: string, id: string): void {
+    const remaining = this.state.appRoleAssignments.filter(
+      (assignment) => !(sameId(assignment.resourceId, resourceId) && assignment.id === id),
+    );
+    if (remaining.length === this.state.appRoleAssignments.length) throw notFound(id);
+    this.state.appRoleAssignments = remaining;
+    this.changed();
+  }
+
+  // ---- delegated permission grants ----------------------------------------------------------------------------
+
+  oauth2PermissionGrants(view: View = "primary"): OAuth2PermissionGrant[] {
+    return this.state.oauth2PermissionGrants
+      .filter((grant) => this.visible(`grant:${grant.id}`, view))
+      .map((grant) => ({ ...grant }));
+  }
+
+  /** POST /oauth2PermissionGrants: admin consent for all users (AllPrincipals) or one (Principal). */
+  createOAuth2PermissionGrant(body: unknown): OAuth2PermissionGrant {
+    const input = parse(grantInput, body, "microsoft.graph.oAuth2PermissionGrant");
+    for (const id of [input.clientId, input.resourceId]) {
+      // The reference error the azuread provider retries on while a new service principal replicates.
+      if (!this.storedServicePrincipal(id, "replicated")) {
+        throw new DirectoryError(
+          400,
+          "Request_BadRequest",
+          `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+        );
+      }
+    }
+    if ((input.consentType === "Principal") !== Boolean(input.principalId)) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "principalId is required when consentType is 'Principal' and must be empty when it is 'AllPrincipals'.",
+        "principalId",
+      );
+    }
+    const duplicate = this.state.oauth2PermissionGrants.some(
+      (grant) =>
+        sameId(grant.clientId, input.clientId) &&
+        sameId(grant.resourceId, input.resourceId) &&
+        grant.consentType === input.consentType &&
+        (grant.principalId ?? "") === (input.principalId ?? "").toLowerCase(),
+    );
+    if (duplicate) throw new DirectoryError(409, "Request_BadRequest", "Permission entry already exists.");
+    const grant: OAuth2PermissionGrant = {
+      id: randomBytes(32).toString("base64url").slice(0, 43),
+      clientId: input.clientId.toLowerCase(),
+      consentType: input.consentType,
+      principalId: input.principalId ? input.principalId.toLowerCase() : null,
+      resourceId: input.resourceId.toLowerCase(),
+      scope: input.scope ?? "",
+    };
+    this.state.oauth2PermissionGrants.push(grant);
+    this.created(`grant:${grant.id}`);
+    this.changed();
+    return { ...grant };
+  }
+
+  /** PATCH /oauth2PermissionGrants/{id}: only the scope changes. */
+  updateOAuth2PermissionGrant(id: string, body: unknown): void {
+    const grant = this.state.oauth2PermissionGrants.find((candidate) => candidate.id === id);
+    if (!grant) throw notFound(id);
+    grant.scope = parse(z.object({ scope: z.string() }).strict(), body, "microsoft.graph.oAuth2PermissionGrant").scope;
+    this.changed();
+  }
+
+  deleteOAuth2PermissionGrant(id: string): void {
+    const remaining = this.state.oauth2PermissionGrants.filter((grant) => grant.id !== id);
+    if (remaining.length === this.state.oauth2PermissionGrants.length) throw notFound(id);
+    this.state.oauth2PermissionGrants = remaining;
+    this.changed();
+  }
+
+  // ---- users and groups ---------------------------------------------------------------------------------------
+
+  users(): User[] {
+    return this.state.users.map((user) => ({ ...user }));
+  }
+
+  /** A user by object id or user principal name. */
+  user(idOrUpn: string): User | undefined {
+    const user = this.state.users.find(
+      (candidate) =>
+        sameId(candidate.id, idOrUpn) || candidate.userPrincipalName.toLowerCase() === idOrUpn.toLowerCase(),
+    );
+    return user && { ...user };
+  }
+
+  createUser(body: unknown): User {
+    const input = parse(userInput, body, "microsoft.graph.user");
+    if (this.user(input.userPrincipalName)) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "Another object with the same value for property userPrincipalName already exists.",
+        "userPrincipalName",
+        "ObjectConflict",
+      );
+    }
+    const user: User = {
+      id: (input.id ?? randomUUID()).toLowerCase(),
+      displayName: input.displayName,
+      userPrincipalName: input.userPrincipalName,
+      accountEnabled: input.accountEnabled ?? true,
+    };
+    this.state.users.push(user);
+    this.created(`user:${user.id}`);
+    this.changed();
+    return { ...user };
+  }
+
+  groups(): Group[] {
+    return this.state.groups.map(groupView);
+  }
+
+  group(id: string): Group | undefined {
+    const group = this.state.groups.find((candidate) => sameId(candidate.id, id));
+    return group && groupView(group);
+  }
+
+  groupMembers(id: string): string[] {
+    const group = this.state.groups.find((candidate) => sameId(candidate.id, id));
+    if (!group) throw notFound(id);
+    return [...group.members];
+  }
+
+  createGroup(body: unknown): Group {
+    const input = parse(groupInput, body, "microsoft.graph.group");
+    const group = {
+      id: (input.id ?? randomUUID()).toLowerCase(),
+      displayName: input.displayName,
+      mailEnabled: input.mailEnabled,
+      mailNickname: input.mailNickname,
+      securityEnabled: input.securityEnabled,
+      groupTypes: input.groupTypes ?? [],
+      members: bindIds(input["members@odata.bind"]),
+    };
+    this.state.groups.push(group);
+    this.created(`group:${group.id}`);
+    this.changed();
+    return groupView(group);
+  }
+
+  /** POST /groups/{id}/members/$ref. Only users are members: Entra ignores nested groups for app assignment. */
+  addGroupMember(groupId: string, memberId: string): void {
+    const group = this.state.groups.find((candidate) => sameId(candidate.id, groupId));
+    if (!group) throw notFound(groupId);
+    if (!this.user(memberId)) throw notFound(memberId);
+    if (group.members.some((member) => sameId(member, memberId))) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "One or more added object references already exist for the following modified properties: 'members'.",
+        "members",
+      );
+    }
+    group.members.push(memberId.toLowerCase());
+    this.changed();
+  }
+
+  /** The groups a user is a direct member of. */
+  groupsOf(userId: string): Group[] {
+    return this.state.groups.filter((group) => group.members.some((member) => sameId(member, userId))).map(groupView);
+  }
+
+  // ---- seeding ------------------------------------------------------------------------------------------------
+
+  /**
+   * Adds objects as Entra already holds them, without Graph's checks: what a test's stand-in directory or an
+   * administrator's earlier portal clicks made. Each counts as created now for the replication delay.
+   */
+  seed(objects: Partial<SeedObjects>): void {
+    for (const { application, owners = [], federatedIdentityCredentials = [], secrets = [] } of objects.applications ??
+      []) {
+      const full = mergeApplication(newApplication(application.id ?? randomUUID(), this.now()), application);
+      const stored: StoredApplication = { application: full, owners, federatedIdentityCredentials, secretHashes: {} };
+      this.state.applications.push(stored);
+      this.created(`application:${full.id}`);
+      for (const credential of federatedIdentityCredentials) this.created(`federated:${credential.id}`);
+      for (const secret of secrets) this.addPassword(full.id, {}, secret);
+    }
+    for (const principal of objects.servicePrincipals ?? []) {
+      const stored = { servicePrincipal: { ...newServicePrincipal(principal.appId, null), ...principal }, owners: [] };
+      stored.servicePrincipal.displayName ??= this.applicationByAppId(principal.appId)?.displayName ?? null;
+      this.state.servicePrincipals.push(stored);
+      this.created(`servicePrincipal:${stored.servicePrincipal.id}`);
+    }
+    for (const user of objects.users ?? []) {
+      this.state.users.push({ accountEnabled: true, ...user });
+      this.created(`user:${user.id}`);
+    }
+    for (const assignment of objects.appRoleAssignments ?? []) {
+      const full: AppRoleAssignment = {
+        id: randomBytes(32).toString("base64url").slice(0, 43),
+        createdDateTime: new Date(this.now()).toISOString(),
+        deletedDateTime: null,
+        principalDisplayName: null,
+        resourceDisplayName: null,
+        ...assignment,
+      };
+      this.state.appRoleAssignments.push(full);
+      this.created(`appRoleAssignment:${full.id}`);
+    }
+    for (const grant of objects.oauth2PermissionGrants ?? []) {
+      const full: OAuth2PermissionGrant = {
+        id: randomBytes(32).toString("base64url").slice(0, 43),
+        consentType: "AllPrincipals",
+        principalId: null,
+        ...grant,
+      };
+      this.state.oauth2PermissionGrants.push(full);
+      this.created(`grant:${full.id}`);
+    }
+    this.changed();
+  }
+}
+
+export type ServicePrincipalView = ServicePrincipal & {
+  appDescription: string | null;
+  appDisplayName: string | null;
+  appOwnerOrganizationId: string | null;
+  appRoles: AppRole[];
+  oauth2PermissionScopes: PermissionScope[];
+  replyUrls: string[];
+  servicePrincipalNames: string[];
+  servicePrincipalType: string;
+  signInAudience: string;
+};
+
+/** What {@link Directory.seed} takes: Graph-shaped objects, with only the properties that matter given. */
+export interface SeedObjects {
+  applications: {
+    application: Partial<Application> & { appId: string };
+    owners?: string[];
+    federatedIdentityCredentials?: FederatedIdentityCredential[];
+    /** Secrets the application's passwords hold (valid from now, for two years). */
+    secrets?: string[];
+  }[];
+  servicePrincipals: (Partial<ServicePrincipal> & { id: string; appId: string })[];
+  users: (Omit<User, "accountEnabled"> & { accountEnabled?: boolean })[];
+  appRoleAssignments: Pick<AppRoleAssignment, "appRoleId" | "principalId" | "resourceId" | "principalType">[];
+  oauth2PermissionGrants: Pick<OAuth2PermissionGrant, "clientId" | "resourceId" | "scope">[];
+}
+
+// ---- Entra's rules --------------------------------------------------------------------------------------------
+
+/**
+ * Identifier URIs are unique in the tenant: Graph answers "Another object with the same value for property
+ * identifierUris already exists." (ObjectConflict; Azure/go-autorest #308, Azure/pcs-cli #146).
+ */
+function checkIdentifierUrisUnique(application: Application, all: Application[]): void {
+  for (const uri of application.identifierUris) {
+    const owner = all.find(
+      (other) =>
+        !sameId(other.id, application.id) &&
+        other.identifierUris.some((taken) => taken.toLowerCase() === uri.toLowerCase()),
+    );
+    if (owner) {
+      throw new DirectoryError(
+        400,
+        "Request_BadRequest",
+        "Another object with the same value for property identifierUris already exists.",
+        "identifierUris",
+        "ObjectConflict",
+      );
+    }
+  }
+}
+
+/**
+ * App roles and delegated scopes share one namespace per application. A role and a scope with the same value are
+ * refused ("It contains duplicate value": MicrosoftDocs/azure-docs #81899; terraform-provider-azuread #1177,
+ * msgraph-bicep-types #197) unless they are one entitlement published both ways: the same id with matching fields
+ * (azure-docs #81899: "The following values must match for the 'oauth2Permissions' and 'appRoles' properties").
+ * Two roles or two scopes with one id or value are "Request contains a property with duplicate values."
+ * (microsoft-graph-docs #21667).
+ */
+function checkEntitlementValues(application: Application): void {
+  const scopes = application.api.oauth2PermissionScopes;
+  for (const [list, target] of [
+    [application.appRoles, "appRoles"],
+    [scopes, "oauth2PermissionScopes"],
+  ] as const) {
+    const ids = list.map((entry) => entry.id.toLowerCase());
+    const values = list.map((entry) => entry.value).filter((value): value is string => value !== null && value !== "");
+    if (new Set(ids).size !== ids.length || new Set(values).size !== values.length) {
+      throw new DirectoryError(400, "DuplicateValue", "Request contains a property with duplicate values.", target);
+    }
+  }
+  for (const role of application.appRoles) {
+    for (const scope of scopes) {
+      const sameEntitlement = sameId(role.id, scope.id);
+      const matching =
+        role.value === scope.value &&
+        role.isEnabled === scope.isEnabled &&
+        role.description === scope.adminConsentDescription &&
+        role.displayName === scope.adminConsentDisplayName;
+      if (sameEntitlement && !matching) {
+        throw new DirectoryError(
+          400,
+          "Request_BadRequest",
+          `The following values must match for the 'oauth2Permissions' and 'appRoles' properties with identifier '${role.id}': (description, adminConsentDescription),(displayName, adminConsentDisplayName),(isEnabled, isEnabled),(origin, origin),(value, value). Ensure that you are intending to have entries with the same identifier, and if so, are updating them together.`,
+        );
+      }
+      if (!sameEntitlement && role.value !== null && role.value !== "" && role.value === scope.value) {
+        throw new DirectoryError(400, "Request_BadRequest", "It contains duplicate value.", "appRoles");
+      }
+    }
+  }
+}
+
+/**
+ * An enabled role or scope must be disabled (isEnabled false, in its own PATCH) before it is removed or changed:
+ * "Permission (scope or role) cannot be deleted or updated unless disabled first." (CannotDeleteOrUpdateEnabledEntitlement;
+ * microsoftgraph/msgraph-sdk-powershell #1054, #1211). terraform-provider-azuread disables first for this reason
+ * (applications.go, applicationDisableAppRoles).
+ */
+function checkDisabledBeforeChange<T extends { id: string; isEnabled: boolean }>(before: T[], after: T[]): void {
+  for (const old of before.filter((entry) => entry.isEnabled)) {
+    const next = after.find((entry) => sameId(entry.id, old.id));
+    const onlyDisabled =
+      next && JSON.stringify({ ...next, isEnabled: true }) === JSON.stringify({ ...old, isEnabled: true });
+    const unchanged = next && JSON.stringify(next) === JSON.stringify(old);
+    if (!unchanged && !onlyDisabled) {
+      throw new DirectoryError(
+        400,
+        "CannotDeleteOrUpdateEnabledEntitlement",
+        "Permission (scope or role) cannot be deleted or updated unless disabled first.",
+      );
+    }
+  }
+}
+
+/**
+ * Federated identity credentials: at most 20 per application, names and issuer/subject pairs unique, one audience
+ * (Graph "federatedIdentityCredential resource type"; Entra "Workload identity federation considerations").
+ */
+function checkFederatedCredentials(credentials: FederatedIdentityCredential[]): void {
+  if (credentials.length > 20) {
+    throw new DirectoryError(
+      400,
+      "Request_BadRequest",
+      "An application can have at most 20 federated identity credentials.",
+    );
+  }
+  const names = credentials.map((credential) => credential.name.toLowerCase());
+  const pairs = credentials.map((credential) => `${credential.issuer}\n${credential.subject}`);
+  if (new Set(names).size !== names.length) {
+    throw new DirectoryError(
+      409,
+      "Request_BadRequest",
+      "FederatedIdentityCredential with name already exists.",
+      "name",
+    );
+  }
+  if (new Set(pairs).size !== pairs.length) {
+    throw new DirectoryError(
+      409,
+      "Request_BadRequest",
+      "FederatedIdentityCredential with the same issuer and subject already exists.",
+      "subject",
+    );
+  }
+  if (credentials.some((credential) => credential.audiences.length !== 1)) {
+    throw new DirectoryError(
+      400,
+      "Request_BadRequest",
+      "Federated identity credentials accept exactly one audience.",
+      "audiences",
+    );
+  }
+}
+
+// ---- shapes and inputs ----------------------------------------------------------------------------------------
+
+function newApplication(id: string, now: number): Application {
+  return {
+    id,
+    appId: randomUUID(),
+    displayName: null,
+    description: null,
+    createdDateTime: new Date(now).toISOString(),
+    deletedDateTime: null,
+    signInAudience: "AzureADMyOrg",
+    identifierUris: [],
+    appRoles: [],
+    api: {
+      acceptMappedClaims: null,
+      knownClientApplications: [],
+      oauth2PermissionScopes: [],
+      preAuthorizedApplications: [],
+      requestedAccessTokenVersion: null,
+    },
+    groupMembershipClaims: null,
+    info: { logoUrl: null, marketingUrl: null, privacyStatementUrl: null, supportUrl: null, termsOfServiceUrl: null },
+    isFallbackPublicClient: null,
+    keyCredentials: [],
+    notes: null,
+    passwordCredentials: [],
+    publicClient: { redirectUris: [] },
+    publisherDomain: "local.onmicrosoft.com",
+    requiredResourceAccess: [],
+    serviceManagementReference: null,
+    spa: { redirectUris: [] },
+    tags: [],
+    web: {
+      homePageUrl: null,
+      logoutUrl: null,
+      redirectUris: [],
+      implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false },
+      redirectUriSettings: [],
+    },
+  };
+}
+
+function newServicePrincipal(appId: string, displayName: string | null): ServicePrincipal {
+  return {
+    id: randomUUID(),
+    appId: appId.toLowerCase(),
+    accountEnabled: true,
+    alternativeNames: [],
+    appRoleAssignmentRequired: false,
+    description: null,
+    displayName,
+    loginUrl: null,
+    notes: null,
+    notificationEmailAddresses: [],
+    preferredSingleSignOnMode: null,
+    samlSingleSignOnSettings: null,
+    tags: [],
+    deletedDateTime: null,
+  };
+}
+
+function groupView(group: Group & { members?: string[] }): Group {
+  const { members: _members, ...view } = group;
+  return { ...view };
+}
+
+const nullableString = z.string().nullable();
+const appRoleInput = z.object({
+  id: z.string(),
+  allowedMemberTypes: z.array(z.enum(["User", "Application"])),
+  description: nullableString.optional(),
+  displayName: nullableString.optional(),
+  isEnabled: z.boolean(),
+  origin: z.string().optional(),
+  value: nullableString.optional(),
+});
+const scopeInput = z.object({
+  id: z.string(),
+  adminConsentDescription: nullableString.optional(),
+  adminConsentDisplayName: nullableString.optional(),
+  isEnabled: z.boolean(),
+  origin: z.string().optional(),
+  type: z.enum(["User", "Admin"]).nullable().optional(),
+  userConsentDescription: nullableString.optional(),
+  userConsentDisplayName: nullableString.optional(),
+  value: nullableString.optional(),
+});
+const redirectUris = z.object({ redirectUris: z.array(z.string()).optional() });
+
+/** The application properties the local tenant models; any other property is refused, naming it. */
+const applicationInput = z
+  .object({
+    id: z.string().optional(),
+    displayName: nullableString.optional(),
+    description: nullableString.optional(),
+    signInAudience: z
+      .enum(["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"])
+      .optional(),
+    identifierUris: z.array(z.string()).optional(),
+    appRoles: z.array(appRoleInput).optional(),
+    api: z
+      .object({
+        acceptMappedClaims: z.boolean().nullable().optional(),
+        knownClientApplications: z.array(z.string()).optional(),
+        oauth2PermissionScopes: z.array(scopeInput).optional(),
+        preAuthorizedApplications: z
+          .array(z.object({ appId: z.string(), delegatedPermissionIds: z.array(z.string()) }))
+          .optional(),
+        // Entra accepts null (v1, the default), 1 or 2 (Graph "apiApplication resource type").
+        requestedAccessTokenVersion: z
+          .union([z.literal(1), z.literal(2)])
+          .nullable()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    groupMembershipClaims: nullableString.optional(),
+    info: z.record(z.string(), nullableString).optional(),
+    isFallbackPublicClient: z.boolean().nullable().optional(),
+    notes: nullableString.optional(),
+    publicClient: redirectUris.strict().optional(),
+    requiredResourceAccess: z
+      .array(
+        z.object({
+          resourceAppId: z.string(),
+          resourceAccess: z.array(z.object({ id: z.string(), type: z.enum(["Role", "Scope"]) })),
+        }),
+      )
+      .optional(),
+    serviceManagementReference: nullableString.optional(),
+    spa: redirectUris.strict().optional(),
+    tags: z.array(z.string()).optional(),
+    web: z
+      .object({
+        homePageUrl: nullableString.optional(),
+        logoutUrl: nullableString.optional(),
+        redirectUris: z.array(z.string()).optional(),
+        implicitGrantSettings: z
+          .object({ enableAccessTokenIssuance: z.boolean().optional(), enableIdTokenIssuance: z.boolean().optional() })
+          .optional(),
+        redirectUriSettings: z.array(z.object({ uri: z.string(), index: z.number().nullable() })).optional(),
+      })
+      .strict()
+      .optional(),
+    "owners@odata.bind": z.array(z.string()).optional(),
+  })
+  .strict();
+
+const addPasswordInput = z
+  .object({
+    passwordCredential: z
+      .object({
+        displayName: nullableString.optional(),
+        startDateTime: z.string().optional(),
+        endDateTime: z.string().optional(),
+      })
+      .optional(),
+  })
+  .strict();
+
+const federatedCredentialInput = z
+  .object({
+    name: z.string().min(3).max(120),
+    issuer: z.string().min(1).max(600),
+    subject: z.string().min(1).max(600),
+    audiences: z.array(z.string().max(600)),
+    description: nullableString.optional(),
+  })
+  .strict();
+
+const servicePrincipalInput = z
+  .object({
+    id: z.string().optional(),
+    accountEnabled: z.boolean().optional(),
+    alternativeNames: z.array(z.string()).optional(),
+    appRoleAssignmentRequired: z.boolean().optional(),
+    description: nullableString.optional(),
+    displayName: nullableString.optional(),
+    loginUrl: nullableString.optional(),
+    notes: nullableString.optional(),
+    notificationEmailAddresses: z.array(z.string()).optional(),
+    preferredSingleSignOnMode: nullableString.optional(),
+    samlSingleSignOnSettings: z.object({ relayState: nullableString.optional() }).nullable().optional(),
+    tags: z.array(z.string()).optional(),
+    "owners@odata.bind": z.array(z.string()).optional(),
+  })
+  .strict();
+
+const grantInput = z
+  .object({
+    clientId: z.string(),
+    consentType: z.enum(["AllPrincipals", "Principal"]),
+    principalId: z.string().nullable().optional(),
+    resourceId: z.string(),
+    scope: nullableString.optional(),
+  })
+  .strict();
+
+const userInput = z
+  .object({
+    id: z.string().optional(),
+    displayName: z.string(),
+    userPrincipalName: z.string(),
+    accountEnabled: z.boolean().optional(),
+    mailNickname: z.string().optional(),
+    passwordProfile: z.unknown().optional(),
+  })
+  .strict();
+
+const groupInput = z
+  .object({
+    id: z.string().optional(),
+    displayName: z.string(),
+    mailEnabled: z.boolean(),
+    mailNickname: z.string(),
+    securityEnabled: z.boolean(),
+    groupTypes: z.array(z.string()).optional(),
+    description: nullableString.optional(),
+    "members@odata.bind": z.array(z.string()).optional(),
+  })
+  .strict();
+
+/**
+ * Parses a request body after dropping OData annotations (`@odata.type`, which go-azure-sdk adds to every object);
+ * a property the type does not declare is Graph's 400 naming it.
+ */
+function parse<T extends z.ZodType>(schema: T, body: unknown, typeName: string): z.infer<T> {
+  const result = schema.safeParse(withoutAnnotations(body));
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.join(".") ?? "";
+  if (issue?.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    throw new DirectoryError(
+      400,
+      "Request_BadRequest",
+      `Property '${key}' does not exist as a declared property or extension property of '${typeName}' in the local tenant.`,
+      [path, key].filter(Boolean).join("."),
+    );
+  }
+  throw new DirectoryError(
+    400,
+    "Request_BadRequest",
+    `Invalid value for property '${path}': ${issue?.message ?? "invalid"}.`,
+    path,
+  );
+}
+
+function withoutAnnotations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutAnnotations);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !key.startsWith("@odata.") && key !== "odata.type")
+      .map(([key, item]) => [key, withoutAnnotations(item)]),
+  );
+}
+
+/** Graph's PATCH: a complex property merges into the stored one; a collection or scalar replaces it. */
+function mergeApplication(base: Application, input: Partial<Record<string, unknown>>): Application {
+  const { "owners@odata.bind": _owners, id: _id, ...properties } = input;
+  const merged = mergeObjects(base as unknown as Record<string, unknown>, properties) as unknown as Application;
+  // Graph fills what a role or scope leaves out, so stored entries always compare field by field.
+  merged.appRoles = merged.appRoles.map((role) => ({
+    id: role.id.toLowerCase(),
+    allowedMemberTypes: role.allowedMemberTypes,
+    description: role.description ?? null,
+    displayName: role.displayName ?? null,
+    isEnabled: role.isEnabled,
+    origin: role.origin ?? "Application",
+    value: role.value ?? null,
+  }));
+  merged.api.oauth2PermissionScopes = merged.api.oauth2PermissionScopes.map((scope) => ({
+    id: scope.id.toLowerCase(),
+    adminConsentDescription: scope.adminConsentDescription ?? null,
+    adminConsentDisplayName: scope.adminConsentDisplayName ?? null,
+    isEnabled: scope.isEnabled,
+    origin: scope.origin ?? "Application",
+    type: scope.type ?? "User",
+    userConsentDescription: scope.userConsentDescription ?? null,
+    userConsentDisplayName: scope.userConsentDisplayName ?? null,
+    value: scope.value ?? null,
+  }));
+  return merged;
+}
+
+function mergeObjects(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const result = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const current = result[key];
+    const isObject = (item: unknown): item is Record<string, unknown> =>
+      item !== null && typeof item === "object" && !Array.isArray(item);
+    result[key] = isObject(value) && isObject(current) ? mergeObjects(current, value) : structuredClone(value);
+  }
+  return result;
+}
+
+function applyServicePrincipal(base: ServicePrincipal, input: z.infer<typeof servicePrincipalInput>): ServicePrincipal {
+  const { "owners@odata.bind": _owners, id: _id, ...properties } = input;
+  return { ...base, ...Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) };
+}
+
+/** The object ids in `…/directoryObjects/{id}` references (owners@odata.bind, $ref bodies). */
+export function bindIds(references: string[] | undefined): string[] {
+  return (references ?? []).map(referencedId);
+}
+
+export function referencedId(reference: string): string {
+  const id = reference.replace(/\/+$/, "").split("/").at(-1) ?? "";
+  return id.replace(/^directoryObjects\('?|'?\)$/g, "").toLowerCase();
+}
+
+/** Object and application ids compare without regard to case, as Graph compares GUIDs. */
+export function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("base64url");
+}
+
+function addYears(epochMs: number, years: number): number {
+  const date = new Date(epochMs);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return date.getTime();
+}

@@ -1,0 +1,366 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import { type CryptoKey, importJWK, type JWK } from "jose";
+import { Directory, type DirectoryState, emptyDirectoryState, firstPartyApps, localUser } from "./directory";
+import { graphAppRoles, graphHandler, graphPermissions, sendGraphError } from "./graph";
+import { listenBounded, requestUrl, sendJson } from "./http";
+import { ensureTls } from "./tls";
+import { generateSigningKey, type SigningKey, tokenService, type TokenService } from "./tokens";
+
+/** Where the local tenant keeps its state: `.local/` at the project root (git-ignored). */
+export const defaultLocalRoot = join(__dirname, "..", ".local");
+
+export function localTenantPaths(root = defaultLocalRoot) {
+  const tenant = join(root, "tenant");
+  return {
+    root,
+    tls: join(root, "tls"),
+    /** The CA certificate: SSL_CERT_FILE for Go, NODE_EXTRA_CA_CERTS for Node. */
+    caFile: join(root, "tls", "ca.pem"),
+    tenant,
+    state: join(tenant, "state.json"),
+    signingKey: join(tenant, "signing-key.json"),
+    admin: join(tenant, "admin.json"),
+    settings: join(tenant, "settings.json"),
+    pid: join(tenant, "tenant.pid.json"),
+    log: join(tenant, "tenant.log"),
+  };
+}
+
+/** The settings a person chooses with `start`, kept for the next start. */
+export interface TenantSettings {
+  port: number;
+  replicationDelaySeconds: number;
+}
+
+/** 8443: the usual alternative HTTPS port; `start --port` chooses another and keeps it. */
+export const defaultSettings: TenantSettings = { port: 8443, replicationDelaySeconds: 0 };
+
+/** The administrator application's credentials, written to .local/tenant/admin.json on first start. */
+export interface AdminCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  servicePrincipalId: string;
+}
+
+/** The tenant's public addresses, as the metadata document names them. */
+export interface TenantEndpoints {
+  /** `https://127.0.0.1:<port>`: the login endpoint, and the authority host stacks name. */
+  login: string;
+  /** Microsoft Graph: the endpoint and resource id (`microsoftGraphResourceId`). */
+  graph: string;
+  /** Azure Resource Manager: the endpoint and resource id (`resourceManager`). */
+  arm: string;
+  /** What `metadataHost` / ARM_METADATA_HOSTNAME name: `127.0.0.1:<port>`. */
+  metadataHost: string;
+}
+
+export function tenantEndpoints(port: number): TenantEndpoints {
+  const login = `https://127.0.0.1:${port}`;
+  return { login, graph: `${login}/graph`, arm: `${login}/arm`, metadataHost: `127.0.0.1:${port}` };
+}
+
+/** What a mounted module gets from the tenant. */
+export interface TenantContext {
+  directory: Directory;
+  endpoints: TenantEndpoints;
+  admin: AdminCredentials;
+  /** Verifies the request's bearer token for Graph or ARM; the claims, or a 401 with Graph's reason. */
+  authenticate(
+    request: IncomingMessage,
+    audience: "graph" | "arm",
+  ): Promise<{ claims: Record<string, unknown> } | { status: 401; message: string }>;
+}
+
+/** A handler for every request under a path prefix; `path` is what follows the prefix. */
+export type MountedHandler = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<void>;
+
+/** Another module's routes under a prefix, e.g. `/arm` (local/arm.ts) or `/gateway` (local/gateway.ts). */
+export type Mount = (context: TenantContext) => { prefix: string; handler: MountedHandler };
+
+export interface TenantOptions {
+  root?: string;
+  port?: number;
+  replicationDelaySeconds?: number;
+  /** Routes of other modules; Graph (`/graph`), Entra (`/<tenant>/…`) and the metadata document are the tenant's own. */
+  mounts?: Mount[];
+  now?: () => number;
+}
+
+export interface RunningTenant {
+  endpoints: TenantEndpoints;
+  directory: Directory;
+  tokens: TokenService;
+  admin: AdminCredentials;
+  caFile: string;
+  /** Adds another module's routes while running. */
+  mount(prefix: string, handler: MountedHandler): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the local tenant on 127.0.0.1 over HTTPS, on one port: Entra ID at the root (`/<tenant>/oauth2/v2.0/token`
+ * and the rest), Microsoft Graph under `/graph`, the cloud metadata document at `/metadata/endpoints`, and mounted
+ * modules (ARM, the gateway) under their prefixes. Graph and ARM tokens are told apart by their audience: each
+ * service's resource id is its own URL. The directory, signing key and administrator are kept under `root`.
+ */
+export async function startTenant(options: TenantOptions = {}): Promise<RunningTenant> {
+  const paths = localTenantPaths(options.root);
+  mkdirSync(paths.tenant, { recursive: true, mode: 0o700 });
+  const tls = ensureTls(paths.tls);
+  const persist = debouncedWriter(paths.state);
+  const directory = new Directory(readJson<DirectoryState>(paths.state) ?? emptyDirectoryState(), {
+    now: options.now,
+    persist: persist.write,
+  });
+  const signingKey = await loadSigningKey(paths.signingKey);
+  const admin = ensureAdministrator(directory, paths.admin);
+  directory.setReplicationDelay(options.replicationDelaySeconds ?? 0);
+
+  let endpoints = tenantEndpoints(options.port ?? 0);
+  const tokens = tokenService({
+    directory,
+    signingKey,
+    authorityHost: () => endpoints.login,
+    firstPartyResources: () => ({
+      [endpoints.graph]: firstPartyApps.microsoftGraph.appId,
+      [endpoints.arm]: firstPartyApps.azureResourceManager.appId,
+    }),
+  });
+  const authenticate: TenantContext["authenticate"] = async (request, audience) => {
+    const header = request.headers.authorization ?? "";
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) return { status: 401, message: "Access token is empty." };
+    const resource = audience === "graph" ? endpoints.graph : endpoints.arm;
+    const verified = await tokens.verify(token, [resource, `${resource}/`]);
+    if ("failure" in verified) return { status: 401, message: `Access token validation failure. ${verified.failure}` };
+    return { claims: verified };
+  };
+  const context: TenantContext = {
+    directory,
+    admin,
+    authenticate,
+    get endpoints() {
+      return endpoints;
+    },
+  };
+  const graph = graphHandler({
+    directory,
+    get baseUrl() {
+      return endpoints.graph;
+    },
+    authenticate: async (request) => {
+      const outcome = await authenticate(request, "graph");
+      if ("status" in outcome) return outcome;
+      const { oid, roles, scp } = outcome.claims as { oid?: string; roles?: string[]; scp?: string };
+      return { objectId: oid ?? "", permissions: [...(roles ?? []), ...(scp ?? "").split(" ").filter(Boolean)] };
+    },
+  });
+
+  const mounts = new Map<string, MountedHandler>([["/graph", graph]]);
+  for (const mount of options.mounts ?? []) {
+    const { prefix, handler } = mount(context);
+    mounts.set(prefix, handler);
+  }
+
+  const server = await listenBounded(
+    async (request, response) => {
+      const path = requestUrl(request).pathname;
+      if (path === "/metadata/endpoints") return sendJson(response, 200, metadataDocument(endpoints));
+      if (path === "/local/status") {
+        return sendJson(response, 200, {
+          pid: process.pid,
+          endpoints,
+          counts: directory.counts(),
+          residentBytes: process.memoryUsage().rss,
+        });
+      }
+      for (const [prefix, handler] of mounts) {
+        if (path === prefix || path.startsWith(`${prefix}/`))
+          return handler(request, response, path.slice(prefix.length));
+      }
+      if (await tokens.handle(request, response)) return;
+      sendGraphError(response, { status: 404, code: "NotFound", message: `No local tenant service answers ${path}.` });
+    },
+    { port: options.port ?? 0, tls: { cert: tls.cert, key: tls.key } },
+  );
+  endpoints = tenantEndpoints(server.port);
+
+  return {
+    get endpoints() {
+      return endpoints;
+    },
+    directory,
+    tokens,
+    admin,
+    caFile: tls.caFile,
+    mount: (prefix, handler) => void mounts.set(prefix, handler),
+    close: async () => {
+      await server.close();
+      persist.flush();
+    },
+  };
+}
+
+/**
+ * The cloud metadata document (`GET /metadata/endpoints?api-version=2022-09-01`): the single-cloud object that
+ * go-azure-sdk's sdk/internal/metadata client parses. It needs `name`, `resourceManager`, `microsoftGraphResourceId`
+ * and `authentication.loginEndpoint` (environments/from_endpoint.go); Graph's endpoint is its resource id.
+ */
+export function metadataDocument(endpoints: TenantEndpoints) {
+  return {
+    portal: endpoints.login,
+    authentication: {
+      loginEndpoint: endpoints.login,
+      audiences: [endpoints.arm],
+      tenant: "common",
+      identityProvider: "AAD",
+    },
+    media: "",
+    graphAudience: "",
+    graph: "",
+    name: "AzureLocalTenant",
+    suffixes: {
+      azureDataLakeStoreFileSystem: "",
+      acrLoginServer: "",
+      sqlServerHostname: "",
+      azureDataLakeAnalyticsCatalogAndJob: "",
+      keyVaultDns: "",
+      storage: "",
+      azureFrontDoorEndpointSuffix: "",
+      storageSyncEndpointSuffix: "",
+      mhsmDns: "",
+      mysqlServerEndpoint: "",
+      postgresqlServerEndpoint: "",
+      mariadbServerEndpoint: "",
+      synapseAnalytics: "",
+      attestationEndpoint: "",
+    },
+    batch: "",
+    resourceManager: endpoints.arm,
+    vmImageAliasDoc: "",
+    activeDirectoryDataLake: "",
+    sqlManagement: "",
+    microsoftGraphResourceId: endpoints.graph,
+    appInsightsResourceId: "",
+    appInsightsTelemetryChannelResourceId: "",
+    attestationResourceId: "",
+    synapseAnalyticsResourceId: "",
+    logAnalyticsResourceId: "",
+    ossrDbmsResourceId: "",
+    gallery: "",
+  };
+}
+
+/**
+ * The tenant's administrator: an application granted every Graph permission the tenant enforces, made on first
+ * start; its secret is made again when missing or expired. `npm run local -- rest` and `up` act as it.
+ */
+function ensureAdministrator(directory: Directory, file: string): AdminCredentials {
+  const graph = directory.ensureFirstPartyServicePrincipal(
+    firstPartyApps.microsoftGraph.appId,
+    firstPartyApps.microsoftGraph.displayName,
+    graphAppRoles(),
+  );
+  directory.ensureFirstPartyServicePrincipal(
+    firstPartyApps.azureResourceManager.appId,
+    firstPartyApps.azureResourceManager.displayName,
+    [],
+  );
+  if (directory.users().length === 0) directory.createUser(localUser);
+
+  const saved = readJson<AdminCredentials>(file);
+  let application = saved && directory.applicationByAppId(saved.clientId);
+  if (!application) application = directory.createApplication({ displayName: "Local tenant administrator" });
+  const principal =
+    directory.servicePrincipalByAppId(application.appId) ??
+    directory.createServicePrincipal({ appId: application.appId });
+  for (const appRoleId of Object.values(graphPermissions)) {
+    const held = directory
+      .appRoleAssignments()
+      .some((assignment) => assignment.principalId === principal.id && assignment.appRoleId === appRoleId);
+    if (!held)
+      directory.createAppRoleAssignment(graph.id, { principalId: principal.id, resourceId: graph.id, appRoleId });
+  }
+  if (
+    saved &&
+    saved.clientId === application.appId &&
+    directory.checkSecret(saved.clientId, saved.clientSecret, directory.time()) === "valid"
+  ) {
+    return saved;
+  }
+  const password = directory.addPassword(application.id, {
+    passwordCredential: { displayName: "local administrator" },
+  });
+  const admin: AdminCredentials = {
+    tenantId: saved?.tenantId ?? localTenantId,
+    clientId: application.appId,
+    clientSecret: password.secretText,
+    servicePrincipalId: principal.id,
+  };
+  writeFileSync(file, `${JSON.stringify(admin, null, 2)}\n`, { mode: 0o600 });
+  return admin;
+}
+
+/** The tenant id `rest` and the administrator use; stacks may name any other GUID and get tokens for it. */
+export const localTenantId = "10ca1000-0000-4000-8000-00000000c0de";
+
+async function loadSigningKey(file: string): Promise<SigningKey> {
+  const saved = readJson<{ privateJwk: JWK; publicJwk: JWK & { kid: string } }>(file);
+  if (saved)
+    return { privateKey: (await importJWK(saved.privateJwk, "RS256")) as CryptoKey, publicJwk: saved.publicJwk };
+  const key = await generateSigningKey();
+  writeFileSync(file, JSON.stringify({ privateJwk: key.privateJwk, publicJwk: key.publicJwk }), { mode: 0o600 });
+  return key;
+}
+
+function readJson<T>(file: string): T | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : undefined;
+}
+
+/** Writes the state at most once per tick of changes, atomically (a rename), and at once on flush. */
+function debouncedWriter(file: string) {
+  let pending: DirectoryState | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!pending) return;
+    writeFileSync(`${file}.tmp`, JSON.stringify(pending), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    pending = undefined;
+  };
+  return {
+    write: (state: DirectoryState) => {
+      pending = state;
+      timer ??= setTimeout(flush, 50);
+    },
+    flush,
+  };
+}
+
+/** The process `npm run local -- start` runs in the background: serve until SIGTERM, then save and leave. */
+async function serve(): Promise<void> {
+  const paths = localTenantPaths();
+  const settings = { ...defaultSettings, ...readJson<Partial<TenantSettings>>(paths.settings) };
+  let tenant: RunningTenant;
+  try {
+    tenant = await startTenant({ port: settings.port, replicationDelaySeconds: settings.replicationDelaySeconds });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    process.stderr.write(code === "EADDRINUSE" ? `EADDRINUSE ${settings.port}\n` : `${String(error)}\n`);
+    process.exit(1);
+  }
+  writeFileSync(paths.pid, JSON.stringify({ pid: process.pid, endpoints: tenant.endpoints }), { mode: 0o600 });
+  const stop = async () => {
+    await tenant.close();
+    rmSync(paths.pid, { force: true });
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+}
+
+if (require.main === module) void serve();

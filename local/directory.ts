@@ -248,8 +248,8 @@ export class Directory {
   private readonly now: () => number;
   private replicationDelayMs: number;
   private readonly persist: (state: DirectoryState) => void;
-  /** When each object was created, by key; in memory only: after a restart everything has replicated. */
-  private readonly createdAt = new Map<string, number>();
+  /** When each new object becomes visible to replicas, by key; in memory only: after a restart all have replicated. */
+  private readonly visibleFrom = new Map<string, number>();
 
   constructor(state: DirectoryState = emptyDirectoryState(), options: DirectoryOptions = {}) {
     this.state = state;
@@ -285,13 +285,13 @@ export class Directory {
   }
 
   private created(key: string): void {
-    this.createdAt.set(key, this.now());
+    if (this.replicationDelayMs > 0) this.visibleFrom.set(key, this.now() + this.replicationDelayMs);
   }
 
   private visible(key: string, view: View): boolean {
     if (view === "primary") return true;
-    const at = this.createdAt.get(key);
-    return at === undefined || this.now() >= at + this.replicationDelayMs;
+    const from = this.visibleFrom.get(key);
+    return from === undefined || this.now() >= from;
   }
 
   private changed(): void {

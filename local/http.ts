@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createTlsServer } from "node:https";
+import { createServer as createTlsServer, request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface BoundedServer {
@@ -85,4 +85,41 @@ export function requestUrl(request: IncomingMessage): URL {
   const url = new URL(request.url ?? "/", "http://local");
   url.pathname = url.pathname.replace(/\/{2,}/g, "/");
   return url;
+}
+
+export interface ClientResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * One request over HTTPS trusting `ca` (the local tenant's CA), for tools that run before NODE_EXTRA_CA_CERTS could
+ * be set: Node reads that variable only when it starts.
+ */
+export function requestWithCa(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; ca: string },
+): Promise<ClientResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      url,
+      { method: init.method ?? "GET", headers: init.headers, ca: init.ca, timeout: 30_000 },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            text: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error(`no answer from ${url} within 30 s`)));
+    request.on("error", reject);
+    request.end(init.body);
+  });
 }

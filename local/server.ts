@@ -341,19 +341,28 @@ function debouncedWriter(file: string) {
   };
 }
 
-/** The process `npm run local -- start` runs in the background: serve until SIGTERM, then save and leave. */
-async function serve(): Promise<void> {
-  const paths = localTenantPaths();
+/**
+ * The process `npm run local -- start` runs in the background (`server.ts --root <dir>`): serve until SIGTERM, then
+ * save and leave. It writes the pid file once listening; on a taken port it says so on stderr (`EADDRINUSE <port>`).
+ */
+async function serve(argv: string[]): Promise<void> {
+  const rootIndex = argv.indexOf("--root");
+  const paths = localTenantPaths(rootIndex >= 0 ? argv[rootIndex + 1] : undefined);
   const settings = { ...defaultSettings, ...readJson<Partial<TenantSettings>>(paths.settings) };
   let tenant: RunningTenant;
   try {
-    tenant = await startTenant({ port: settings.port, replicationDelaySeconds: settings.replicationDelaySeconds });
+    tenant = await startTenant({
+      root: paths.root,
+      port: settings.port,
+      replicationDelaySeconds: settings.replicationDelaySeconds,
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     process.stderr.write(code === "EADDRINUSE" ? `EADDRINUSE ${settings.port}\n` : `${String(error)}\n`);
     process.exit(1);
   }
-  writeFileSync(paths.pid, JSON.stringify({ pid: process.pid, endpoints: tenant.endpoints }), { mode: 0o600 });
+  const running: PidFile = { pid: process.pid, endpoints: tenant.endpoints, caFile: tenant.caFile };
+  writeFileSync(paths.pid, JSON.stringify(running), { mode: 0o600 });
   const stop = async () => {
     await tenant.close();
     rmSync(paths.pid, { force: true });
@@ -363,4 +372,11 @@ async function serve(): Promise<void> {
   process.on("SIGINT", () => void stop());
 }
 
-if (require.main === module) void serve();
+/** What the running tenant's pid file says. */
+export interface PidFile {
+  pid: number;
+  endpoints: TenantEndpoints;
+  caFile: string;
+}
+
+if (require.main === module) void serve(process.argv.slice(2));

@@ -17,7 +17,7 @@ import {
 import { tenantAuthority, tokenProfile } from "../entra/tokenProfile";
 import type { Application, Directory, ServicePrincipalView, User } from "./directory";
 import { sameId } from "./directory";
-import { BodyTooLarge, readBody, requestUrl, sendJson } from "./http";
+import { BodyTooLarge, type ClientResponse, readBody, requestUrl, requestWithCa, sendJson } from "./http";
 
 // Entra ID's token service over the local directory: OpenID metadata and signing keys per token version, and the
 // token endpoint (client credentials with a secret or a federated client assertion, device code, authorization code
@@ -793,4 +793,26 @@ function sendHtml(response: ServerResponse, status: number, body: string): void 
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/** A client-credentials token request to a local tenant, as the providers and `rest` make it (trusting `ca`). */
+export function requestClientToken(request: {
+  login: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  resource: string;
+  ca: string;
+}): Promise<ClientResponse> {
+  return requestWithCa(`${request.login}/${request.tenantId}/oauth2/v2.0/token`, {
+    method: "POST",
+    ca: request.ca,
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: request.clientId,
+      client_secret: request.clientSecret,
+      scope: `${request.resource}/.default`,
+    }).toString(),
+  });
 }

@@ -226,6 +226,44 @@ export function graphHandler(options: GraphOptions) {
 
   // `/applications(appId='…')` arrives rewritten as `/applications/appId='…'` (see below).
   const id = "/(?<id>[^/]+)";
+  /** GET owners, POST owners/$ref, DELETE owners/{id}/$ref: the same three calls on applications and principals. */
+  const ownerRoutes = (kind: "application" | "servicePrincipal"): Route[] => {
+    const keyOf = kind === "application" ? applicationId : servicePrincipalId;
+    const ownersOf = (key: string) =>
+      kind === "application" ? directory.applicationOwners(key) : directory.servicePrincipalOwners(key);
+    const owners = `^/${kind}s${id}/owners`;
+    return [
+      {
+        method: "GET",
+        pattern: new RegExp(`${owners}$`),
+        handle: (ctx) => {
+          require(ctx.caller, readApplications);
+          collection(ctx, "directoryObjects", directoryObjects(ownersOf(keyOf(ctx))));
+        },
+      },
+      {
+        method: "POST",
+        pattern: new RegExp(`${owners}/\\$ref$`),
+        handle: async (ctx) => {
+          const key = keyOf(ctx);
+          requireWrite(ctx.caller, () => ownersOf(key));
+          directory.addOwner(kind, key, await refBody(ctx));
+          noContent(ctx);
+        },
+      },
+      {
+        method: "DELETE",
+        pattern: new RegExp(`${owners}/(?<owner>[^/]+)/\\$ref$`),
+        handle: (ctx) => {
+          const key = keyOf(ctx);
+          requireWrite(ctx.caller, () => ownersOf(key));
+          directory.removeOwner(kind, key, ctx.params.owner ?? "");
+          noContent(ctx);
+        },
+      },
+    ];
+  };
+
   const routes: Route[] = [
     // ---- applications
     {
@@ -355,34 +393,7 @@ export function graphHandler(options: GraphOptions) {
         noContent(ctx);
       },
     },
-    {
-      method: "GET",
-      pattern: new RegExp(`^/applications${id}/owners$`),
-      handle: (ctx) => {
-        require(ctx.caller, readApplications);
-        collection(ctx, "directoryObjects", directoryObjects(directory.applicationOwners(applicationId(ctx))));
-      },
-    },
-    {
-      method: "POST",
-      pattern: new RegExp(`^/applications${id}/owners/\\$ref$`),
-      handle: async (ctx) => {
-        const key = applicationId(ctx);
-        requireWrite(ctx.caller, ownersOfApplication(key));
-        directory.addOwner("application", key, await refBody(ctx));
-        noContent(ctx);
-      },
-    },
-    {
-      method: "DELETE",
-      pattern: new RegExp(`^/applications${id}/owners/(?<owner>[^/]+)/\\$ref$`),
-      handle: (ctx) => {
-        const key = applicationId(ctx);
-        requireWrite(ctx.caller, ownersOfApplication(key));
-        directory.removeOwner("application", key, ctx.params.owner ?? "");
-        noContent(ctx);
-      },
-    },
+    ...ownerRoutes("application"),
     // ---- service principals
     {
       method: "GET",
@@ -429,38 +440,7 @@ export function graphHandler(options: GraphOptions) {
         noContent(ctx);
       },
     },
-    {
-      method: "GET",
-      pattern: new RegExp(`^/servicePrincipals${id}/owners$`),
-      handle: (ctx) => {
-        require(ctx.caller, readApplications);
-        collection(
-          ctx,
-          "directoryObjects",
-          directoryObjects(directory.servicePrincipalOwners(servicePrincipalId(ctx))),
-        );
-      },
-    },
-    {
-      method: "POST",
-      pattern: new RegExp(`^/servicePrincipals${id}/owners/\\$ref$`),
-      handle: async (ctx) => {
-        const key = servicePrincipalId(ctx);
-        requireWrite(ctx.caller, ownersOfServicePrincipal(key));
-        directory.addOwner("servicePrincipal", key, await refBody(ctx));
-        noContent(ctx);
-      },
-    },
-    {
-      method: "DELETE",
-      pattern: new RegExp(`^/servicePrincipals${id}/owners/(?<owner>[^/]+)/\\$ref$`),
-      handle: (ctx) => {
-        const key = servicePrincipalId(ctx);
-        requireWrite(ctx.caller, ownersOfServicePrincipal(key));
-        directory.removeOwner("servicePrincipal", key, ctx.params.owner ?? "");
-        noContent(ctx);
-      },
-    },
+    ...ownerRoutes("servicePrincipal"),
     // ---- app role assignments: Graph's least privileged pair is AppRoleAssignment.ReadWrite.All with
     // Application.Read.All ("Grant an appRoleAssignment for a service principal")
     {

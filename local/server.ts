@@ -67,6 +67,11 @@ export interface TenantContext {
   directory: Directory;
   endpoints: TenantEndpoints;
   admin: AdminCredentials;
+  /**
+   * Verifies a token's signature and lifetime (this tenant issued it, it has not expired) and returns its claims;
+   * throws otherwise. The audience is the caller's to check, e.g. ARM's against {@link TenantEndpoints.arm}.
+   */
+  verifyToken(token: string): Promise<Record<string, unknown>>;
   /** Verifies the request's bearer token for Graph or ARM; the claims, or a 401 with Graph's reason. */
   authenticate(
     request: IncomingMessage,
@@ -136,12 +141,17 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
     const resource = audience === "graph" ? endpoints.graph : endpoints.arm;
     const verified = await tokens.verify(token, [resource, `${resource}/`]);
     if ("failure" in verified) return { status: 401, message: `Access token validation failure. ${verified.failure}` };
-    return { claims: verified };
+    return verified;
   };
   const context: TenantContext = {
     directory,
     admin,
     authenticate,
+    verifyToken: async (token) => {
+      const verified = await tokens.verify(token);
+      if ("failure" in verified) throw new Error(verified.failure);
+      return verified.claims;
+    },
     get endpoints() {
       return endpoints;
     },

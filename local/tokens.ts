@@ -75,8 +75,8 @@ export interface TokenService {
   handle(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
   /** The user (default: the first in the directory) signs in on the device-code page with this user code. */
   approveDeviceCode(userCode: string, userId?: string): void;
-  /** Verifies a token this tenant issued for one of `audiences`; the claims, or why not. */
-  verify(token: string, audiences: string[]): Promise<JWTPayload | { failure: string }>;
+  /** Verifies a token this tenant issued (for one of `audiences`, when given); the claims, or why not. */
+  verify(token: string, audiences?: string[]): Promise<{ claims: JWTPayload } | { failure: string }>;
 }
 
 const deviceCodeGrantType = "urn:ietf:params:oauth:grant-type:device_code";
@@ -634,7 +634,7 @@ export function tokenService(options: TokenServiceOptions): TokenService {
           audience: audiences,
           currentDate: new Date(directory.time()),
         });
-        return payload;
+        return { claims: payload };
       } catch (error) {
         return {
           failure: error instanceof errors.JWTClaimValidationFailed ? `Invalid ${error.claim}.` : "Invalid signature.",

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type CliIo, errorText, reportInputError, runIfMain, UsageError } from "../tools/cli";
 import { requestWithCa } from "./http";
 import { requestClientToken } from "./tokens";
@@ -23,40 +23,30 @@ export interface LocalOptions {
   startTimeoutMs?: number;
 }
 
-/** `npm run local -- <command>`; the exit status. */
+/** `npm run local -- <command>`; the exit status. Each command parses its own arguments. */
 export async function runLocal(argv: string[], io: CliIo, options: LocalOptions = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: "string" },
-        "replication-delay": { type: "string" },
-        body: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    return reportInputError(io, new UsageError(errorText(error)), usage);
-  }
-  const [command, ...commandArgs] = parsed.positionals;
-  if (parsed.values.help || command === undefined) {
+  const [command, ...args] = argv;
+  if (command === undefined || command === "--help" || command === "-h") {
     io.out(usage);
-    return command === undefined && !parsed.values.help ? 2 : 0;
+    return command === undefined ? 2 : 0;
   }
   const paths = localTenantPaths(options.root);
   try {
     switch (command) {
-      case "start":
-        return await start(paths, parsed.values, io, options.startTimeoutMs ?? 60_000);
+      case "start": {
+        const { values } = commandArgs(args, { port: { type: "string" }, "replication-delay": { type: "string" } });
+        return await start(paths, values, io, options.startTimeoutMs ?? 60_000);
+      }
       case "stop":
+        commandArgs(args, {});
         return await stop(paths, io);
       case "status":
+        commandArgs(args, {});
         return await status(paths, io);
-      case "rest":
-        return await rest(paths, commandArgs, parsed.values.body, io);
+      case "rest": {
+        const { values, positionals } = commandArgs(args, { body: { type: "string" } }, true);
+        return await rest(paths, positionals, values.body, io);
+      }
       default:
         throw new UsageError(`unknown command "${command}": use start, stop, status or rest`);
     }
@@ -64,6 +54,19 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
     if (error instanceof UsageError) return reportInputError(io, error, usage);
     io.err(`error: ${errorText(error)}`);
     return 1;
+  }
+}
+
+/** A command's flags (and, where it takes them, positionals); a bad flag is a {@link UsageError}. */
+function commandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+  positionals = false,
+) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: positionals });
+  } catch (error) {
+    throw new UsageError(errorText(error));
   }
 }
 

@@ -101,8 +101,11 @@ export interface DirectoryOptions {
   now?: () => number;
   /** Seconds a new object stays invisible to the "replicated" view. Default 0. */
   replicationDelaySeconds?: number;
-  /** Called with the whole state after every change, e.g. to write .local/state.json. */
-  persist?: (state: DirectoryState) => void;
+  /**
+   * Called after every change with a way to take the whole state, e.g. to write .local/state.json; the copy is made
+   * only when the caller asks, so a burst of changes costs one copy.
+   */
+  persist?: (snapshot: () => DirectoryState) => void;
 }
 
 /** Well-known applications registered in Microsoft's tenant, whose service principals every tenant holds. */
@@ -128,7 +131,7 @@ export class Directory {
   private readonly state: DirectoryState;
   private readonly now: () => number;
   private replicationDelayMs: number;
-  private readonly persist: (state: DirectoryState) => void;
+  private readonly persist: (snapshot: () => DirectoryState) => void;
   /** When each new object becomes visible to replicas, by key; in memory only: after a restart all have replicated. */
   private readonly visibleFrom = new Map<string, number>();
 
@@ -176,7 +179,7 @@ export class Directory {
   }
 
   private changed(): void {
-    this.persist(this.snapshot());
+    this.persist(() => this.snapshot());
   }
 
   // ---- applications -------------------------------------------------------------------------------------------
@@ -193,7 +196,7 @@ export class Directory {
   }
 
   applicationByAppId(appId: string, view: View = "primary"): Application | undefined {
-    const stored = this.state.applications.find((candidate) => sameId(candidate.application.appId, appId));
+    const stored = this.state.applications.find((candidate) => candidate.application.appId === appId.toLowerCase());
     return stored && this.visible(`application:${stored.application.id}`, view)
       ? structuredClone(stored.application)
       : undefined;
@@ -204,7 +207,7 @@ export class Directory {
   }
 
   private storedApplication(id: string, view: View = "primary"): StoredApplication | undefined {
-    const stored = this.state.applications.find((candidate) => sameId(candidate.application.id, id));
+    const stored = this.state.applications.find((candidate) => candidate.application.id === id.toLowerCase());
     return stored && this.visible(`application:${stored.application.id}`, view) ? stored : undefined;
   }
 
@@ -217,10 +220,13 @@ export class Directory {
   /** POST /applications. The creator, when an application calls, becomes an owner as Graph makes it. */
   createApplication(body: unknown, creatorId?: string): Application {
     const input = parse(applicationInput, body, "microsoft.graph.application");
-    const id = input.id ?? randomUUID();
+    // Graph makes the object id and the application (client) id; an id in the body is ignored.
+    const id = randomUUID();
     const application = mergeApplication(newApplication(id, this.now()), input);
     this.checkApplication(application, undefined);
-    const owners = [...new Set([...(creatorId ? [creatorId] : []), ...bindIds(input["owners@odata.bind"])])];
+    const owners = [
+      ...new Set([...(creatorId ? [creatorId.toLowerCase()] : []), ...bindIds(input["owners@odata.bind"])]),
+    ];
     this.state.applications.push({ application, owners, federatedIdentityCredentials: [], secretHashes: {} });
     this.created(`application:${id}`);
     this.recordNewEntitlements(application, undefined);
@@ -317,7 +323,7 @@ export class Directory {
    * none did, for the token endpoint's answer.
    */
   checkSecret(appId: string, secret: string, at: number): "valid" | "expired" | "wrong" {
-    const stored = this.state.applications.find((candidate) => sameId(candidate.application.appId, appId));
+    const stored = this.state.applications.find((candidate) => candidate.application.appId === appId.toLowerCase());
     if (!stored) return "wrong";
     const hash = Buffer.from(sha256(secret));
     const matching = stored.application.passwordCredentials.filter((credential) => {
@@ -471,7 +477,9 @@ export class Directory {
   }
 
   servicePrincipalByAppId(appId: string, view: View = "primary"): ServicePrincipalView | undefined {
-    const stored = this.state.servicePrincipals.find((candidate) => sameId(candidate.servicePrincipal.appId, appId));
+    const stored = this.state.servicePrincipals.find(
+      (candidate) => candidate.servicePrincipal.appId === appId.toLowerCase(),
+    );
     return stored && this.visible(`servicePrincipal:${stored.servicePrincipal.id}`, view)
       ? this.servicePrincipalView(stored)
       : undefined;
@@ -482,7 +490,7 @@ export class Directory {
   }
 
   private storedServicePrincipal(id: string, view: View = "primary"): StoredServicePrincipal | undefined {
-    const stored = this.state.servicePrincipals.find((candidate) => sameId(candidate.servicePrincipal.id, id));
+    const stored = this.state.servicePrincipals.find((candidate) => candidate.servicePrincipal.id === id.toLowerCase());
     return stored && this.visible(`servicePrincipal:${stored.servicePrincipal.id}`, view) ? stored : undefined;
   }
 
@@ -498,8 +506,8 @@ export class Directory {
    */
   private servicePrincipalView(stored: StoredServicePrincipal, view: View = "primary"): ServicePrincipalView {
     const sp = stored.servicePrincipal;
-    const application = this.state.applications.find((candidate) =>
-      sameId(candidate.application.appId, sp.appId),
+    const application = this.state.applications.find(
+      (candidate) => candidate.application.appId === sp.appId,
     )?.application;
     const replicated = <T extends { id: string }>(entries: T[]) =>
       application
@@ -582,7 +590,9 @@ export class Directory {
 
   /** A first-party service principal (Microsoft Graph, ARM) with its app roles, once per tenant. */
   ensureFirstPartyServicePrincipal(appId: string, displayName: string, appRoles: AppRole[]): ServicePrincipalView {
-    let stored = this.state.servicePrincipals.find((candidate) => sameId(candidate.servicePrincipal.appId, appId));
+    let stored = this.state.servicePrincipals.find(
+      (candidate) => candidate.servicePrincipal.appId === appId.toLowerCase(),
+    );
     if (!stored) {
       stored = {
         servicePrincipal: newServicePrincipal(appId, displayName),
@@ -744,9 +754,9 @@ export class Directory {
     if (
       this.state.appRoleAssignments.some(
         (existing) =>
-          sameId(existing.resourceId, resourceId) &&
-          sameId(existing.principalId, input.principalId) &&
-          sameId(existing.appRoleId, input.appRoleId),
+          existing.resourceId === resource.servicePrincipal.id &&
+          existing.principalId === input.principalId.toLowerCase() &&
+          existing.appRoleId === input.appRoleId.toLowerCase(),
       )
     ) {
       throw new DirectoryError(
@@ -783,11 +793,11 @@ export class Directory {
     const principal = this.storedServicePrincipal(id, "replicated");
     if (principal) return { type: "servicePrincipal", displayName: this.servicePrincipalView(principal).displayName };
     const user = this.state.users.find(
-      (candidate) => sameId(candidate.id, id) && this.visible(`user:${candidate.id}`, "replicated"),
+      (candidate) => candidate.id === id.toLowerCase() && this.visible(`user:${candidate.id}`, "replicated"),
     );
     if (user) return { type: "user", displayName: user.displayName };
     const group = this.state.groups.find(
-      (candidate) => sameId(candidate.id, id) && this.visible(`group:${candidate.id}`, "replicated"),
+      (candidate) => candidate.id === id.toLowerCase() && this.visible(`group:${candidate.id}`, "replicated"),
     );
     if (group) return { type: "group", displayName: group.displayName, securityEnabled: group.securityEnabled };
     throw new DirectoryError(400, "Request_BadRequest", "Not a valid reference update.", "principalId");
@@ -969,7 +979,11 @@ export class Directory {
   seed(objects: Partial<SeedObjects>): void {
     for (const { application, owners = [], federatedIdentityCredentials = [], secrets = [] } of objects.applications ??
       []) {
-      const full = mergeApplication(newApplication(application.id ?? randomUUID(), this.now()), application);
+      // Ids are kept in lower case, as Graph returns them, so look-ups compare them as they are.
+      const full = mergeApplication(newApplication((application.id ?? randomUUID()).toLowerCase(), this.now()), {
+        ...application,
+        appId: application.appId.toLowerCase(),
+      });
       const stored: StoredApplication = { application: full, owners, federatedIdentityCredentials, secretHashes: {} };
       this.state.applications.push(stored);
       this.created(`application:${full.id}`);
@@ -977,14 +991,22 @@ export class Directory {
       for (const secret of secrets) this.addPassword(full.id, {}, secret);
     }
     for (const principal of objects.servicePrincipals ?? []) {
-      const stored = { servicePrincipal: { ...newServicePrincipal(principal.appId, null), ...principal }, owners: [] };
+      const stored = {
+        servicePrincipal: {
+          ...newServicePrincipal(principal.appId, null),
+          ...principal,
+          id: principal.id.toLowerCase(),
+          appId: principal.appId.toLowerCase(),
+        },
+        owners: [],
+      };
       stored.servicePrincipal.displayName ??= this.applicationByAppId(principal.appId)?.displayName ?? null;
       this.state.servicePrincipals.push(stored);
       this.created(`servicePrincipal:${stored.servicePrincipal.id}`);
     }
     for (const user of objects.users ?? []) {
-      this.state.users.push({ accountEnabled: true, ...user });
-      this.created(`user:${user.id}`);
+      this.state.users.push({ accountEnabled: true, ...user, id: user.id.toLowerCase() });
+      this.created(`user:${user.id.toLowerCase()}`);
     }
     for (const assignment of objects.appRoleAssignments ?? []) {
       const full: AppRoleAssignment = {
@@ -994,6 +1016,9 @@ export class Directory {
         principalDisplayName: null,
         resourceDisplayName: null,
         ...assignment,
+        appRoleId: assignment.appRoleId.toLowerCase(),
+        principalId: assignment.principalId.toLowerCase(),
+        resourceId: assignment.resourceId.toLowerCase(),
       };
       this.state.appRoleAssignments.push(full);
       this.created(`appRoleAssignment:${full.id}`);
@@ -1004,6 +1029,8 @@ export class Directory {
         consentType: "AllPrincipals",
         principalId: null,
         ...grant,
+        clientId: grant.clientId.toLowerCase(),
+        resourceId: grant.resourceId.toLowerCase(),
       };
       this.state.oauth2PermissionGrants.push(full);
       this.created(`grant:${full.id}`);

@@ -332,24 +332,30 @@ function readJson<T>(file: string): T | undefined {
 
 /** Writes the state at most once per tick of changes, atomically (a rename), and at once on flush. */
 function debouncedWriter(file: string) {
-  let pending: DirectoryState | undefined;
+  let pending: (() => DirectoryState) | undefined;
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (!pending) return;
-    writeFileSync(`${file}.tmp`, JSON.stringify(pending), { mode: 0o600 });
+    writeFileSync(`${file}.tmp`, JSON.stringify(pending()), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
     pending = undefined;
   };
   return {
-    write: (state: DirectoryState) => {
-      pending = state;
+    write: (snapshot: () => DirectoryState) => {
+      pending = snapshot;
       timer ??= setTimeout(flush, 50);
     },
     flush,
   };
 }
+
+/**
+ * The modules the background process mounts beside Entra and Graph: ARM (local/arm.ts) under `/arm` and the gateway
+ * (local/gateway.ts), each as a {@link Mount}.
+ */
+export const processMounts: Mount[] = [];
 
 /**
  * The process `npm run local -- start` runs in the background (`server.ts --root <dir>`): serve until SIGTERM, then
@@ -365,6 +371,7 @@ async function serve(argv: string[]): Promise<void> {
       root: paths.root,
       port: settings.port,
       replicationDelaySeconds: settings.replicationDelaySeconds,
+      mounts: processMounts,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

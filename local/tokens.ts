@@ -637,12 +637,20 @@ export function tokenService(options: TokenServiceOptions): TokenService {
         return { claims: payload };
       } catch (error) {
         return {
-          failure: error instanceof errors.JWTClaimValidationFailed ? `Invalid ${error.claim}.` : "Invalid signature.",
+          failure: graphValidationFailure(error),
         };
       }
     },
   };
   return service;
+}
+
+/** Microsoft Graph's words for a token it refuses ("Access token validation failure. …"). */
+function graphValidationFailure(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "Lifetime validation failed, the token is expired.";
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === "aud") return "Invalid audience.";
+  if (error instanceof errors.JWTClaimValidationFailed) return `Invalid ${error.claim}.`;
+  return "Invalid signature.";
 }
 
 /** The platform a redirect URI is registered on, or undefined when the application does not list it. */

@@ -283,7 +283,7 @@ describe("the azuread provider's calls, as a deployer with bootstrap's permissio
     expect(withArmToken.status).toBe(401);
     expect(JSON.parse(withArmToken.text).error).toMatchObject({
       code: "InvalidAuthenticationToken",
-      message: "Access token validation failure. Invalid aud.",
+      message: "Access token validation failure. Invalid audience.",
     });
     const anonymous = await requestWithCa(`${local.tenant.endpoints.graph}/v1.0/applications`, { ca: local.ca });
     expect([anonymous.status, JSON.parse(anonymous.text).error.message]).toEqual([401, "Access token is empty."]);

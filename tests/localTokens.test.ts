@@ -75,7 +75,20 @@ describe("the local tenant's Entra ID for the providers", () => {
     const verified = await local.tenant.tokens.verify(answer.body.access_token as string, [
       local.tenant.endpoints.graph,
     ]);
-    expect(verified).toEqual({ failure: "Invalid aud." });
+    expect(verified).toEqual({ failure: "Invalid audience." });
+  });
+
+  it("has Graph refuse its token once expired, in Graph's words", async () => {
+    const answer = await tenantToken(local.tenant, local.ca, local.tenant.admin, local.tenant.endpoints.graph);
+    offset = 3601_000;
+    try {
+      const verified = await local.tenant.tokens.verify(answer.body.access_token as string, [
+        local.tenant.endpoints.graph,
+      ]);
+      expect(verified).toEqual({ failure: "Lifetime validation failed, the token is expired." });
+    } finally {
+      offset = 0;
+    }
   });
 
   it("answers each tenant's OpenID metadata per version, and an unknown tenant name with AADSTS90002", async () => {

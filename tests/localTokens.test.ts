@@ -149,3 +149,70 @@ describe("a restart of the local tenant", () => {
     }
   });
 });
+
+describe("device code sign-in on the local tenant's page", () => {
+  it("a person enters the user code at /devicelogin and the client's next poll gets the user's token", async () => {
+    const local = await startTestTenant();
+    try {
+      const { directory, endpoints } = local.tenant;
+      const api = directory.createApplication({
+        displayName: "device-api",
+        identifierUris: ["api://device-api"],
+        api: {
+          requestedAccessTokenVersion: 2,
+          oauth2PermissionScopes: [
+            { id: "d0d0d0d0-0000-4000-8000-000000000001", isEnabled: true, type: "Admin", value: "access_as_user" },
+          ],
+        },
+      });
+      const apiSp = directory.createServicePrincipal({ appId: api.appId });
+      const desktop = directory.createApplication({ displayName: "desktop", isFallbackPublicClient: true });
+      const desktopSp = directory.createServicePrincipal({ appId: desktop.appId });
+      directory.createOAuth2PermissionGrant({
+        clientId: desktopSp.id,
+        consentType: "AllPrincipals",
+        resourceId: apiSp.id,
+        scope: "access_as_user",
+      });
+      const form = (fields: Record<string, string>) => ({
+        method: "POST",
+        ca: local.ca,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(fields).toString(),
+      });
+      const authority = `${endpoints.login}/${stackTenant}/oauth2/v2.0`;
+      const code = JSON.parse(
+        (
+          await requestWithCa(
+            `${authority}/devicecode`,
+            form({ client_id: desktop.appId, scope: "api://device-api/access_as_user" }),
+          )
+        ).text,
+      );
+      expect(code.verification_uri).toBe(`${endpoints.login}/devicelogin`);
+      const poll = () =>
+        requestWithCa(
+          `${authority}/token`,
+          form({
+            grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+            client_id: desktop.appId,
+            device_code: code.device_code,
+          }),
+        );
+      expect(JSON.parse((await poll()).text).error_codes).toEqual([70016]);
+      const page = await requestWithCa(code.verification_uri, form({ user_code: code.user_code }));
+      expect([page.status, page.text]).toEqual([200, expect.stringContaining("You have signed in.")]);
+      const claims = decodeJwt(JSON.parse((await poll()).text).access_token);
+      expect([claims.aud, claims.scp, claims.oid, claims.azp]).toEqual([
+        api.appId,
+        "access_as_user",
+        "0a11ce00-0000-4000-8000-00000000a11c",
+        desktop.appId,
+      ]);
+      const unknown = await requestWithCa(code.verification_uri, form({ user_code: "NOSUCHCODE" }));
+      expect(unknown.status).toBe(400);
+    } finally {
+      await local.close();
+    }
+  });
+});

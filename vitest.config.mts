@@ -1,6 +1,24 @@
-import { defineConfig } from "vitest/config";
+import { readFile } from "node:fs/promises";
+import { defineConfig, type Plugin } from "vitest/config";
+
+/**
+ * Loads inlined dependencies without their source maps. @actions/workflow-parser publishes `dist/*.js.map` whose
+ * sources (`src/*.ts`) it does not publish, so Vite warned "Sourcemap for … points to missing source files" once per
+ * file it transformed. Without the map a stack trace names the dependency's published JavaScript, which is what runs.
+ */
+const dependenciesWithoutSourceMaps: Plugin = {
+  name: "dependencies-without-source-maps",
+  enforce: "pre",
+  async load(id) {
+    const file = id.split("?")[0] ?? id;
+    if (!file.includes("/node_modules/") || !/\.[cm]?js$/.test(file)) return null;
+    const code = await readFile(file, "utf8");
+    return { code: code.replace(/^\/\/# sourceMappingURL=.*$/gm, ""), map: null };
+  },
+};
 
 export default defineConfig({
+  plugins: [dependenciesWithoutSourceMaps],
   test: {
     include: ["tests/**/*.test.ts"],
     // Pulumi's mock runtime keeps global state: one file at a time per worker, files in parallel workers.

@@ -17,7 +17,7 @@ const repository = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z
 // The workflows bind each stack's job to the GitHub environment of the same name, so an environment name must
 // also be a Pulumi stack name: letters, digits, '-', '_' or '.', at most 100 (Pulumi's stack-name rule).
 const environmentName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, {
-  error: badValue("use the stack's name: 1–100 letters, digits, '-', '_' or '.'"),
+  error: badValue("use the stack's name: 1–100 letters, digits, '-', '_' or '.'", { max: 100 }),
 });
 
 const environment = z.strictObject({
@@ -30,17 +30,22 @@ const environment = z.strictObject({
 // end up in the subject sc://<org>/<project>/<connection>, so they must not contain '/'.
 const azureDevOps = z.strictObject({
   organization: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/, {
-    error: badValue("use the organisation's name as in https://dev.azure.com/<organization>"),
+    error: badValue(
+      "use the organisation's name as in https://dev.azure.com/<organization> (1–50 letters, digits or hyphens)",
+      {
+        max: 50,
+      },
+    ),
   }),
   organizationId: z.string().refine(isGuid, {
     error: badValue("use the organisation's id (a GUID), shown as the issuer's last segment in the service connection"),
   }),
   project: z
     .string()
-    .regex(/^[^/\p{Cc}]{1,64}$/u, { error: badValue("use the project's name (1–64 characters, no '/')") }),
-  serviceConnection: z
-    .string()
-    .regex(/^[^/\p{Cc}]{1,100}$/u, { error: badValue("use the service connection's name (no '/')") }),
+    .regex(/^[^/\p{Cc}]{1,64}$/u, { error: badValue("use the project's name (1–64 characters, no '/')", { max: 64 }) }),
+  serviceConnection: z.string().regex(/^[^/\p{Cc}]{1,100}$/u, {
+    error: badValue("use the service connection's name (1–100 characters, no '/')", { max: 100 }),
+  }),
 });
 
 export const bootstrapSettings = z.strictObject({

@@ -5,7 +5,9 @@ export const microsoftGraphAppId = "00000003-0000-0000-c000-000000000000";
 
 /**
  * What the deployer needs from Microsoft Graph, and no more:
- * - Application.ReadWrite.OwnedBy: create app registrations and manage only those it owns (it becomes their owner);
+ * - Application.ReadWrite.OwnedBy: create app registrations and service principals and manage only those it owns.
+ *   Graph makes it the owner of each app registration it creates; a service principal keeps it as owner only because
+ *   the main program lists it in `owners` (the provider removes the caller from a principal's owners otherwise);
  * - AppRoleAssignment.ReadWrite.All + Application.Read.All: grant admin consent, the pair Graph's documentation lists
  *   as least privileged for POST /servicePrincipals/{id}/appRoleAssignedTo.
  * Never Application.ReadWrite.All, Directory.ReadWrite.All or RoleManagement.*.

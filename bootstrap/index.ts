@@ -47,6 +47,8 @@ export = async () => {
   const githubAndDevOpsAudience = federatedCredentialAudience(publicCloudAuthorityHost);
   const repositoryName = config.repository.split("/")[1] ?? config.repository;
 
+  // No `owners`: the administrator running this is not kept as owner of either service principal, so no user account
+  // keeps a way to add a credential to the deployer; changing them later needs an administrator's role, as this does.
   const deployer = new ClientRegistration("deployer", {
     displayName: `${repositoryName}-deployer`,
     credential: { kind: "federated", audience: githubAndDevOpsAudience, credentials: deployerSubjects(config) },

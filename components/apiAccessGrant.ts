@@ -1,5 +1,8 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { replaceable } from "./protection";
+
+export const apiAccessGrantType = "apim-entra-auth:identity:ApiAccessGrant";
 
 export interface ApiAccessGrantArgs {
   /** The client app registration's resource id (`/applications/<object id>`). */
@@ -23,12 +26,12 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
   public readonly appRoleAssignmentId: pulumi.Output<string>;
 
   constructor(name: string, args: ApiAccessGrantArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("apim-entra-auth:identity:ApiAccessGrant", name, {}, opts);
+    super(apiAccessGrantType, name, {}, opts);
 
     new azuread.ApplicationApiAccess(
       `${name}-permission`,
       { applicationId: args.clientApplicationId, apiClientId: args.apiClientId, roleIds: [args.appRoleId] },
-      { parent: this },
+      replaceable(this),
     );
     const consent = new azuread.AppRoleAssignment(
       `${name}-admin-consent`,
@@ -37,7 +40,7 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
         principalObjectId: args.clientServicePrincipalObjectId,
         resourceObjectId: args.apiServicePrincipalObjectId,
       },
-      { parent: this },
+      replaceable(this),
     );
 
     this.appRoleAssignmentId = consent.id;

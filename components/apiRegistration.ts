@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { stableId } from "../entra/stableIds";
 import type { TokenVersion } from "../entra/tokenProfile";
+import { kept, replaceable } from "./protection";
 
 export interface ApiRegistrationArgs {
   /** Display name of the API app registration in the tenant (already suffixed per environment). */
@@ -14,10 +15,17 @@ export interface ApiRegistrationArgs {
   scope: string;
   /** Protect the registration and its service principal from deletion (and nothing else: see README, protect). */
   protect?: boolean;
+  /** Object ids of the service principal's owners: the deploying identity (see ClientRegistrationArgs.owners). */
+  owners?: pulumi.Input<string>[];
   /** The API's original catalogue name: role and scope ids derive from it, so a rename keeps them. Default: `name`. */
   idKey?: string;
   /** For an API users sign in to: the value of the role users and groups are assigned to, and who is assigned. */
   users?: { roleValue: string; assignedPrincipals: string[] };
+}
+
+/** Why no user can sign in yet to an API that accepts users but has nobody assigned (a preview warning). */
+function unassignedUsersWarning(api: string): string {
+  return `API "${api}" accepts users (its callers include "users") but assigns nobody: its service principal requires assignment, so every user who signs in gets AADSTS50105 ("not assigned to a role for the application") until a user or group is assigned. List their object ids in apis[].assignedPrincipals.`;
 }
 
 /**
@@ -43,7 +51,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApiRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("apim-entra-auth:identity:ApiRegistration", name, {}, opts);
-    const keep = { parent: this, protect: args.protect ?? false };
+    const keep = kept(this, args.protect);
 
     const app = new azuread.ApplicationRegistration(
       `${name}-app`,
@@ -58,7 +66,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
     const identifierUri = new azuread.ApplicationIdentifierUri(
       `${name}-identifier-uri`,
       { applicationId: app.id, identifierUri: pulumi.interpolate`api://${app.clientId}` },
-      { parent: this },
+      replaceable(this),
     );
 
     const scope = new azuread.ApplicationPermissionScope(
@@ -71,7 +79,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
         adminConsentDisplayName: pulumi.interpolate`Access ${args.displayName}`,
         adminConsentDescription: pulumi.interpolate`Allows a signed-in user's app to call ${args.displayName}; admins only.`,
       },
-      { parent: this, dependsOn: [identifierUri] },
+      { ...replaceable(this), dependsOn: [identifierUri] },
     );
 
     const appRole = new azuread.ApplicationAppRole(
@@ -84,9 +92,12 @@ export class ApiRegistration extends pulumi.ComponentResource {
         displayName: pulumi.interpolate`Call ${args.displayName} as an application`,
         description: pulumi.interpolate`Allows a daemon or service to call ${args.displayName} with its own identity.`,
       },
-      { parent: this },
+      replaceable(this),
     );
 
+    if (args.users?.assignedPrincipals.length === 0 && pulumi.runtime.isDryRun()) {
+      pulumi.log.warn(unassignedUsersWarning(name), this);
+    }
     const userRole =
       args.users &&
       new azuread.ApplicationAppRole(
@@ -99,7 +110,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
           displayName: pulumi.interpolate`Sign in to ${args.displayName}`,
           description: pulumi.interpolate`Assigned users and groups get tokens for ${args.displayName}; it requires assignment.`,
         },
-        { parent: this },
+        replaceable(this),
       );
 
     // Created after the role and scope exist, as the Bicep peer's inline appRoles are: an admin-consent assignment
@@ -107,17 +118,19 @@ export class ApiRegistration extends pulumi.ComponentResource {
     // provider does not retry (azure-review.md item 5; hashicorp/terraform-provider-azuread PR #1896).
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
-      { clientId: app.clientId, appRoleAssignmentRequired: true },
+      { clientId: app.clientId, appRoleAssignmentRequired: true, ...(args.owners ? { owners: args.owners } : {}) },
       { ...keep, dependsOn: userRole ? [appRole, userRole, scope] : [appRole, scope] },
     );
 
-    // Graph keeps object ids case-insensitively; one spelling keeps the name and the input from changing.
+    // Graph keeps object ids case-insensitively; one spelling keeps the name and the input from changing. When users
+    // are added to a deployed API the principal already exists, so only this edge makes the assignments wait for the
+    // new role; it is stated, not left to `appRoleId`'s data flow, which a plain role id would drop.
     for (const principal of (args.users?.assignedPrincipals ?? []).map((id) => id.toLowerCase())) {
       if (!userRole) break;
       new azuread.AppRoleAssignment(
         `${name}-user-${principal}`,
         { principalObjectId: principal, resourceObjectId: servicePrincipal.objectId, appRoleId: userRole.roleId },
-        { parent: this },
+        { ...replaceable(this), dependsOn: [userRole] },
       );
     }
 

@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { addDays } from "../config/clock";
 import { secretExpiryWarning } from "../entra/secretExpiry";
+import { kept, replaceable } from "./protection";
 
 /** One client secret: valid from creation until `rotatedOn + lifetimeDays`. */
 export interface SecretSlot {
@@ -27,6 +28,13 @@ export interface ClientRegistrationArgs {
   credential: ClientCredential;
   /** Protect the registration and its service principal from deletion; never a credential, so rotation works. */
   protect?: boolean;
+  /**
+   * Object ids of the service principal's owners: list the deploying identity, since the provider removes the caller
+   * from a service principal's owners unless they list it, and `Application.ReadWrite.OwnedBy` may update or delete
+   * only what it owns. The app registration takes none: Graph makes its creator its owner, and the provider's
+   * ApplicationOwner refuses an owner that already exists. Default none.
+   */
+  owners?: pulumi.Input<string>[];
   /** The date (`YYYY-MM-DD`) the expiry warning is computed for; it never reaches an input. */
   today?: string;
 }
@@ -51,14 +59,18 @@ export class ClientRegistration extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClientRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("apim-entra-auth:identity:ClientRegistration", name, {}, opts);
-    const keep = { parent: this, protect: args.protect ?? false };
+    const keep = kept(this, args.protect);
 
     const app = new azuread.ApplicationRegistration(
       `${name}-app`,
       { displayName: args.displayName, signInAudience: "AzureADMyOrg" },
       keep,
     );
-    const servicePrincipal = new azuread.ServicePrincipal(`${name}-sp`, { clientId: app.clientId }, keep);
+    const servicePrincipal = new azuread.ServicePrincipal(
+      `${name}-sp`,
+      { clientId: app.clientId, ...(args.owners ? { owners: args.owners } : {}) },
+      keep,
+    );
 
     let clientSecret: pulumi.Output<string | undefined> = pulumi.output(undefined);
     let endDate: pulumi.Output<string | undefined> = pulumi.output(undefined);
@@ -77,7 +89,7 @@ export class ClientRegistration extends pulumi.ComponentResource {
             rotateWhenChanged: { rotatedOn: secret.rotatedOn },
           },
           {
-            parent: this,
+            ...replaceable(this),
             additionalSecretOutputs: ["value"],
             // Before two-slot rotation a client's one password was named `<client>-secret`; this alias moves it
             // without replacement. Pulumi refuses two resources with one alias ("Two resources … aliased to the
@@ -110,7 +122,7 @@ export class ClientRegistration extends pulumi.ComponentResource {
             subject: federated.subject,
             audiences: [credential.audience],
           },
-          { parent: this },
+          replaceable(this),
         );
       }
     }

@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { replaceable } from "./protection";
 
 /** The user-facing client kinds and the Entra platform their redirect URIs belong to. */
 export const redirectUriTypes = { web: "Web", spa: "SPA", native: "PublicClient" } as const;
@@ -28,7 +29,7 @@ export class ClientSignIn extends pulumi.ComponentResource {
       new azuread.ApplicationRedirectUris(
         `${name}-redirect-uris`,
         { applicationId: args.applicationId, type: redirectUriTypes[args.kind], redirectUris: args.redirectUris },
-        { parent: this },
+        replaceable(this),
       );
     }
     if (args.kind === "native") {
@@ -36,7 +37,7 @@ export class ClientSignIn extends pulumi.ComponentResource {
       new azuread.ApplicationFallbackPublicClient(
         `${name}-public-client`,
         { applicationId: args.applicationId, enabled: true },
-        { parent: this },
+        replaceable(this),
       );
     }
     this.registerOutputs({});

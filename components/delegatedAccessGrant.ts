@@ -1,5 +1,8 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { replaceable } from "./protection";
+
+export const delegatedAccessGrantType = "apim-entra-auth:identity:DelegatedAccessGrant";
 
 export interface DelegatedAccessGrantArgs {
   /** The client app registration's resource id (`/applications/<object id>`). */
@@ -25,12 +28,12 @@ export class DelegatedAccessGrant extends pulumi.ComponentResource {
   public readonly delegatedPermissionGrantId: pulumi.Output<string>;
 
   constructor(name: string, args: DelegatedAccessGrantArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("apim-entra-auth:identity:DelegatedAccessGrant", name, {}, opts);
+    super(delegatedAccessGrantType, name, {}, opts);
 
     new azuread.ApplicationApiAccess(
       `${name}-permission`,
       { applicationId: args.clientApplicationId, apiClientId: args.apiClientId, scopeIds: [args.scopeId] },
-      { parent: this },
+      replaceable(this),
     );
     const consent = new azuread.ServicePrincipalDelegatedPermissionGrant(
       `${name}-admin-consent`,
@@ -39,7 +42,7 @@ export class DelegatedAccessGrant extends pulumi.ComponentResource {
         resourceServicePrincipalObjectId: args.apiServicePrincipalObjectId,
         claimValues: [args.scope],
       },
-      { parent: this },
+      replaceable(this),
     );
 
     this.delegatedPermissionGrantId = consent.id;

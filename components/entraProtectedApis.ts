@@ -98,7 +98,7 @@ export interface ClientSpec {
   name: string;
   /** Display name of the client app registration (suffixed with nameSuffix): 1–120 characters. */
   displayName: string;
-  /** "secret" (default), "federated" or "none" (spa and native clients). */
+  /** "secret", "federated" or "none". Default "none" for spa and native clients (they may have no other), else "secret". */
   credential?: string;
   /** The client's secrets (credential "secret"): one, or two during a rotation. */
   secrets?: SecretSpec[];
@@ -137,7 +137,7 @@ export interface EntraProtectedApisArgs {
   authorityHost?: string;
   /** Appended to every app registration's display name (registrations are tenant-wide): up to 20 letters, digits or hyphens, "" for none. Default: the stack name. */
   nameSuffix?: string;
-  /** Protect app registrations, service principals, APIM APIs and a created service from deletion (never credentials or grants). Default false. */
+  /** Protect app registrations, service principals, APIM APIs and a created service from deletion (never credentials or grants); the resource option `protect: true` on the component does the same. Default false. */
   protect?: boolean;
 }
 
@@ -173,15 +173,17 @@ export class EntraProtectedApis extends pulumi.ComponentResource {
   public readonly apis: Record<string, ApiAccess>;
 
   constructor(name: string, args: EntraProtectedApisArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before the component itself is registered: bad arguments leave nothing behind.
-    const catalogue = validateComponentArgs(args, name, pulumi.getStack(), today());
+    // Checked before the component itself is registered: bad arguments leave nothing behind. `protect: true` as this
+    // component's resource option protects what the `protect` argument does, and nothing more (components/protection.ts).
+    const validated = validateComponentArgs(args, name, pulumi.getStack(), today());
+    const catalogue = { ...validated, protect: validated.protect || opts?.protect === true };
     super(`${projectName}:index:EntraProtectedApis`, name, {}, opts);
 
     const service = apimService(catalogue, this);
-    const tenantId: pulumi.Output<string> = catalogue.tenantId
-      ? pulumi.output(catalogue.tenantId)
-      : azuread.getClientConfigOutput({ parent: this }).tenantId;
-    const identity = registerIdentity(catalogue, this);
+    // Asked once per run: the deploying identity owns every service principal, and its tenant is the default one.
+    const deployer = azuread.getClientConfigOutput({ parent: this });
+    const tenantId: pulumi.Output<string> = catalogue.tenantId ? pulumi.output(catalogue.tenantId) : deployer.tenantId;
+    const identity = registerIdentity(catalogue, this, deployer.objectId);
     const gateway = registerGateway(catalogue, identity, service, tenantId, this, (skuName) =>
       assertComponentPortalTier(catalogue, name, skuName),
     );

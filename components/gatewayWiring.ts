@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ApimServiceReference } from "./apimService";
 import type { Identity } from "./identityWiring";
 import { ProtectedApi } from "./protectedApi";
+import { replaceable } from "./protection";
 import type { ApiEntry } from "../config/schema";
 import { isGuid } from "../config/schema";
 import type { Catalogue } from "../config/validate";
@@ -109,7 +110,7 @@ export function registerGateway(
             },
             protect: config.protect,
           },
-          { parent, aliases: stackRootAliases(renameAliases(api)) },
+          { ...replaceable(parent), aliases: stackRootAliases(renameAliases(api)) },
         ),
       ];
     }),

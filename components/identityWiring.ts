@@ -1,14 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ApiAccessGrant } from "./apiAccessGrant";
+import { ApiAccessGrant, apiAccessGrantType } from "./apiAccessGrant";
 import { ApiRegistration } from "./apiRegistration";
 import { type ClientCredential, ClientRegistration } from "./clientRegistration";
 import { ClientSignIn } from "./clientSignIn";
-import { DelegatedAccessGrant } from "./delegatedAccessGrant";
+import { DelegatedAccessGrant, delegatedAccessGrantType } from "./delegatedAccessGrant";
 import type { ApiEntry } from "../config/schema";
 import { signedInUserRole } from "../config/clientKinds";
 import type { ClientConfig, Catalogue } from "../config/validate";
 import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "./renames";
 import { federatedCredentialAudience } from "../entra/tokenProfile";
+import { replaceable } from "./protection";
 
 /** The identity half of a catalogue: each API's and each client's registration, by catalogue name. */
 export interface Identity {
@@ -34,8 +35,9 @@ function credentialOf(client: ClientConfig, authorityHost: string): ClientCreden
 /**
  * Registers who may get a token for which API: the API and client registrations, user-facing clients' sign-in, and
  * the grants with admin consent (an app role for a daemon, the delegated scope for a client that acts for a user).
+ * `deployer` is the deploying identity's object id: it owns every service principal, so it can update and delete them.
  */
-export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Identity {
+export function registerIdentity(config: Catalogue, parent: pulumi.Resource, deployer: pulumi.Input<string>): Identity {
   const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
   const apis = new Map(
     config.apis.map((api) => [
@@ -48,12 +50,13 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
           appRole: api.appRole,
           scope: api.scope,
           protect: config.protect,
+          owners: [deployer],
           idKey: originalName(api),
           ...(api.callers.includes("users")
             ? { users: { roleValue: signedInUserRole, assignedPrincipals: api.assignedPrincipals ?? [] } }
             : {}),
         },
-        { parent, aliases: stackRootAliases(renameAliases(api)) },
+        { ...replaceable(parent), aliases: stackRootAliases(renameAliases(api)) },
       ),
     ]),
   );
@@ -66,9 +69,10 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
           displayName: suffixed(client.displayName),
           credential: credentialOf(client, config.authorityHost),
           protect: config.protect,
+          owners: [deployer],
           today: config.today,
         },
-        { parent, aliases: stackRootAliases(renameAliases(client)) },
+        { ...replaceable(parent), aliases: stackRootAliases(renameAliases(client)) },
       ),
     ]),
   );
@@ -84,7 +88,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
         `${client.name}-sign-in`,
         { applicationId: clientApp.applicationId, kind: client.kind, redirectUris: client.redirectUris ?? [] },
         {
-          parent,
+          ...replaceable(parent),
           aliases: stackRootAliases((client.formerNames ?? []).map((former) => ({ name: `${former}-sign-in` }))),
         },
       );
@@ -92,7 +96,13 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
     for (const apiName of client.apis) {
       const api = config.apis.find((entry) => entry.name === apiName) as ApiEntry;
       const apiApp = identity.api(apiName);
-      const grant = { parent, aliases: stackRootAliases(grantAliases(client, api)) };
+      // A client whose kind changes between daemon and user-facing keeps its grant's permission list entry: the grant
+      // component is also known under the other grant type, so the `-permission` child moves instead of being created
+      // beside the old one (the provider refuses a second entry for the same API).
+      const grant = (otherType: string) => ({
+        ...replaceable(parent),
+        aliases: [...stackRootAliases(grantAliases(client, api)), { type: otherType }],
+      });
       if (client.kind !== "daemon") {
         // A user-facing client gets the delegated scope (scp), never the app role.
         new DelegatedAccessGrant(
@@ -105,7 +115,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
             scopeId: apiApp.scopeId,
             scope: api.scope,
           },
-          grant,
+          grant(apiAccessGrantType),
         );
         continue;
       }
@@ -118,7 +128,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource): Id
           apiServicePrincipalObjectId: apiApp.servicePrincipalObjectId,
           appRoleId: apiApp.appRoleId,
         },
-        grant,
+        grant(delegatedAccessGrantType),
       );
     }
   }

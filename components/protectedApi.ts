@@ -1,6 +1,8 @@
 import * as apimanagement from "@pulumi/azure-native/apimanagement";
 import * as pulumi from "@pulumi/pulumi";
+import { portalServerId } from "../config/clientKinds";
 import type { OpenApiDocument } from "../config/openApi";
+import { kept, replaceable } from "./protection";
 
 /** The methods a catch-all API forwards when no OpenAPI document describes its operations. */
 export const catchAllMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -26,7 +28,7 @@ export function portalServerDisplayName(apiDisplayName: string): string {
 
 /** The risk of a portal that holds a client secret and uses client credentials (azure-review.md item 6). */
 export function portalRiskWarning(api: string, client: string): string {
-  return `The developer portal of API "${api}" holds the secret of client "${client}" and uses client credentials: its test console hands out tokens carrying "${client}"'s role without asking anyone for credentials (Microsoft's "Security considerations" for OAuth 2.0 in API Management). Use a client of its own for it (portal: true; required with protect: true) or set authorizationServer.enabled: false, and republish the developer portal after any change to its OAuth server.`;
+  return `The developer portal of API "${api}" holds the secret of client "${client}" and uses client credentials: its test console hands out tokens carrying "${client}"'s role without asking anyone for credentials (Microsoft's "Security considerations" for OAuth 2.0 in API Management). Use a web client of its own for it, which signs the developer in with authorization code (kind: web, portal: true; both required with protect: true), or set authorizationServer.enabled: false, and republish the developer portal after any change to its OAuth server.`;
 }
 
 export interface PortalAuthorizationServer {
@@ -80,7 +82,9 @@ export class ProtectedApi extends pulumi.ComponentResource {
     super("apim-entra-auth:gateway:ProtectedApi", name, {}, opts);
     const service = { resourceGroupName: args.resourceGroupName, serviceName: args.serviceName };
 
-    if (args.authorizationServer && pulumi.runtime.isDryRun()) {
+    const grantTypes = args.authorizationServer?.grantTypes ?? ["clientCredentials"];
+    // Only client credentials hand out a token without asking anyone; authorization code signs the developer in.
+    if (args.authorizationServer && grantTypes.includes("clientCredentials") && pulumi.runtime.isDryRun()) {
       pulumi.log.warn(portalRiskWarning(name, args.authorizationServer.clientName), this);
     }
     const server = args.authorizationServer
@@ -88,9 +92,9 @@ export class ProtectedApi extends pulumi.ComponentResource {
           `${name}-authorization-server`,
           {
             ...service,
-            authsid: `${args.apiId ?? name}-entra`,
+            authsid: portalServerId(args.apiId ?? name),
             displayName: portalServerDisplayName(args.authorizationServer.apiDisplayName),
-            grantTypes: args.authorizationServer.grantTypes ?? ["clientCredentials"],
+            grantTypes,
             authorizationEndpoint: args.authorizationServer.authorizationEndpoint,
             tokenEndpoint: args.authorizationServer.tokenEndpoint,
             // Required by APIM even for client credentials, and unused by that flow; Microsoft's tutorial uses a placeholder.
@@ -103,7 +107,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
             useInTestConsole: true,
             useInApiDocumentation: true,
           },
-          { parent: this },
+          replaceable(this),
         )
       : undefined;
 
@@ -122,7 +126,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
           ? { authenticationSettings: { oAuth2AuthenticationSettings: [{ authorizationServerId: server.name }] } }
           : {}),
       },
-      { parent: this, protect: args.protect ?? false },
+      kept(this, args.protect),
     );
 
     if (!args.openApi) {
@@ -137,7 +141,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
             method,
             urlTemplate: "/*",
           },
-          { parent: this },
+          replaceable(this),
         );
       }
     }
@@ -145,7 +149,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
     new apimanagement.ApiPolicy(
       `${name}-policy`,
       { ...service, apiId: api.name, policyId: "policy", format: "rawxml", value: args.policyXml },
-      { parent: this },
+      replaceable(this),
     );
 
     this.apiName = api.name;

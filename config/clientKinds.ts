@@ -1,9 +1,7 @@
-import type { z } from "zod";
-import type { catalogueSchema } from "./schema";
+import { type CatalogueSettings as Settings, type ClientEntry, isPublicClient } from "./schema";
 import { configKey } from "./validate";
 
-type Settings = z.output<typeof catalogueSchema>;
-type Kind = Settings["clients"][number]["kind"];
+type Kind = ClientEntry["kind"];
 
 // Entra "Redirect URI (reply URL) restrictions and limitations" (learn.microsoft.com, MicrosoftDocs/azure-docs
 // articles/active-directory/develop/reply-url.md): at most 256 characters per URI and 256 URIs per app that signs in
@@ -26,11 +24,7 @@ export function clientKindProblems(settings: Settings): string[] {
   settings.clients.forEach((client, index) => {
     const key = (...path: (string | number)[]) => configKey(["clients", index, ...path]);
     const { kind } = client;
-    if ((kind === "spa" || kind === "native") && client.credential !== "none") {
-      problems.push(
-        `${key("credential")}: "${client.credential}" is not allowed for a ${kind} client: it runs on the user's device, is a public client and can keep no credential; set credential: none.`,
-      );
-    }
+    problems.push(...publicClientCredentialProblems(client, key));
     if (kind === "web" && client.credential === "none") {
       problems.push(
         `${key("credential")}: "none" is not allowed for a web client: it redeems authorization codes on its server as a confidential client; use "secret" or "federated".`,
@@ -76,10 +70,32 @@ export function clientKindProblems(settings: Settings): string[] {
   return problems;
 }
 
+const whereItRuns = { spa: "in the user's browser", native: "on the user's device" } as const;
+const credentialKeys = ["secrets", "secretRotatedOn", "secretLifetimeDays", "federatedCredentials"] as const;
+
 /**
- * Value of the app role users and groups are assigned to on an API that accepts users. Graph allows the default role
- * id 00000000-0000-0000-0000-000000000000 only while the resource app declares no app roles (appRoleAssignment
- * resource type, appRoleId), and the API app declares its application permission, so users need a role of their own.
+ * What a public client may not have, one line per key, each about its kind: a credential other than none (its kind's
+ * default) and any secret or federated credential. The checks of those keys' own form are skipped for such a client.
+ */
+function publicClientCredentialProblems(client: ClientEntry, key: (...path: string[]) => string): string[] {
+  const { kind } = client;
+  if (!isPublicClient(kind)) return [];
+  const why = `is not allowed for a ${kind} client: it runs ${whereItRuns[kind]} as a public client and can keep no credential`;
+  const problems =
+    client.credential === "none"
+      ? []
+      : [`${key("credential")}: "${client.credential}" ${why}; remove it (a ${kind} client has credential "none").`];
+  for (const field of credentialKeys) {
+    if (client[field] !== undefined) problems.push(`${key(field)}: ${why}; remove it.`);
+  }
+  return problems;
+}
+
+/**
+ * Value of the app role users and groups are assigned to on an API that accepts users. Graph's appRoleAssignment
+ * resource type (appRoleId) says the default role id 00000000-0000-0000-0000-000000000000 can be used when the resource
+ * app declares no app roles; the API app declares its application permission, so users get a role of their own, which
+ * also says in the token what they were assigned.
  */
 export const signedInUserRole = "signed_in_user";
 
@@ -114,9 +130,21 @@ export function userAssignmentProblems(settings: Settings): string[] {
   return problems;
 }
 
+/** The id of an API's developer-portal authorization server in APIM: `<APIM API id>-entra`. */
+export const portalServerId = (apiId: string) => `${apiId}-entra`;
+
+/**
+ * Where the developer portal receives an authorization code for an API's server (APIM "Protect an API in the developer
+ * portal with OAuth 2.0": `/signin-oauth/code/callback/{authServerName}` on the portal's default host).
+ */
+export const portalCallbackUri = (serviceName: string, apiId: string) =>
+  `https://${serviceName}.developer.azure-api.net/signin-oauth/code/callback/${portalServerId(apiId)}`;
+
 /** Why Entra, or the OAuth rules it follows, would refuse `uri` as a redirect URI of a `kind` client. */
 export function redirectUriFault(uri: string, kind: Kind): string | undefined {
-  if (uri.length > maxRedirectUriLength) return `Entra allows at most ${maxRedirectUriLength} characters.`;
+  if (uri.length > maxRedirectUriLength) {
+    return `it has ${uri.length} characters; Entra allows at most ${maxRedirectUriLength}.`;
+  }
   if (uri.includes("*")) return "wildcards are not allowed: register each exact URI.";
   let url: URL;
   try {

@@ -3,10 +3,21 @@ import { isCalendarDate } from "./clock";
 import { authorityHostFault } from "../entra/loopback";
 import { publicCloudAuthorityHost } from "../entra/tokenProfile";
 
-/** Builds an error message that shows the bad value and the allowed form. */
-export function badValue(allowed: string) {
-  return (issue: { input?: unknown }) => `${JSON.stringify(issue.input)} is not allowed; ${allowed}`;
+/**
+ * Builds an error message that shows the bad value and the allowed form. Given the key's length limits, a value outside
+ * them is also counted ("it has 135 characters"): a long value's length cannot be read off the message.
+ */
+export function badValue(allowed: string, length?: { min?: number; max: number }) {
+  return (issue: { input?: unknown }) => {
+    const size = typeof issue.input === "string" ? [...issue.input].length : 0;
+    const outside = length !== undefined && size > 0 && (size > length.max || size < (length.min ?? 0));
+    return `${JSON.stringify(issue.input)} is not allowed${outside ? ` (it has ${size} characters)` : ""}; ${allowed}`;
+  };
 }
+
+/** A list longer than its limit: how many entries it has, and the limit with its reason. */
+export const tooMany = (limit: string) => (issue: { input?: unknown }) =>
+  `${(issue.input as unknown[]).length} entries is not allowed; ${limit}`;
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pseudoTenants = ["common", "organizations", "consumers"];
@@ -16,6 +27,7 @@ export const isGuid = (value: string) => guidPattern.test(value);
 const catalogueName = z.string().regex(/^(?!.*--)[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/, {
   error: badValue(
     "use 1–32 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (it becomes part of every resource name)",
+    { max: 32 },
   ),
 });
 
@@ -23,14 +35,16 @@ const catalogueName = z.string().regex(/^(?!.*--)[a-z](?:[a-z0-9-]{0,30}[a-z0-9]
 // this stays ≤ 141. APIM: ApiContractProperties.displayName 1–300 (azure-rest-api-specs apimanagement 2024-05-01).
 const displayName = z
   .string()
-  .regex(/^[^\p{Cc}]{1,120}$/u, { error: badValue("use 1–120 characters without control characters") });
+  .regex(/^[^\p{Cc}]{1,120}$/u, { error: badValue("use 1–120 characters without control characters", { max: 120 }) });
 
 /**
  * App role and scope values reach the token and the policy, so they are kept to a plain token. Graph allows at
  * most 120 characters, not starting with "." (Graph "appRole" and "permissionScope" resource types, `value`).
  */
 const permissionValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$/, {
-  error: badValue("use 1–120 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)"),
+  error: badValue("use 1–120 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces)", {
+    max: 120,
+  }),
 });
 
 const httpsUrl = z.string().refine(
@@ -72,6 +86,7 @@ const tenantId = z
 const apiPath = z.string().regex(/^(?=.{1,400}$)[A-Za-z0-9](?:[A-Za-z0-9._~-]|\/(?!\/|$))*$/, {
   error: badValue(
     "use a URL path of 1–400 characters without a leading or trailing slash, of letters, digits, '.', '_', '~', '-' and '/'",
+    { max: 400 },
   ),
 });
 
@@ -86,7 +101,7 @@ const backendUrl = z.string().refine(
       return false;
     }
   },
-  { error: badValue("use an absolute http(s):// URL without credentials, at most 2000 characters") },
+  { error: badValue("use an absolute http(s):// URL without credentials, at most 2000 characters", { max: 2000 }) },
 );
 
 /** A day that exists: Date.parse("2026-02-31") rolls over to March, so the date must read back unchanged. */
@@ -154,15 +169,16 @@ export const apiEntry = z.strictObject({
 // most 600 characters; no wildcards (entra-docs workload-id/workload-identity-federation-considerations.md).
 export const federatedCredential = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/, {
-    error: badValue("use 3–120 letters, digits, '-' or '_', starting with a letter or digit"),
+    error: badValue("use 3–120 letters, digits, '-' or '_', starting with a letter or digit", { min: 3, max: 120 }),
   }),
   issuer: httpsUrl.refine((value) => value.length <= 600, {
-    error: badValue("use an issuer URL of at most 600 characters"),
+    error: badValue("use an issuer URL of at most 600 characters", { max: 600 }),
   }),
   // Entra compares the subject exactly, so a stray space or line break makes every token exchange fail.
   subject: z.string().regex(/^[^*?\s](?:[^*?\p{Cc}]{0,598}[^*?\s])?$/u, {
     error: badValue(
       "use the exact subject the issuer puts in its tokens (1–600 characters, no leading or trailing whitespace, no line breaks); wildcards are not supported",
+      { max: 600 },
     ),
   }),
 });
@@ -185,9 +201,10 @@ const secretEntry = z.strictObject({
 export const clientEntry = z.strictObject({
   name: catalogueName,
   displayName,
+  /** Default by kind (withDefaultCredentials): none for spa and native clients, a secret for the others. */
   credential: z
     .enum(["secret", "federated", "none"], { error: badValue(`use "secret", "federated" or "none"`) })
-    .default("secret"),
+    .optional(),
   /** The client's secrets: one, or two during a rotation (the old one and the next). */
   secrets: z.array(secretEntry).optional(),
   /** Shorthand for a one-entry `secrets` list: the day the secret is issued. */
@@ -198,14 +215,14 @@ export const clientEntry = z.strictObject({
   portal: z.boolean({ error: badValue("use true or false") }).optional(),
   federatedCredentials: z
     .array(federatedCredential)
-    .max(20, { error: "Entra ID allows at most 20 federated credentials per app" })
+    .max(20, { error: tooMany("Entra ID allows at most 20 federated credentials per app.") })
     .optional(),
   // Entra: an app's requiredResourceAccess names at most 50 resource apps, 400 permissions in all (entra-docs
   // identity-platform/supported-accounts-validation.md); each granted API is one resource app with one role.
   // The same page allows any number of secrets and scopes, and identifier URIs of 255 characters (ours: 42).
   apis: z
     .array(catalogueName)
-    .max(50, { error: badValue("grant at most 50 APIs per client (Entra's limit of resource apps per app)") })
+    .max(50, { error: tooMany("grant at most 50 APIs per client (Entra's limit of resource apps per app).") })
     .default([]),
   /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
   formerNames: z.array(catalogueName).optional(),
@@ -216,6 +233,11 @@ export const clientEntry = z.strictObject({
   /** Where Entra may send a signed-in user's authorization code; checked per kind (config/clientKinds.ts). */
   redirectUris: z.array(z.string()).optional(),
 });
+
+/** Appended to every registration's display name (default: the stack name), so short and plain. */
+export const nameSuffixMaxLength = 20;
+export const nameSuffixPattern = new RegExp(`^[A-Za-z0-9-]{0,${nameSuffixMaxLength}}$`);
+export const nameSuffixRule = `up to ${nameSuffixMaxLength} letters, digits or hyphens ("" for none)`;
 
 const apimSku = z.enum(["Consumption", "Developer", "Basic", "Standard", "BasicV2", "StandardV2", "Premium"], {
   error: badValue("use Consumption, Developer, Basic, Standard, BasicV2, StandardV2 or Premium"),
@@ -229,18 +251,20 @@ const apimCreate = z.strictObject({
   // apimanagement 2024-05-01, apimdeployment.json).
   publisherName: z
     .string()
-    .regex(/^[^\p{Cc}]{1,100}$/u, { error: badValue("use 1–100 characters without control characters") }),
+    .regex(/^[^\p{Cc}]{1,100}$/u, { error: badValue("use 1–100 characters without control characters", { max: 100 }) }),
   publisherEmail: z
-    .email({ error: badValue("use an e-mail address of at most 100 characters") })
-    .max(100, { error: badValue("use an e-mail address of at most 100 characters") }),
+    .email({ error: badValue("use an e-mail address of at most 100 characters", { max: 100 }) })
+    .max(100, { error: badValue("use an e-mail address of at most 100 characters", { max: 100 }) }),
 });
 
 export const apimSettings = z.strictObject({
   resourceGroupName: z.string().regex(/^[-\w._()]{1,89}[-\w_()]$/u, {
-    error: badValue("use 1–90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'"),
+    error: badValue("use 1–90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'", { max: 90 }),
   }),
   serviceName: z.string().regex(/^[a-zA-Z](?:[a-zA-Z0-9-]{0,48}[a-zA-Z0-9])?$/, {
-    error: badValue("use 1–50 letters, digits or hyphens, starting with a letter and not ending with a hyphen"),
+    error: badValue("use 1–50 letters, digits or hyphens, starting with a letter and not ending with a hyphen", {
+      max: 50,
+    }),
   }),
   create: apimCreate.optional(),
 });
@@ -250,7 +274,7 @@ export const catalogueSchema = z.strictObject({
   authorityHost: authorityHost.default(publicCloudAuthorityHost),
   nameSuffix: z
     .string()
-    .regex(/^[A-Za-z0-9-]{0,20}$/, { error: badValue(`use up to 20 letters, digits or hyphens ("" for none)`) })
+    .regex(nameSuffixPattern, { error: badValue(`use ${nameSuffixRule}`, { max: nameSuffixMaxLength }) })
     .optional(),
   protect: z.boolean({ error: badValue("use true or false") }).default(false),
   apim: apimSettings,
@@ -258,7 +282,30 @@ export const catalogueSchema = z.strictObject({
   clients: z.array(clientEntry).default([]),
 });
 
+type ParsedClient = z.output<typeof clientEntry>;
+
+/** A spa or native client runs where its user can read it: a public client, which keeps no credential. */
+export const isPublicClient = (kind: ParsedClient["kind"]): kind is "spa" | "native" =>
+  kind === "spa" || kind === "native";
+
+/** A public client has no credential; a daemon or web client has a secret unless it names another. */
+const defaultCredential = (kind: ParsedClient["kind"]) => (isPublicClient(kind) ? "none" : "secret");
+
 export type ApiEntry = z.output<typeof apiEntry>;
-export type ClientEntry = z.output<typeof clientEntry>;
 export type SecretEntry = z.output<typeof secretEntry>;
 export type ApimSettings = z.output<typeof apimSettings>;
+/** A client entry with its credential decided: the one it names, or its kind's default. */
+export type ClientEntry = ParsedClient & { credential: NonNullable<ParsedClient["credential"]> };
+/** The catalogue as parsed, with every client's credential decided. */
+export type CatalogueSettings = Omit<z.output<typeof catalogueSchema>, "clients"> & { clients: ClientEntry[] };
+
+/** Decides each client's credential: the one it names, or its kind's default. */
+export function withDefaultCredentials(parsed: z.output<typeof catalogueSchema>): CatalogueSettings {
+  return {
+    ...parsed,
+    clients: parsed.clients.map((client) => ({
+      ...client,
+      credential: client.credential ?? defaultCredential(client.kind),
+    })),
+  };
+}

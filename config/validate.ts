@@ -1,7 +1,8 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
-import { clientKindProblems, userAssignmentProblems } from "./clientKinds";
+import { clientKindProblems, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
 import { addDays } from "./clock";
+import { originalName } from "../components/renames";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
 import { readOpenApiDocument } from "./openApi";
 import {
@@ -11,6 +12,12 @@ import {
   defaultSecretLifetimeDays,
   isGuid,
   catalogueSchema,
+  type CatalogueSettings,
+  isPublicClient,
+  nameSuffixMaxLength,
+  nameSuffixPattern,
+  nameSuffixRule,
+  withDefaultCredentials,
 } from "./schema";
 import { closestKey } from "./suggest";
 
@@ -163,6 +170,12 @@ function unwrap(node: unknown): unknown {
   return current;
 }
 
+/** The end of a sentence about an unknown name: ` — did you mean "orders"?` when one of `names` is close, else ".". */
+function endWithSuggestion(value: string, names: readonly string[]): string {
+  const near = closestKey(value, names);
+  return near ? ` — did you mean "${near}"?` : ".";
+}
+
 function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((value, index) => values.indexOf(value) !== index))];
 }
@@ -261,16 +274,26 @@ function federatedProblems(client: ClientEntry, index: number): string[] {
 }
 
 /** The developer portal's clients: dedicated on protected stacks, and a client marked `portal` is used for nothing else. */
-function portalProblems(settings: z.output<typeof catalogueSchema>): string[] {
+function portalProblems(settings: CatalogueSettings): string[] {
   const problems: string[] = [];
   const servers = settings.apis.flatMap((api, index) =>
-    api.authorizationServer?.enabled ? [{ api: api.name, index, client: api.authorizationServer.client }] : [],
+    api.authorizationServer?.enabled
+      ? [{ api: api.name, apiId: originalName(api), index, client: api.authorizationServer.client }]
+      : [],
   );
   for (const server of servers) {
     const client = settings.clients.find((entry) => entry.name === server.client);
+    const key = configKey(["apis", server.index, "authorizationServer", "client"]);
     if (settings.protect && client && client.portal !== true) {
       problems.push(
-        `${configKey(["apis", server.index, "authorizationServer", "client"])}: "${server.client}" is not marked portal: true; with protect: true the developer portal needs a client of its own, because APIM holds its secret and the test console hands out its tokens without asking for credentials: add a client with portal: true, granted only "${server.api}", and name it here.`,
+        `${key}: "${server.client}" is not marked portal: true; with protect: true the developer portal needs a client of its own, because APIM holds its secret and the test console hands out its tokens without asking for credentials: add a client with portal: true, granted only "${server.api}", and name it here.`,
+      );
+    }
+    if (settings.protect && client?.kind === "daemon") {
+      // APIM "Security considerations" for OAuth 2.0: a client-credentials portal hands every visitor an app token.
+      const callback = portalCallbackUri(settings.apim.serviceName, server.apiId);
+      problems.push(
+        `${key}: "${server.client}" is a daemon, so the developer portal's test console would hand every visitor its app token without asking who they are; with protect: true the portal must sign developers in: set kind: web on "${server.client}", add ${callback} to its redirectUris, add "users" to ${configKey(["apis", server.index, "callers"])} and the developers' users or groups to its assignedPrincipals; or set authorizationServer.enabled: false.`,
       );
     }
   }
@@ -301,7 +324,7 @@ function portalProblems(settings: z.output<typeof catalogueSchema>): string[] {
 }
 
 /** Checks that span entries: names, references between APIs and clients, and tier limits. */
-function crossChecks(settings: z.output<typeof catalogueSchema>, today: string): string[] {
+function crossChecks(settings: CatalogueSettings, today: string): string[] {
   const problems: string[] = [];
   const apiNames = settings.apis.map((api) => api.name);
   const clientNames = settings.clients.map((client) => client.name);
@@ -310,11 +333,14 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
   for (const name of duplicates(apiNames)) {
     problems.push(`${configKey(["apis"])}: the name "${name}" is used by more than one API; names must be unique.`);
   }
-  for (const path of duplicates(settings.apis.map((api) => api.path.toLowerCase()))) {
+  const paths = settings.apis.map((api) => api.path.toLowerCase());
+  settings.apis.forEach((api, index) => {
+    const first = paths.indexOf(api.path.toLowerCase());
+    if (first === index) return;
     problems.push(
-      `${configKey(["apis"])}: the path "${path}" is used by more than one API; APIM paths must be unique.`,
+      `${configKey(["apis", index, "path"])}: "${api.path}" is already the path of ${configKey(["apis", first])}; APIM paths must be unique (letter case aside).`,
     );
-  }
+  });
   for (const [section, entries] of [
     ["apis", settings.apis],
     ["clients", settings.clients],
@@ -339,6 +365,8 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
       `${configKey(["clients"])}: the name "${name}" is used by more than one client; names must be unique.`,
     );
   }
+  // Every later check finds entries by name: with a name used twice it would judge the wrong entry.
+  if (duplicates(apiNames).length > 0 || duplicates(clientNames).length > 0) return problems;
 
   settings.apis.forEach((api, index) => {
     if (api.appRole.toLowerCase() === api.scope.toLowerCase()) {
@@ -354,7 +382,7 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
     api.allowedClients?.forEach((allowed, position) => {
       if (!isGuid(allowed) && !clientsByName.has(allowed)) {
         problems.push(
-          `${configKey(["apis", index, "allowedClients", position])}: "${allowed}" is neither a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"}) nor a client id GUID.`,
+          `${configKey(["apis", index, "allowedClients", position])}: "${allowed}" is neither a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"}) nor a client id GUID${endWithSuggestion(allowed, clientNames)}`,
         );
       }
     });
@@ -368,7 +396,7 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
       const client = clientsByName.get(server.client);
       if (!client) {
         problems.push(
-          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"}).`,
+          `${configKey(["apis", index, "authorizationServer", "client"])}: "${server.client}" is not a client in ${configKey(["clients"])} (${clientNames.join(", ") || "none declared"})${endWithSuggestion(server.client, clientNames)}`,
         );
       } else if (client.credential !== "secret") {
         // APIM's OAuth 2.0 server stores a client secret for either flow it is given here.
@@ -390,7 +418,7 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
     client.apis.forEach((apiName, position) => {
       if (!apiNames.includes(apiName)) {
         problems.push(
-          `${configKey(["clients", index, "apis", position])}: "${apiName}" is not an API in ${configKey(["apis"])} (${apiNames.join(", ")}).`,
+          `${configKey(["clients", index, "apis", position])}: "${apiName}" is not an API in ${configKey(["apis"])} (${apiNames.join(", ")})${endWithSuggestion(apiName, apiNames)}`,
         );
       }
     });
@@ -406,6 +434,8 @@ function crossChecks(settings: z.output<typeof catalogueSchema>, today: string):
     for (const apiName of duplicates(client.apis)) {
       problems.push(`${configKey(["clients", index, "apis"])}: "${apiName}" is listed more than once.`);
     }
+    // A spa or native client's credential keys are refused for its kind alone (clientKindProblems).
+    if (isPublicClient(client.kind)) return;
     problems.push(...secretProblems(client, index, today));
     if (client.credential !== "secret" && client.secretRotatedOn) {
       problems.push(
@@ -459,27 +489,46 @@ export function assertPortalTier(config: Catalogue, skuName: string): void {
   if (problems.length > 0) throw new ConfigError(config.stackName, problems, config);
 }
 
+/** Why the stack's name cannot be the default nameSuffix, with a suffix to set instead; none when it can. */
+function stackNameSuffixProblems(stack: string): string[] {
+  if (nameSuffixPattern.test(stack)) return [];
+  const length = [...stack].length;
+  const refused = [...new Set(stack.replace(/[A-Za-z0-9-]/g, ""))].map((character) => JSON.stringify(character));
+  const listed = refused.length > 1 ? `${refused.slice(0, -1).join(", ")} and ${refused.at(-1)}` : refused[0];
+  const faults = [
+    ...(listed ? [`${listed} ${refused.length === 1 ? "is" : "are"} not allowed`] : []),
+    ...(length > nameSuffixMaxLength ? [`it has ${length} characters`] : []),
+  ];
+  const suggestion = stack
+    .replace(/[^A-Za-z0-9-]+/g, "-")
+    .slice(0, nameSuffixMaxLength)
+    .replace(/^-+|-+$/g, "");
+  const example = suggestion ? `, e.g. "${suggestion}"` : "";
+  return [
+    `${configKey(["nameSuffix"])}: is not set, so it would be the stack name "${stack}", which is not a valid nameSuffix (${faults.join("; ")}); it takes ${nameSuffixRule}, so set ${configKey(["nameSuffix"])}${example}.`,
+  ];
+}
+
 /**
  * Validates a stack's raw configuration (as read from Pulumi config) and fills in defaults. `today`
  * (`YYYY-MM-DD`) is the date secrets are checked against. Throws {@link ConfigError} naming every bad key, its
  * value and the allowed form.
  */
 export function validateCatalogue(raw: Record<string, unknown>, stack: string, today: string): Catalogue {
+  // First: a stack name that cannot be the default suffix is the one problem a new stack may have before any edit.
+  const stackName = raw.nameSuffix === undefined ? stackNameSuffixProblems(stack) : [];
   const parsed = catalogueSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const misspelt = misspeltRequiredKeys(parsed.error.issues);
     const issues = parsed.error.issues.filter(
       (issue) => !(issue.code === "invalid_type" && issue.input === undefined && misspelt.has(configKey(issue.path))),
     );
-    throw new ConfigError(
-      stack,
-      issues.map((issue) => describeIssue(issue, raw)),
-      raw,
-    );
+    throw new ConfigError(stack, [...stackName, ...issues.map((issue) => describeIssue(issue, raw))], raw);
   }
-  const problems = crossChecks(parsed.data, today);
+  const settings = withDefaultCredentials(parsed.data);
+  const problems = [...stackName, ...crossChecks(settings, today)];
   if (problems.length > 0) throw new ConfigError(stack, problems, raw);
-  const { nameSuffix, authorityHost, clients, ...rest } = parsed.data;
+  const { nameSuffix, authorityHost, clients, ...rest } = settings;
   return {
     ...rest,
     clients: clients.map((client) => ({ ...client, secrets: secretsOf(client) })),

@@ -5,7 +5,6 @@ import type { AddressInfo } from "node:net";
 export interface BoundedServer {
   /** `http://127.0.0.1:<port>`, or `https://…` when listening with a certificate. */
   url: string;
-  port: number;
   close(): Promise<void>;
 }
 
@@ -24,7 +23,10 @@ const maxBodyBytes = 1024 * 1024;
  * Listens on 127.0.0.1 with bounded timeouts and connections; close() drops every socket. An error a handler throws
  * answers 500 without its stack.
  */
-export async function listenBounded(handler: Handler, options: ListenOptions = {}): Promise<BoundedServer> {
+export async function listenBounded(
+  handler: Handler,
+  options: ListenOptions = {},
+): Promise<BoundedServer & { port: number }> {
   const limits = { requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     handler(req, res).catch((error: unknown) => {

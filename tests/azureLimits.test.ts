@@ -87,10 +87,17 @@ describe("the developer portal's client", () => {
     guideApi({ authorizationServer: { client: "portal" }, ...changes });
   const portalClient = (changes: Record<string, unknown> = {}) =>
     guideClient({ name: "portal", displayName: "Orders portal", portal: true, ...changes });
+  /** What a protected stack's portal needs: a web client with the portal's callback, on an API users sign in to. */
+  const signsUsersIn = {
+    kind: "web",
+    redirectUris: ["https://apim-test.developer.azure-api.net/signin-oauth/code/callback/orders-entra"],
+  };
+  const forUsers = { callers: ["applications", "users"], assignedPrincipals: ["9f8e7d6c-aaaa-4bbb-8ccc-ddddeeeeffff"] };
 
   it("must be marked as the portal's on a protected stack", async () => {
+    const apis = [guideApi({ ...forUsers, authorizationServer: { client: "reporting" } })];
     await expectRefused(
-      { ...guideConfig({ apis: [guideApi({ authorizationServer: { client: "reporting" } })] }), protect: true },
+      { ...guideConfig({ apis, clients: [guideClient(signsUsersIn)] }), protect: true },
       `apim-entra-auth:apis[0] (orders).authorizationServer.client: "reporting" is not marked portal: true; with protect: true the developer portal needs a client of its own, because APIM holds its secret and the test console hands out its tokens without asking for credentials: add a client with portal: true, granted only "orders", and name it here.`,
     );
   });
@@ -121,9 +128,9 @@ describe("the developer portal's client", () => {
     );
   });
 
-  it("is accepted on a protected stack when dedicated", async () => {
+  it("is accepted on a protected stack when dedicated and signing developers in", async () => {
     const stack = await evaluate({
-      ...guideConfig({ apis: [portal()], clients: [guideClient(), portalClient()] }),
+      ...guideConfig({ apis: [portal(forUsers)], clients: [guideClient(), portalClient(signsUsersIn)] }),
       protect: true,
     });
     expect(only(stack, T.server, "orders-authorization-server").inputs.clientId).toBe("mock-portal-app-client-id");
@@ -144,6 +151,18 @@ describe("the developer portal's client", () => {
       warnings.mockRestore();
     }
   });
+
+  it("gets no such warning when it signs developers in (a web client with authorization code)", async () => {
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const config = guideConfig({ apis: [portal(forUsers)], clients: [guideClient(), portalClient(signsUsersIn)] });
+      vi.resetModules();
+      await evaluateProgram({ stack: "test", config, preview: true, importProgram: () => import("../index.js") });
+      expect(warnings).not.toHaveBeenCalled();
+    } finally {
+      warnings.mockRestore();
+    }
+  });
 });
 
 describe("federated credentials follow Entra's rules", () => {
@@ -158,12 +177,12 @@ describe("federated credentials follow Entra's rules", () => {
     [
       "a two-character name",
       [credential({ name: "gh" })],
-      `apim-entra-auth:clients[1] (pipeline).federatedCredentials[0].name: "gh" is not allowed; use 3–120 letters, digits, '-' or '_', starting with a letter or digit`,
+      `apim-entra-auth:clients[1] (pipeline).federatedCredentials[0].name: "gh" is not allowed (it has 2 characters); use 3–120 letters, digits, '-' or '_', starting with a letter or digit`,
     ],
     [
       "an issuer over 600 characters",
       [credential({ issuer: `https://issuer.example.com/${"a".repeat(600)}` })],
-      `apim-entra-auth:clients[1] (pipeline).federatedCredentials[0].issuer: "https://issuer.example.com/${"a".repeat(600)}" is not allowed; use an issuer URL of at most 600 characters`,
+      `apim-entra-auth:clients[1] (pipeline).federatedCredentials[0].issuer: "https://issuer.example.com/${"a".repeat(600)}" is not allowed (it has 627 characters); use an issuer URL of at most 600 characters`,
     ],
     [
       "a subject with a trailing space",
@@ -203,11 +222,11 @@ describe("creating the APIM service", () => {
   it.each([
     [
       { publisherName: "p".repeat(101) },
-      `apim-entra-auth:apim.create.publisherName: "${"p".repeat(101)}" is not allowed; use 1–100 characters without control characters`,
+      `apim-entra-auth:apim.create.publisherName: "${"p".repeat(101)}" is not allowed (it has 101 characters); use 1–100 characters without control characters`,
     ],
     [
       { publisherEmail: `${"a".repeat(89)}@contoso.com` },
-      `apim-entra-auth:apim.create.publisherEmail: "${"a".repeat(89)}@contoso.com" is not allowed; use an e-mail address of at most 100 characters`,
+      `apim-entra-auth:apim.create.publisherEmail: "${"a".repeat(89)}@contoso.com" is not allowed (it has 101 characters); use an e-mail address of at most 100 characters`,
     ],
     [
       { publisherEmail: "api team" },
@@ -232,7 +251,7 @@ describe("Entra's limits per app", () => {
     const apis = names.map((name) => guideApi({ name, path: name }));
     const refusal = await refusalOf(guideConfig({ apis, clients: [guideClient({ apis: names })] }));
     expect(refusal.message).toBe(
-      `Invalid configuration for stack "test":\n  - apim-entra-auth:clients[0] (reporting).apis: ${JSON.stringify(names)} is not allowed; grant at most 50 APIs per client (Entra's limit of resource apps per app)`,
+      `Invalid configuration for stack "test":\n  - apim-entra-auth:clients[0] (reporting).apis: 51 entries is not allowed; grant at most 50 APIs per client (Entra's limit of resource apps per app).`,
     );
     expect(refusal.resources).toEqual([]);
   });
@@ -297,7 +316,7 @@ describe("APIM API limits", () => {
     const long = `orders/${"a".repeat(394)}`;
     await expectRefused(
       guideConfig({ apis: [guideApi({ path: long })] }),
-      `apim-entra-auth:apis[0] (orders).path: "${long}" is not allowed; use a URL path of 1–400 characters without a leading or trailing slash, of letters, digits, '.', '_', '~', '-' and '/'`,
+      `apim-entra-auth:apis[0] (orders).path: "${long}" is not allowed (it has 401 characters); use a URL path of 1–400 characters without a leading or trailing slash, of letters, digits, '.', '_', '~', '-' and '/'`,
     );
   });
 
@@ -305,7 +324,7 @@ describe("APIM API limits", () => {
     const long = `https://orders.example.com/${"a".repeat(1974)}`;
     await expectRefused(
       guideConfig({ apis: [guideApi({ backendUrl: long })] }),
-      `apim-entra-auth:apis[0] (orders).backendUrl: "${long}" is not allowed; use an absolute http(s):// URL without credentials, at most 2000 characters`,
+      `apim-entra-auth:apis[0] (orders).backendUrl: "${long}" is not allowed (it has 2001 characters); use an absolute http(s):// URL without credentials, at most 2000 characters`,
     );
   });
 });

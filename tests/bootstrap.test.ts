@@ -225,6 +225,17 @@ describe("the deploying identity", () => {
   });
 });
 
+describe("who owns the pipeline's identities", () => {
+  it("nobody owns their service principals: the administrator who runs the bootstrap is not kept as owner", async () => {
+    // An owner could add a credential to the principal and act as the deployer (AppRoleAssignment.ReadWrite.All);
+    // re-running the bootstrap needs an administrator's role anyway. The main program's principals list the deployer.
+    const stack = await evaluateBootstrap(contoso());
+    const principals = ofType(stack, T.sp);
+    expect(principals.map(({ name }) => name).sort()).toEqual(["deployer-sp", "preview-sp"]);
+    for (const principal of principals) expect(Object.keys(principal.inputs), principal.name).not.toContain("owners");
+  });
+});
+
 describe("the pull-request preview identity", () => {
   it("trusts only the repository's pull_request subject, reads the APIM services and has no Graph permission", async () => {
     const stack = await evaluateBootstrap(contoso());

@@ -112,30 +112,35 @@ const appTokenToUsersOnly =
   "the token has no scp claim: it is an application's (client-credentials) token, which never carries delegated scopes, and this policy accepts only signed-in users' tokens";
 const noRoles =
   "the token has no roles claim: the client was not granted an application permission (app role assignment) on the API";
+const grant =
+  "grant the client this API: add the API's name to the client's clients[].apis, run pulumi up, then request a new token";
+const askAsUser =
+  "call the API with a signed-in user's token (from a spa, web or native client), or add \"applications\" to the API's apis[].callers and run pulumi up";
 
-// Expected verdict per callers and token: undefined accepts, otherwise [check, reason].
-const expectations: { callers: readonly Caller[]; verdicts: Record<TokenKind, [string, string] | undefined> }[] = [
+// Expected verdict per callers and token: undefined accepts, otherwise [check, reason, fix].
+type Rejected = [check: string, reason: string, fix: string];
+const expectations: { callers: readonly Caller[]; verdicts: Record<TokenKind, Rejected | undefined> }[] = [
   {
     callers: ["applications"],
     verdicts: {
       roles: undefined,
-      scp: ["claim:roles", noRoles],
+      scp: ["claim:roles", noRoles, grant],
       both: undefined,
-      neither: ["claim:roles", noRoles],
+      neither: ["claim:roles", noRoles, grant],
     },
   },
   {
     callers: ["users"],
     verdicts: {
-      roles: ["claim:scp", appTokenToUsersOnly],
+      roles: ["claim:scp", appTokenToUsersOnly, askAsUser],
       scp: undefined,
       both: undefined,
-      neither: ["claim:scp", appTokenToUsersOnly],
+      neither: ["claim:scp", appTokenToUsersOnly, askAsUser],
     },
   },
   {
     callers: ["applications", "users"],
-    verdicts: { roles: undefined, scp: undefined, both: undefined, neither: ["claim:roles", neitherReason] },
+    verdicts: { roles: undefined, scp: undefined, both: undefined, neither: ["claim:roles", neitherReason, grant] },
   },
 ];
 
@@ -149,7 +154,7 @@ describe.each(["validate-jwt", "validate-azure-ad-token"] as const)("%s", (valid
         if (expected === undefined) {
           expect(verdict.accepted).toBe(true);
         } else {
-          expect(verdict).toEqual({ accepted: false, check: expected[0], reason: expected[1] });
+          expect(verdict).toEqual({ accepted: false, check: expected[0], reason: expected[1], fix: expected[2] });
         }
       });
     });
@@ -162,6 +167,7 @@ describe.each(["validate-jwt", "validate-azure-ad-token"] as const)("%s", (valid
         check: "claim:scp",
         reason:
           "the token has scp, so it is judged as a user's token: the token's scp claim (openid, profile) lacks access_as_user; the policy requires one of access_as_user",
+        fix: grant,
       });
     });
   });

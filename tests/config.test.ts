@@ -65,7 +65,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "duplicate API paths",
     (c) => c.apis.push({ ...c.apis[0], name: "orders2" }),
-    `apim-entra-auth:apis: the path "orders" is used by more than one API; APIM paths must be unique.`,
+    `apim-entra-auth:apis[1] (orders2).path: "orders" is already the path of apim-entra-auth:apis[0] (orders); APIM paths must be unique (letter case aside).`,
   ],
   [
     "duplicate client names",

@@ -1,31 +1,12 @@
 // The EntraProtectedApis component built alone under the mock engine, as another program (TypeScript, or YAML and
 // Python through the component package) would use it: its own validation, its resources and outputs. What a mock
 // cannot prove: that the engine hands a YAML program's values to the component unchanged (the provider's construct).
-import { describe, expect, it, vi } from "vitest";
-import { evaluate, guideApi, guideClient, guideConfig } from "./support/evaluate";
-import type { EntraProtectedApisArgs } from "../components/entraProtectedApis";
+import { describe, expect, it } from "vitest";
+import { evaluate, evaluateComponent, guideApi, guideClient, guideConfig } from "./support/evaluate";
 import type { MockEvaluation, ProgramError } from "../tools/preview/mockEngine";
 
-/** Evaluates a program that only declares `new EntraProtectedApis("platform", args)`. */
-async function component(
-  args: Record<string, unknown>,
-  invokeResults?: Record<string, Record<string, unknown>>,
-): Promise<MockEvaluation> {
-  vi.resetModules();
-  const { evaluateProgram } = await import("../tools/preview/mockEngine.js");
-  return evaluateProgram({
-    stack: "test",
-    config: {},
-    invokeResults,
-    importProgram: async () => {
-      const { EntraProtectedApis } = await import("../components/entraProtectedApis.js");
-      return () => {
-        const platform = new EntraProtectedApis("platform", args as unknown as EntraProtectedApisArgs);
-        return { gatewayUrl: platform.gatewayUrl, clients: platform.clients, apis: platform.apis };
-      };
-    },
-  });
-}
+const component = (args: Record<string, unknown>, invokeResults?: Record<string, Record<string, unknown>>) =>
+  evaluateComponent(args, { invokeResults });
 
 async function refusal(args: Record<string, unknown>, invokeResults?: Record<string, Record<string, unknown>>) {
   const failure = await component(args, invokeResults).then(

@@ -18,6 +18,14 @@ const now = new Date("2026-01-15T12:00:00.000Z");
 const nowSeconds = now.getTime() / 1000;
 const kid = "key-1";
 
+// The fixes a rejection carries, word for word: what `explain` prints after the reason.
+const grant =
+  "grant the client this API: add the API's name to the client's clients[].apis, run pulumi up, then request a new token";
+const tokenVersion = (version: 1 | 2) =>
+  `set the API's apis[].tokenVersion to ${version} (the version this policy checks) and run pulumi up, so its app registration issues v${version} tokens; then request a new token`;
+const resend =
+  "send the access_token value of Entra ID's token response exactly as it was issued, not the whole response";
+
 let signingKey: CryptoKey;
 let otherKey: CryptoKey;
 let publicJwk: JWK;
@@ -135,24 +143,28 @@ describe("evaluateToken with validate-jwt", () => {
     policy?: string;
     check: string;
     reason: string;
+    fix?: string;
   }[] = [
     {
       name: "no Authorization header",
       header: async () => undefined,
       check: "header",
       reason: "the request has no Authorization header: the client sent no token",
+      fix: 'send the token as "Authorization: Bearer <token>"',
     },
     {
       name: "another scheme",
       header: async () => `Basic ${await sign(v2Claims())}`,
       check: "scheme",
       reason: "the Authorization header uses the Basic scheme; this policy requires Bearer",
+      fix: 'send the token as "Authorization: Bearer <token>"',
     },
     {
       name: "a bare token without a scheme",
       header: () => sign(v2Claims()),
       check: "scheme",
       reason: 'the Authorization header has no scheme; this policy requires "Bearer <token>"',
+      fix: 'send the token as "Authorization: Bearer <token>"',
     },
     {
       name: "a token signed with another key under the same kid",
@@ -160,6 +172,7 @@ describe("evaluateToken with validate-jwt", () => {
       check: "signature",
       reason:
         "the token's signature does not verify with signing key key-1 from the given JWKS: the token was altered after it was issued, or signed with another key",
+      fix: resend,
     },
     {
       name: "a token whose payload was altered",
@@ -171,6 +184,7 @@ describe("evaluateToken with validate-jwt", () => {
       check: "signature",
       reason:
         "the token's signature does not verify with signing key key-1 from the given JWKS: the token was altered after it was issued, or signed with another key",
+      fix: resend,
     },
     {
       name: "a kid the issuer does not publish, signed by a key it does not publish either",
@@ -178,19 +192,22 @@ describe("evaluateToken with validate-jwt", () => {
       check: "signature",
       reason:
         "kid rotated-away was not found in the keys from the given JWKS, and none of its 1 signing keys verifies the signature: the token was issued by another tenant or authority, or its keys were rotated",
+      fix: "request a new token from the tenant and authority this policy trusts: use the token endpoint the stack exports (clients.<name>.tokenEndpoint)",
     },
     {
       name: "something that is not a JWT",
       header: async () => "Bearer not-a-jwt",
       check: "signature",
       reason: "the token is not a JWT: expected three base64url parts separated by dots",
+      fix: resend,
     },
     {
       name: "an expired token",
       header: () => bearer(v2Claims({ exp: expired })),
       check: "expiry",
       reason:
-        "the token expired at 2026-01-15T11:00:00.000Z, 3600 s before 2026-01-15T12:00:00.000Z (clock skew allowed: 60 s): the client must request a new token",
+        "the token expired at 2026-01-15T11:00:00.000Z, 3600 s before 2026-01-15T12:00:00.000Z (clock skew allowed: 60 s)",
+      fix: "request a new token; if Entra ID refuses the client's secret as expired (AADSTS7000222), rotate it: add an entry with today's date to the client's clients[].secrets, run pulumi up and give the client the new clientSecret",
     },
     {
       name: "a token without exp",
@@ -204,18 +221,21 @@ describe("evaluateToken with validate-jwt", () => {
       check: "not-before",
       reason:
         "the token is not valid before 2026-01-15T12:10:00.000Z, 600 s after 2026-01-15T12:00:00.000Z (clock skew allowed: 60 s): the issuer's or this machine's clock is off",
+      fix: "set the clock right (NTP) on the machine whose clock is off, then retry",
     },
     {
       name: "a token for another API",
       header: () => bearer(v2Claims({ aud: "00000003-0000-0000-c000-000000000000" })),
       check: "audience",
       reason: `audience 00000003-0000-0000-c000-000000000000 is not one this policy accepts (${apiId}): the token was requested for another API`,
+      fix: `request the token with scope api://${apiId}/.default`,
     },
     {
       name: "a v1 audience (api://X) under a policy that accepts X",
       header: () => bearer(v2Claims({ aud: `api://${apiId}` })),
       check: "audience",
       reason: `audience api://${apiId} is the identifier URI of API ${apiId}, as in v1 tokens; this policy accepts ${apiId} — the API app's token version and the policy disagree`,
+      fix: tokenVersion(2),
     },
     {
       name: "a v2 audience (X) under a policy that accepts api://X",
@@ -223,12 +243,14 @@ describe("evaluateToken with validate-jwt", () => {
       policy: policy({ audiences: [`api://${apiId}`] }),
       check: "audience",
       reason: `audience ${apiId} is the client id of API api://${apiId}, as in v2 tokens; this policy accepts api://${apiId} — the API app's token version and the policy disagree`,
+      fix: tokenVersion(1),
     },
     {
       name: "a v1 token under a v2 policy",
       header: () => bearer(v1Claims({ aud: apiId })),
       check: "issuer",
       reason: `issuer https://sts.windows.net/${tid}/ is a v1 issuer; this policy accepts https://login.microsoftonline.com/${tid}/v2.0 — the API app's token version and the policy disagree`,
+      fix: tokenVersion(2),
     },
     {
       name: "a v2 token under a v1 policy",
@@ -236,12 +258,14 @@ describe("evaluateToken with validate-jwt", () => {
       policy: policy({ metadata: v1Metadata, audiences: [`api://${apiId}`], issuers: [v1Issuer] }),
       check: "issuer",
       reason: `issuer https://login.microsoftonline.com/${tid}/v2.0 is a v2 issuer; this policy accepts https://sts.windows.net/${tid}/ — the API app's token version and the policy disagree`,
+      fix: tokenVersion(1),
     },
     {
       name: "a token from another tenant",
       header: () => bearer(v2Claims({ iss: `https://login.microsoftonline.com/${otherTid}/v2.0` })),
       check: "issuer",
       reason: `issuer https://login.microsoftonline.com/${otherTid}/v2.0 belongs to tenant ${otherTid}; this policy accepts ${v2Issuer} — the token was issued by another tenant`,
+      fix: `request the token from tenant ${tid}: use the token endpoint the stack exports (clients.<name>.tokenEndpoint)`,
     },
     {
       name: "a token without roles",
@@ -249,6 +273,7 @@ describe("evaluateToken with validate-jwt", () => {
       check: "claim:roles",
       reason:
         "the token has no roles claim: the client was not granted an application permission (app role assignment) on the API",
+      fix: grant,
     },
     {
       name: "a token with another role",
@@ -256,6 +281,7 @@ describe("evaluateToken with validate-jwt", () => {
       check: "claim:roles",
       reason:
         "the token's roles (reader) do not include access_as_app: the client has no app role assignment for that role on the API",
+      fix: grant,
     },
     {
       name: "a client that is not on the azp allow-list",
@@ -263,6 +289,7 @@ describe("evaluateToken with validate-jwt", () => {
       policy: policy({ claims: `<claim name="azp" match="any"><value>${clientId}</value></claim>` }),
       check: "claim:azp",
       reason: `the token's azp ${otherClientId} is not one of the allowed clients (${clientId}): this client application is not on the policy's allow-list`,
+      fix: "allow the client: add its name or client id to the API's apis[].allowedClients and run pulumi up",
     },
     {
       name: "a v1 token (appid) under an azp allow-list",
@@ -271,6 +298,7 @@ describe("evaluateToken with validate-jwt", () => {
       check: "claim:azp",
       reason:
         "the token has no azp claim but an appid claim, as v1 tokens do — the API app's token version and the policy disagree",
+      fix: tokenVersion(2),
     },
     {
       name: "an app-only token under a policy that requires a delegated scope",
@@ -279,11 +307,12 @@ describe("evaluateToken with validate-jwt", () => {
       check: "claim:scp",
       reason:
         "the token has no scp claim: it is an application's (client-credentials) token, which never carries delegated scopes, and this policy accepts only signed-in users' tokens",
+      fix: "call the API with a signed-in user's token (from a spa, web or native client), or add \"applications\" to the API's apis[].callers and run pulumi up",
     },
   ];
 
-  it.each(cases)("rejects $name at the $check check", async ({ header, policy: policyXml, check, reason }) => {
-    expect(await judge(policyXml ?? policy(), await header())).toEqual({ accepted: false, check, reason });
+  it.each(cases)("rejects $name at the $check check", async ({ header, policy: policyXml, check, reason, fix }) => {
+    expect(await judge(policyXml ?? policy(), await header())).toEqual({ accepted: false, check, reason, fix });
   });
 
   it("rejects an HS256 token even when its secret would verify", async () => {
@@ -359,6 +388,7 @@ describe("required claims: match and separator", () => {
       check: "claim:scp",
       reason:
         "the token's scp claim (orders.read, profile) lacks orders.write; the policy requires all of orders.read, orders.write",
+      fix: grant,
     });
   });
 
@@ -369,6 +399,7 @@ describe("required claims: match and separator", () => {
       check: "claim:scp",
       reason:
         'the token\'s scp claim "orders.read profile" holds several space-separated values; the policy\'s <claim> needs separator=" " to match them one by one',
+      fix: 'add separator=" " to the policy\'s <claim name="scp">',
     });
   });
 
@@ -382,6 +413,7 @@ describe("required claims: match and separator", () => {
       check: "claim:roles",
       reason:
         "the token's roles (access_as_app, reader) do not include writer: the client has no app role assignment for that role on the API",
+      fix: grant,
     });
   });
 
@@ -456,6 +488,7 @@ describe("a policy without <issuers>", () => {
       accepted: false,
       check: "issuer",
       reason: `issuer https://sts.windows.net/${tid}/ is a v1 issuer; this policy accepts https://login.microsoftonline.com/${tid}/v2.0 — the API app's token version and the policy disagree`,
+      fix: tokenVersion(2),
     });
   });
 
@@ -565,6 +598,7 @@ describe("evaluateToken with validate-azure-ad-token", () => {
         accepted: false,
         check: "client-application",
         reason: `client ${otherClientId} is not one of the policy's client-application-ids (${clientId}): this client application is not allowed to call the API`,
+        fix: `${grant}; an API with apis[].allowedClients lists the client there too`,
       });
     }
   });
@@ -575,6 +609,7 @@ describe("evaluateToken with validate-azure-ad-token", () => {
       accepted: false,
       check: "issuer",
       reason: `issuer ${foreign} belongs to tenant ${otherTid}; this policy accepts https://sts.windows.net/${tid}/ or ${v2Issuer} — the token was issued by another tenant`,
+      fix: `request the token from tenant ${tid}: use the token endpoint the stack exports (clients.<name>.tokenEndpoint)`,
     });
   });
 

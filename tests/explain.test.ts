@@ -28,11 +28,13 @@ const policyXml = `<policies>
 let dir: string;
 let files: Record<"policy" | "token" | "v1Token" | "openIdConfig" | "jwks" | "noCheck", string>;
 let token: string;
+/** Signs claims with the key the JWKS file publishes. */
+let sign: (claims: JWTPayload) => Promise<string>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "explain-"));
   const { privateKey, publicKey } = await generateKeyPair("RS256");
-  const sign = (claims: JWTPayload) =>
+  sign = (claims: JWTPayload) =>
     new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: "k1" }).sign(privateKey);
   const claims = {
     aud: apiId,
@@ -106,22 +108,62 @@ describe("explain", () => {
     expect((await run(["--policy", files.policy, "--token", `Bearer ${token}`, ...offline()])).code).toBe(0);
   });
 
-  it("rejects a v1 token under the v2 metadata's issuer and exits 1", async () => {
+  it("rejects a v1 token under the v2 metadata's issuer, ends with setting tokenVersion, and exits 1", async () => {
     const result = await run(["--policy", files.policy, "--token", `@${files.v1Token}`, ...offline()]);
     expect(result).toEqual({
       code: 1,
-      out: `REJECT: issuer: issuer https://sts.windows.net/${tid}/ is a v1 issuer; this policy accepts ${v2Issuer} — the API app's token version and the policy disagree`,
+      out: [
+        `REJECT: issuer: issuer https://sts.windows.net/${tid}/ is a v1 issuer; this policy accepts ${v2Issuer} — the API app's token version and the policy disagree`,
+        "  fix: set the API's apis[].tokenVersion to 2 (the version this policy checks) and run pulumi up, so its app registration issues v2 tokens; then request a new token",
+      ].join("\n"),
       err: "",
     });
   });
 
-  it("judges expiry at --now", async () => {
+  it("judges expiry at --now, and ends with requesting a new token or rotating an expired secret", async () => {
     const later = ["--openid-config", files.openIdConfig, "--jwks", files.jwks, "--now", "2026-01-15T14:00:00Z"];
     const result = await run(["--policy", files.policy, "--token", token, ...later]);
     expect(result.code).toBe(1);
     expect(result.out).toBe(
-      "REJECT: expiry: the token expired at 2026-01-15T12:59:00.000Z, 3660 s before 2026-01-15T14:00:00.000Z (clock skew allowed: 60 s): the client must request a new token",
+      [
+        "REJECT: expiry: the token expired at 2026-01-15T12:59:00.000Z, 3660 s before 2026-01-15T14:00:00.000Z (clock skew allowed: 60 s)",
+        "  fix: request a new token; if Entra ID refuses the client's secret as expired (AADSTS7000222), rotate it: add an entry with today's date to the client's clients[].secrets, run pulumi up and give the client the new clientSecret",
+      ].join("\n"),
     );
+  });
+
+  it.each([
+    {
+      name: "a token for another API ends with the scope that names this one",
+      claims: { aud: "00000003-0000-0000-c000-000000000000" },
+      out: [
+        `REJECT: audience: audience 00000003-0000-0000-c000-000000000000 is not one this policy accepts (${apiId}): the token was requested for another API`,
+        `  fix: request the token with scope api://${apiId}/.default`,
+      ],
+    },
+    {
+      name: "a token without the API's role ends with granting the client the API",
+      claims: { roles: ["reader"] },
+      out: [
+        "REJECT: claim:roles: the token's roles (reader) do not include access_as_app: the client has no app role assignment for that role on the API",
+        "  fix: grant the client this API: add the API's name to the client's clients[].apis, run pulumi up, then request a new token",
+      ],
+    },
+    {
+      name: "an unsigned token has no fix to give: the reason is all",
+      unsigned: true,
+      claims: {},
+      out: ["REJECT: signature: the token is unsigned (alg none) and the policy requires signed tokens"],
+    },
+  ])("$name", async ({ claims, unsigned, out }) => {
+    const valid = { aud: apiId, iss: v2Issuer, azp: clientId, roles: ["access_as_app"], exp: nowSeconds + 60 };
+    const signed = await sign({ ...valid, ...claims });
+    const noSignature = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${signed.split(".")[1]}.`;
+    expect(await run(["--policy", files.policy, "--token", unsigned ? noSignature : signed, ...offline()])).toEqual({
+      code: 1,
+      out: out.join("\n"),
+      err: "",
+    });
   });
 
   it("resolves --stack/--api through the injected resolver", async () => {

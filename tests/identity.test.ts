@@ -61,8 +61,12 @@ describe("the guide's pair (My-APIM-API and My-Client-App)", () => {
     expect(only(stack, T.sp, "orders-sp").inputs).toEqual({
       clientId: "mock-orders-app-client-id",
       appRoleAssignmentRequired: true,
+      owners: ["mock-deployer-object-id"],
     });
-    expect(only(stack, T.sp, "reporting-sp").inputs).toEqual({ clientId: "mock-reporting-app-client-id" });
+    expect(only(stack, T.sp, "reporting-sp").inputs).toEqual({
+      clientId: "mock-reporting-app-client-id",
+      owners: ["mock-deployer-object-id"],
+    });
   });
 
   it("registers the client single-tenant with no redirect URIs", async () => {
@@ -368,6 +372,8 @@ describe("renaming a catalogue entry", () => {
       ...["finance--sales", ...formerGrants].map((grant) =>
         urn(`${T.grantComponent}$${T.assignment}`, `${grant}-admin-consent`),
       ),
+      // The grant is also known under the other grant type, so a client changing kind keeps its permission entry.
+      urn(nested(`apim-entra-auth:identity:DelegatedAccessGrant$${T.assignment}`), "finance--sales-admin-consent"),
     ]);
   });
 

@@ -10,20 +10,12 @@ import { evaluate, guideConfig } from "./support/evaluate";
 import {
   evaluateStackFile,
   knownValidOn,
+  projectWith,
   stackFileChecks,
   todayVariable,
   withToday,
   writePlan,
 } from "./support/stackFileChecks";
-
-/** A project directory of the test's own: the real Pulumi.yaml and the given stack files (name → contents). */
-function projectWith(stackFiles: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "project-"));
-  fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-  for (const [stack, text] of Object.entries(stackFiles))
-    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
-  return dir;
-}
 
 /** The guide's pair, a catalogue the tests know; the user's own stack files are never asserted on. */
 const guideYaml = fs.readFileSync(path.join(__dirname, "fixtures", "stacks", "Pulumi.guide.yaml"), "utf8");
@@ -39,11 +31,32 @@ describe("committed stack files", () => {
   it.each(stackNames(projectDir))("Pulumi.%s.yaml passes every stack-file check", async (stack) => {
     await stackFileChecks(projectDir, stack);
   });
+
+  it("are the user's data, checked for what they declare: prettier leaves them alone, however they are written", async () => {
+    // The guide's stack written by hand in another style, which prettier --check (part of npm test) would refuse.
+    const handwritten = fs.readFileSync(path.join(__dirname, "fixtures", "stacks", "Pulumi.handwritten.yaml"), "utf8");
+    expect(parse(handwritten)).toEqual(parse(guideYaml));
+    const prettier = await import("prettier");
+    expect(await prettier.check(handwritten, { parser: "yaml" })).toBe(false);
+    const ignorePath = path.join(projectDir, ".prettierignore");
+    const ignored = async (file: string) =>
+      (await prettier.getFileInfo(path.join(projectDir, file), { ignorePath })).ignored;
+    for (const file of [
+      "Pulumi.dev.yaml",
+      "Pulumi.prod.yaml",
+      "Pulumi.eu.prod.yaml",
+      "bootstrap/Pulumi.contoso.yaml",
+    ]) {
+      expect(await ignored(file), file).toBe(true);
+    }
+    expect(await ignored("Pulumi.yaml")).toBe(false);
+  });
 });
 
 /**
- * The user's edit the README describes: the first API renamed (its old name kept in formerNames and its grants
- * following it), plus a new API and a new federated client granted it. The new client is granted only the new API,
+ * An edit like the docs' (which tests/docs.test.ts makes to the shipped stack) made to the project's own stack file,
+ * whatever it holds: the first API renamed (its old name kept in formerNames and its grants following it), plus a
+ * new API and a new federated client granted it. The new client is granted only the new API,
  * so whatever the user's first API allows (an allow-list, users only) cannot make the edit invalid.
  */
 function editCatalogue(stackYaml: string): { yaml: string; renamed: string; formerName: string } {
@@ -220,11 +233,18 @@ describe("a rename in the plan", () => {
       "- **ClientRegistration (component)** `finance` — formerly `reporting`",
       "- **ApplicationRegistration (azuread)** `finance-app` — formerly `reporting-app`",
       "- **ServicePrincipal (azuread)** `finance-sp` — formerly `reporting-sp`",
-      "- **ApplicationPassword (azuread)** `finance-secret-2026-11-23` — formerly `finance-secret`, `reporting-secret-2026-11-23`, `reporting-secret`",
+      "- **ApplicationPassword (azuread)** `finance-secret-2026-11-23` — formerly `reporting-secret-2026-11-23`",
       "- **ApiAccessGrant (component)** `finance--orders` — formerly `reporting--orders`",
       "- **ApplicationApiAccess (azuread)** `finance--orders-permission` — formerly `reporting--orders-permission`",
       "- **AppRoleAssignment (azuread)** `finance--orders-admin-consent` — formerly `reporting--orders-admin-consent`",
     ]);
+  });
+
+  it("shows no former name on a stack nothing was renamed in: the first password's alias for stacks deployed before two-slot rotation is no rename", async () => {
+    const evaluation = await evaluateStackFile(guideProject, "dev");
+    const password = evaluation.resources.find((resource) => resource.name === "reporting-secret-2026-11-23");
+    expect(password?.aliasUrns.map((urn) => urn.split("::").pop())).toContain("reporting-secret");
+    expect(renderPlanMarkdown(evaluation)).not.toContain("formerly");
   });
 
   it("lists each resource's alias URNs in the JSON: its former names, and its URN before the catalogue component", async () => {

@@ -26,14 +26,10 @@ function stackFile(config: Record<string, unknown>, stack = "test"): string {
   return dir;
 }
 
-/** The stack's resources as `npm run plan` evaluates them from the stack file, with their alias URNs. */
+/** The stack's resources as `npm run plan -- --json` writes them when it evaluates the stack file. */
 async function sideOf(config: Record<string, unknown>, stack = "test"): Promise<DiffResource[]> {
   const { config: read, secretKeys } = readStackFileConfig(stackFile(config, stack), stack);
-  const evaluation = await evaluate(read, stack, undefined, secretKeys);
-  return planData(evaluation).resources.map((resource, i) => ({
-    ...resource,
-    aliasUrns: evaluation.resources[i]?.aliasUrns,
-  }));
+  return planData(await evaluate(read, stack, undefined, secretKeys)).resources;
 }
 
 async function diffOf(before: Record<string, unknown>, after: Record<string, unknown>): Promise<string[]> {
@@ -66,47 +62,23 @@ describe("plan diff on a changed stack file", () => {
     ]);
   });
 
-  it("rotation: adding secret B creates it beside A, removing A then deletes A; neither step replaces a password", async () => {
-    // Each password is named by its own rotation day, so adding or removing an entry leaves the other's URN alone.
-    const withSecrets = (...secrets: { rotatedOn: string; lifetimeDays: number }[]) =>
-      guideConfig({ clients: [guideClient({ secretRotatedOn: undefined, secretLifetimeDays: undefined, secrets })] });
-    const a = { rotatedOn: "2026-06-01", lifetimeDays: 365 };
-    const b = { rotatedOn: "2026-11-23", lifetimeDays: 180 };
-    expect(await diffOf(withSecrets(a), withSecrets(a, b))).toEqual([
-      "+ create ApplicationPassword reporting-secret-2026-11-23",
-      "1 to create, 0 to update, 0 to replace, 0 to delete",
-    ]);
-    expect(await diffOf(withSecrets(a, b), withSecrets(b))).toEqual([
-      "- delete ApplicationPassword reporting-secret-2026-06-01",
-      "0 to create, 0 to update, 0 to replace, 1 to delete",
-    ]);
-  });
-
-  it("replace: a new lifetime for a secret replaces that password, named by the inputs that force it", async () => {
-    const after = guideConfig({ clients: [guideClient({ secretLifetimeDays: 90 })] });
-    expect(await diffOf(guideConfig(), after)).toEqual([
-      "+- replace ApplicationPassword reporting-secret-2026-11-23 (endDate forces it)",
-      "0 to create, 0 to update, 1 to replace, 0 to delete",
-    ]);
-  });
-
   it("replace: a new APIM service replaces the API with a warning", async () => {
     const after = guideConfig({ apim: { resourceGroupName: "rg-apim-test", serviceName: "apim-other" } });
     const lines = await diffOf(guideConfig(), after);
     expect(lines.slice(0, 2)).toEqual([
       "+- replace Api orders-api (serviceName forces it)",
-      "  ! the gateway URL stops answering while the API is gone, and changes if its path does: every caller fails",
+      "  ! breaks client reporting (granted orders): its gateway URL stops answering while the API is replaced, and changes if its path does",
     ]);
     expect(lines.at(-1)).toBe("0 to create, 0 to update, 7 to replace, 0 to delete");
   });
 
-  it("delete: dropping the API's client deletes its registration and consent, each marked", async () => {
+  it("delete: dropping a client names the client and the APIs it is granted, never the API's other clients", async () => {
     const after = guideConfig({ clients: [] });
     expect(await diffOf(guideConfig(), after)).toEqual([
       "- delete ApplicationRegistration reporting-app",
-      "  ! the app gets a new client id: every client's tokens stop working (new audience, new scope api://<id>/.default)",
+      "  ! breaks client reporting's callers (granted orders): its app registration is deleted, so their token requests fail (AADSTS700016)",
       "- delete ServicePrincipal reporting-sp",
-      "  ! the admin consent (app role assignments) goes with it: every client's tokens stop working until it is granted again",
+      "  ! breaks client reporting's callers (granted orders): its service principal is deleted with its admin consent, so they get no token until it is granted again",
       "- delete ApplicationPassword reporting-secret-2026-11-23",
       "- delete ApplicationApiAccess reporting--orders-permission",
       "- delete AppRoleAssignment reporting--orders-admin-consent",
@@ -114,7 +86,66 @@ describe("plan diff on a changed stack file", () => {
     ]);
   });
 
-  it("a rename without formerNames deletes the API's identity and recreates it: every `!` is shown", async () => {
+  const group = "0f1e2d3c-0000-4000-8000-00000000000a";
+  const ordersForUsers = guideApi({ callers: ["applications", "users"], assignedPrincipals: [group] });
+  const sales = guideApi({ name: "sales", displayName: "Sales", path: "sales" });
+  /**
+   * Two APIs; orders (when given) is granted to two daemons (reporting also has sales) and a browser app acting for
+   * users, and one group is assigned to it.
+   */
+  function twoApis(apis: Record<string, unknown>[] = [ordersForUsers, sales]): Record<string, unknown> {
+    const orders = apis.some((api) => api.name === "orders") ? ["orders"] : [];
+    const browser = { kind: "spa", credential: "none", redirectUris: ["https://orders.example.com/"], apis: orders };
+    return guideConfig({
+      apis,
+      clients: [
+        guideClient({ apis: apis.map((api) => api.name) }),
+        guideClient({ name: "audit", displayName: "Audit", apis: orders }),
+        { name: "browser", displayName: "Orders-SPA", ...browser },
+      ],
+    });
+  }
+
+  it("delete: dropping an API names every client granted it, and for its role and scope the clients of that kind", async () => {
+    const breaks = (await diffOf(twoApis(), twoApis([sales]))).filter(
+      (line, i, lines) => lines[i + 1]?.startsWith("  !") || line.startsWith("  !"),
+    );
+    expect(breaks).toEqual([
+      "- delete ApplicationRegistration orders-app",
+      "  ! breaks clients audit, browser and reporting (granted orders): its app registration is deleted, so the audience and the scope api://<id>/.default change",
+      "- delete ApplicationIdentifierUri orders-identifier-uri",
+      "  ! breaks clients audit, browser and reporting (granted orders): its identifier URI is deleted, so token requests for it get AADSTS500011",
+      "- delete ApplicationPermissionScope orders-scope",
+      "  ! breaks client browser (granted the delegated scope of orders): the scope is deleted, so users' tokens lose it from scp",
+      "- delete ApplicationAppRole orders-app-role",
+      "  ! breaks clients audit and reporting (granted the app role of orders): the role is deleted with its assignments, so tokens lose it from roles",
+      "- delete ApplicationAppRole orders-user-role",
+      "  ! breaks the 1 user or group assigned to orders: the role is deleted with its assignments, so their sign-in is refused (AADSTS50105)",
+      "- delete ServicePrincipal orders-sp",
+      "  ! breaks clients audit, browser and reporting (granted orders): its service principal is deleted with every admin consent, so they get no token until granted again",
+      "- delete Api orders-api",
+      "  ! breaks clients audit, browser and reporting (granted orders): its gateway URL stops answering while the API is deleted, and changes if its path does",
+    ]);
+  });
+
+  it("delete: revoking one grant names the client and the API it loses; the client and the API stay", async () => {
+    const after = guideConfig({ apis: [guideApi(), sales], clients: [guideClient({ apis: ["sales"] })] });
+    const before = guideConfig({ apis: [guideApi(), sales], clients: [guideClient({ apis: ["orders", "sales"] })] });
+    expect(await diffOf(before, after)).toEqual([
+      "- delete ApplicationApiAccess reporting--orders-permission",
+      "- delete AppRoleAssignment reporting--orders-admin-consent",
+      "  ! breaks client reporting's calls to orders: the grant is revoked, so its next token request for orders is refused (AADSTS501051)",
+      "0 to create, 0 to update, 0 to replace, 2 to delete",
+    ]);
+    const unassigned = twoApis([{ ...ordersForUsers, assignedPrincipals: [] }, sales]);
+    expect(await diffOf(twoApis(), unassigned)).toEqual([
+      `- delete AppRoleAssignment orders-user-${group}`,
+      `  ! breaks user or group ${group}'s sign-in to orders: the assignment is removed, so it is refused (AADSTS50105)`,
+      "0 to create, 0 to update, 0 to replace, 1 to delete",
+    ]);
+  });
+
+  it("a rename without formerNames deletes the API's identity and recreates it: every `!` is shown, and the fix", async () => {
     const after = guideConfig({ apis: [guideApi({ name: "sales" })], clients: [guideClient({ apis: ["sales"] })] });
     const lines = await diffOf(guideConfig(), after);
     expect(lines.filter((line) => line.startsWith("- delete"))).toEqual([
@@ -134,14 +165,157 @@ describe("plan diff on a changed stack file", () => {
       "- delete ApiPolicy orders-policy",
     ]);
     expect(lines.filter((line) => line.startsWith("  !"))).toHaveLength(5);
+    expect(lines.filter((line) => line.startsWith("  ?"))).toEqual([
+      "  ? looks like a rename: add `formerNames: [orders]` to API sales to keep ids",
+    ]);
+    expect(lines[lines.indexOf("- delete ApplicationRegistration orders-app") + 2]).toBe(
+      "  ? looks like a rename: add `formerNames: [orders]` to API sales to keep ids",
+    );
   });
 
-  it("the same rename with formerNames matches every resource through its aliases: nothing is replaced", async () => {
+  it.each([
+    {
+      name: "a client with the same display name",
+      before: guideConfig(),
+      after: guideConfig({ clients: [guideClient({ name: "finance" })] }),
+      hint: "  ? looks like a rename: add `formerNames: [reporting]` to client finance to keep ids",
+    },
+    {
+      name: "an API with the same APIM path under another display name",
+      before: guideConfig(),
+      after: guideConfig({
+        apis: [guideApi({ name: "sales", displayName: "Sales" })],
+        clients: [guideClient({ apis: ["sales"] })],
+      }),
+      hint: "  ? looks like a rename: add `formerNames: [orders]` to API sales to keep ids",
+    },
+    {
+      name: "an API renamed before: its ids come from its first name, which the hint keeps first",
+      before: guideConfig({
+        apis: [guideApi({ name: "sales", formerNames: ["orders"] })],
+        clients: [guideClient({ apis: ["sales"] })],
+      }),
+      after: guideConfig({ apis: [guideApi({ name: "billing" })], clients: [guideClient({ apis: ["billing"] })] }),
+      hint: "  ? looks like a rename: add `formerNames: [orders, sales]` to API billing to keep ids",
+    },
+  ])("a delete and a create that look like a rename say so: $name", async ({ before, after, hint }) => {
+    expect((await diffOf(before, after)).filter((line) => line.startsWith("  ?"))).toEqual([hint]);
+  });
+
+  it("a new entry beside a dropped one with another display name and path is no rename", async () => {
+    const after = guideConfig({
+      apis: [guideApi({ name: "sales", displayName: "Sales", path: "sales" })],
+      clients: [guideClient({ name: "finance", displayName: "Finance", apis: ["sales"] })],
+    });
+    expect((await diffOf(guideConfig(), after)).filter((line) => line.startsWith("  ?"))).toEqual([]);
+  });
+
+  it("the same rename with formerNames matches every resource through its aliases: each is shown moved, none replaced", async () => {
     const after = guideConfig({
       apis: [guideApi({ name: "sales", formerNames: ["orders"] })],
       clients: [guideClient({ apis: ["sales"] })],
     });
-    expect(await diffOf(guideConfig(), after)).toEqual(["no changes"]);
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "= rename ApplicationRegistration orders-app → sales-app",
+      "= rename ApplicationIdentifierUri orders-identifier-uri → sales-identifier-uri",
+      "= rename ApplicationPermissionScope orders-scope → sales-scope",
+      "= rename ApplicationAppRole orders-app-role → sales-app-role",
+      "= rename ServicePrincipal orders-sp → sales-sp",
+      "= rename ApplicationApiAccess reporting--orders-permission → reporting--sales-permission",
+      "= rename AppRoleAssignment reporting--orders-admin-consent → reporting--sales-admin-consent",
+      "= rename Api orders-api → sales-api",
+      "= rename ApiOperation orders-get → sales-get",
+      "= rename ApiOperation orders-post → sales-post",
+      "= rename ApiOperation orders-put → sales-put",
+      "= rename ApiOperation orders-patch → sales-patch",
+      "= rename ApiOperation orders-delete → sales-delete",
+      "= rename ApiPolicy orders-policy → sales-policy",
+      "0 to create, 0 to update, 0 to replace, 0 to delete, 14 renamed",
+    ]);
+  });
+});
+
+describe("plan diff of a client's secrets", () => {
+  const withSecrets = (...secrets: { rotatedOn: string; lifetimeDays: number }[]) =>
+    guideConfig({ clients: [guideClient({ secretRotatedOn: undefined, secretLifetimeDays: undefined, secrets })] });
+
+  it("an in-place change of secretRotatedOn deletes the secret in use: `!`, naming the client and how to rotate", async () => {
+    const before = guideConfig({ clients: [guideClient({ secretRotatedOn: "2026-11-01" })] });
+    expect(await diffOf(before, guideConfig())).toEqual([
+      "+ create ApplicationPassword reporting-secret-2026-11-23",
+      "- delete ApplicationPassword reporting-secret-2026-11-01",
+      "  ! breaks client reporting's callers (granted orders): the secret in use (the newest, rotated 2026-11-01) is deleted, so their token requests fail (AADSTS7000215) until they have the new clientSecret; rotate in two changes: add the new secret, then remove this one",
+      "1 to create, 0 to update, 0 to replace, 1 to delete",
+    ]);
+  });
+
+  it("rotation: adding B creates it beside A, then removing A deletes the older secret: no `!`, nothing replaced", async () => {
+    // Each password is named by its own rotation day, so adding or removing an entry leaves the other's URN alone.
+    const a = { rotatedOn: "2026-06-01", lifetimeDays: 365 };
+    const b = { rotatedOn: "2026-11-23", lifetimeDays: 180 };
+    expect(await diffOf(withSecrets(a), withSecrets(a, b))).toEqual([
+      "+ create ApplicationPassword reporting-secret-2026-11-23",
+      "1 to create, 0 to update, 0 to replace, 0 to delete",
+    ]);
+    expect(await diffOf(withSecrets(a, b), withSecrets(b))).toEqual([
+      "- delete ApplicationPassword reporting-secret-2026-06-01",
+      "0 to create, 0 to update, 0 to replace, 1 to delete",
+    ]);
+    // Removing B instead deletes the newest secret, the one in use.
+    expect(await diffOf(withSecrets(a, b), withSecrets(a))).toEqual([
+      "- delete ApplicationPassword reporting-secret-2026-11-23",
+      "  ! breaks client reporting's callers (granted orders): the secret in use (the newest, rotated 2026-11-23) is deleted, so their token requests fail (AADSTS7000215) until they have the new clientSecret; rotate in two changes: add the new secret, then remove this one",
+      "0 to create, 0 to update, 0 to replace, 1 to delete",
+    ]);
+  });
+
+  it("a new lifetime for the secret in use replaces it: `!`", async () => {
+    const after = guideConfig({ clients: [guideClient({ secretLifetimeDays: 90 })] });
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "+- replace ApplicationPassword reporting-secret-2026-11-23 (endDate forces it)",
+      "  ! breaks client reporting's callers (granted orders): the secret in use (the newest, rotated 2026-11-23) is replaced, so their token requests fail (AADSTS7000215) until they have the new clientSecret; rotate in two changes: add the new secret, then remove this one",
+      "0 to create, 0 to update, 1 to replace, 0 to delete",
+    ]);
+  });
+
+  it("deleting a federated credential of a client that stays names the workload it leaves out", async () => {
+    const credential = (name: string, branch: string) => ({
+      name,
+      issuer: "https://token.actions.githubusercontent.com",
+      subject: `repo:contoso/orders:ref:refs/heads/${branch}`,
+    });
+    const federated = (...federatedCredentials: Record<string, string>[]) =>
+      guideConfig({
+        clients: [
+          guideClient({
+            secretRotatedOn: undefined,
+            secretLifetimeDays: undefined,
+            credential: "federated",
+            federatedCredentials,
+          }),
+        ],
+      });
+    const main = credential("main", "main");
+    expect(await diffOf(federated(main, credential("release", "release")), federated(main))).toEqual([
+      "- delete ApplicationFederatedIdentityCredential reporting-federated-release",
+      "  ! breaks client reporting's callers (granted orders): the federated credential for https://token.actions.githubusercontent.com subject repo:contoso/orders:ref:refs/heads/release is deleted, so that workload's token requests fail (AADSTS700211 or 700213)",
+      "0 to create, 0 to update, 0 to replace, 1 to delete",
+    ]);
+  });
+
+  it("a stack deployed before two-slot rotation shows its one password moved to its dated name", async () => {
+    // The base is what the program before two-slot rotation planned: the one password named `<client>-secret`.
+    const head = await sideOf(guideConfig());
+    const legacy = (text: string) => text.replace("reporting-secret-2026-11-23", "reporting-secret");
+    const base = head.map((resource) =>
+      resource.type === "azuread:index/applicationPassword:ApplicationPassword"
+        ? { ...resource, urn: legacy(resource.urn), name: legacy(resource.name), aliases: [] }
+        : resource,
+    );
+    expect(formatPlanDiff(diffPlans(base, head))).toEqual([
+      "= rename ApplicationPassword reporting-secret → reporting-secret-2026-11-23",
+      "0 to create, 0 to update, 0 to replace, 0 to delete, 1 renamed",
+    ]);
   });
 });
 
@@ -208,6 +382,37 @@ describe("npm run plan -- --base <git-ref>", () => {
     expect(worktrees()).toBe(before);
     fs.rmSync(repo, { recursive: true, force: true });
   }, 120_000);
+
+  it("--fail-on-breaking exits 1 when a `!` line is printed, and 0 when none is", async () => {
+    const base = await sideOf(guideConfig(), "dev");
+    const planned = async (config: Record<string, unknown>, argv: string[]) => {
+      const out: string[] = [];
+      const code = await runPlan(["--base", "main", ...argv], {
+        out: (text) => out.push(text),
+        err: (text) => out.push(text),
+        evaluate: (stack) => evaluate(config, stack),
+        planAtRef: () => base,
+      });
+      return {
+        code,
+        breaking: out
+          .join("\n")
+          .split("\n")
+          .filter((line) => line.startsWith("  !")).length,
+      };
+    };
+    const withAudit = guideConfig({ clients: [guideClient(), guideClient({ name: "audit", displayName: "Audit" })] });
+    expect(await planned(guideConfig({ clients: [] }), ["--fail-on-breaking"])).toEqual({ code: 1, breaking: 2 });
+    expect(await planned(withAudit, ["--fail-on-breaking"])).toEqual({ code: 0, breaking: 0 });
+    expect(await planned(guideConfig({ clients: [] }), [])).toEqual({ code: 0, breaking: 2 });
+  });
+
+  it("--fail-on-breaking without --base is a usage error", async () => {
+    const err: string[] = [];
+    const code = await runPlan(["--fail-on-breaking"], { out: () => undefined, err: (text) => err.push(text) });
+    expect(code).toBe(2);
+    expect(err.join("\n")).toContain("error: --fail-on-breaking goes with --base <git-ref>");
+  });
 
   it("an unknown ref is an error naming it", async () => {
     const err: string[] = [];

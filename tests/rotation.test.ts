@@ -6,7 +6,16 @@ import { todayVariable } from "../config/clock";
 import type { MockEvaluation, MockedResource } from "../tools/preview/mockEngine";
 import { readStackFileConfig } from "../tools/preview/stackFiles";
 import { projectDir } from "../tools/plan";
-import { evaluate, guideApi, guideClient, guideConfig, ofType, only, refusalOf } from "./support/evaluate";
+import {
+  evaluate,
+  evaluateComponent,
+  guideApi,
+  guideClient,
+  guideConfig,
+  ofType,
+  only,
+  refusalOf,
+} from "./support/evaluate";
 
 const T = {
   password: "azuread:index/applicationPassword:ApplicationPassword",
@@ -270,5 +279,96 @@ describe("protect: true protects what must not be lost, and only that", () => {
     vi.stubEnv(todayVariable, newestRotatedOn(config));
     const stack = await evaluate(config, "prod", undefined, secretKeys);
     expectProtectionByType(stack);
+  });
+});
+
+describe("protect: true as the component's resource option (children inherit it unless they say otherwise)", () => {
+  const A = { rotatedOn: "2026-06-01", lifetimeDays: 180 };
+  const B = { rotatedOn: "2026-11-20", lifetimeDays: 180 };
+  const steps = [
+    { today: "2026-10-01", secrets: [A] },
+    { today: "2026-11-21", secrets: [A, B] },
+    { today: "2026-12-01", secrets: [B] },
+  ];
+  /** Every kind of child: a secret and a federated daemon, a web portal client, a native client, users assigned. */
+  const catalogue = (secrets: Record<string, unknown>[]) =>
+    guideConfig({
+      apis: [
+        guideApi({
+          callers: ["applications", "users"],
+          assignedPrincipals: ["9f8e7d6c-aaaa-4bbb-8ccc-ddddeeeeffff"],
+          authorizationServer: { client: "portal" },
+        }),
+      ],
+      clients: [
+        { name: "reporting", displayName: "My-Client-App", secrets, apis: ["orders"] },
+        {
+          name: "pipeline",
+          displayName: "Pipeline",
+          credential: "federated",
+          federatedCredentials: [
+            {
+              name: "github",
+              issuer: "https://token.actions.githubusercontent.com",
+              subject: "repo:c/o:environment:p",
+            },
+          ],
+          apis: ["orders"],
+        },
+        guideClient({
+          name: "portal",
+          displayName: "Portal",
+          kind: "web",
+          secretRotatedOn: "2026-06-01",
+          secretLifetimeDays: 365,
+          redirectUris: ["https://p.example.com/cb"],
+        }),
+        { name: "desktop", displayName: "Desktop", kind: "native", credential: "none", apis: ["orders"] },
+      ],
+    });
+  const protectedComponent = async (today: string, secrets: Record<string, unknown>[]) => {
+    vi.stubEnv(todayVariable, today);
+    return evaluateComponent(catalogue(secrets), { opts: { protect: true } });
+  };
+
+  it("protects what must not be lost and leaves every other child replaceable", async () => {
+    const stack = await protectedComponent("2026-11-21", [A, B]);
+    const component = "apim-entra-auth:index:EntraProtectedApis";
+    for (const resource of stack.resources) {
+      const expected = resource.type === component || protectedTypes.has(resource.type);
+      expect(resource.protect, `${resource.type} ${resource.name}`).toBe(expected);
+    }
+    const types = new Set(stack.resources.map((resource) => resource.type.split(":").at(-1)));
+    for (const type of [
+      "ApplicationPassword",
+      "ApplicationFederatedIdentityCredential",
+      "ApplicationApiAccess",
+      "AppRoleAssignment",
+      "ServicePrincipalDelegatedPermissionGrant",
+      "ApplicationRedirectUris",
+      "ApplicationFallbackPublicClient",
+      "ApplicationIdentifierUri",
+      "ApplicationAppRole",
+      "ApplicationPermissionScope",
+      "ApiPolicy",
+      "ApiOperation",
+      "AuthorizationServer",
+    ]) {
+      expect(types, type).toContain(type);
+    }
+  });
+
+  it("rotates A → A and B → B without deleting a protected resource", async () => {
+    const runs: MockEvaluation[] = [];
+    for (const step of steps) runs.push(await protectedComponent(step.today, step.secrets));
+    const deleted = (before: MockEvaluation, after: MockEvaluation) =>
+      before.resources.filter(
+        (old) => !after.resources.some((now) => now.urn === old.urn || now.aliasUrns.includes(old.urn)),
+      );
+    expect(deleted(runs[0] as MockEvaluation, runs[1] as MockEvaluation)).toEqual([]);
+    const retired = deleted(runs[1] as MockEvaluation, runs[2] as MockEvaluation);
+    expect(retired.map((resource) => [resource.name, resource.protect])).toEqual([
+      ["reporting-secret-2026-06-01", false],
+    ]);
   });
 });

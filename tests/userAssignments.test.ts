@@ -3,7 +3,7 @@
 // the role or that the principals exist in the tenant (a missing object id fails at `pulumi up`); userFlows.test.ts
 // proves that the assignments it registers are what lets the stand-in give a user a token.
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { stableId } from "../entra/stableIds";
 import type { GuardResource } from "../guard/model";
@@ -90,6 +90,16 @@ describe("an API that accepts users", () => {
     );
   });
 
+  it("makes each assignment wait for the user role, which users added to a deployed API create in the same run", async () => {
+    // On that second run the API's service principal already exists, so its own dependsOn orders nothing. What a mock
+    // cannot prove: that Graph's copy of the roles on the principal has caught up by then (README, troubleshooting).
+    const evaluation = await evaluate(stack({ assignedPrincipals: [user, group] }));
+    const role = only(evaluation, T.role, "orders-user-role");
+    for (const principal of [user, group]) {
+      expect(only(evaluation, T.assignment, `orders-user-${principal}`).dependsOn).toEqual([role.urn]);
+    }
+  });
+
   it("keeps the role's id through a rename, and registers no user role on an applications-only API", async () => {
     const renamed = await evaluate(
       guideConfig({
@@ -110,6 +120,43 @@ describe("an API that accepts users", () => {
     // The users-only API's policy requires `scp` and no role: the guard accepts it.
     const resources = structuredClone(planData(renamed).resources);
     expect(mandatory(resources)).toEqual([]);
+  });
+});
+
+describe("an API for users with nobody assigned", () => {
+  /** The warnings a preview (isDryRun) and an update print for the config. */
+  async function warningsOf(config: Record<string, unknown>) {
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      vi.resetModules();
+      const { evaluateProgram } = await import("../tools/preview/mockEngine.js");
+      await evaluateProgram({ stack: "test", config, preview: true, importProgram: () => import("../index.js") });
+      const preview = warnings.mock.calls.map((call) => String(call[0]));
+      warnings.mockClear();
+      await evaluate(config);
+      return { preview, update: warnings.mock.calls.map((call) => String(call[0])) };
+    } finally {
+      warnings.mockRestore();
+    }
+  }
+
+  it("gets a preview warning that every user will get AADSTS50105, whether or not applications call too", async () => {
+    for (const callers of [["users"], ["applications", "users"]]) {
+      const config = guideConfig({
+        apis: [guideApi({ callers })],
+        clients: [...(callers.includes("applications") ? [guideClient()] : []), desktop],
+      });
+      expect(await warningsOf(config)).toEqual({
+        preview: [
+          `warning: [runtime] API "orders" accepts users (its callers include "users") but assigns nobody: its service principal requires assignment, so every user who signs in gets AADSTS50105 ("not assigned to a role for the application") until a user or group is assigned. List their object ids in apis[].assignedPrincipals.`,
+        ],
+        update: [],
+      });
+    }
+  });
+
+  it("gets none once someone is assigned", async () => {
+    expect(await warningsOf(stack({ assignedPrincipals: [user] }))).toEqual({ preview: [], update: [] });
   });
 });
 

@@ -9,7 +9,10 @@ import { stableId } from "../entra/stableIds";
 import type { ProgramError } from "../tools/preview/mockEngine";
 import { renderPlanMarkdown } from "../tools/preview/planReport";
 import { readTokenCheck } from "../policies/readTokenCheck";
+import { projectDir } from "../tools/plan";
+import { readStackFileConfig, stackFileOf } from "../tools/preview/stackFiles";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only } from "./support/evaluate";
+import { knownValidOn, withToday } from "./support/stackFileChecks";
 
 const T = {
   app: "azuread:index/applicationRegistration:ApplicationRegistration",
@@ -192,7 +195,7 @@ const refusals: [string, (config: Config) => void, string][] = [
     (c) => {
       Object.assign(c.clients[2] as object, { credential: "secret", secretRotatedOn: "2026-11-23" });
     },
-    `apim-entra-auth:clients[2] (browser).credential: "secret" is not allowed for a spa client: it runs on the user's device, is a public client and can keep no credential; set credential: none.`,
+    `apim-entra-auth:clients[2] (browser).credential: "secret" is not allowed for a spa client: it runs in the user's browser as a public client and can keep no credential; remove it (a spa client has credential "none").`,
   ],
   [
     "a federated credential on a native client",
@@ -283,7 +286,7 @@ const refusals: [string, (config: Config) => void, string][] = [
     (c) => {
       (c.clients[1] as Record<string, unknown>).redirectUris = [`https://orders.example.com/${"a".repeat(240)}`];
     },
-    `is not allowed; Entra allows at most 256 characters.`,
+    `is not allowed; it has 267 characters; Entra allows at most 256.`,
   ],
   [
     "an unknown kind",
@@ -341,5 +344,148 @@ describe("the documented example (tests/fixtures/stacks/Pulumi.users.yaml)", () 
     }
     expect(plan).toContain("    - **AppRoleAssignment (azuread)** `reporting--orders-admin-consent`");
     expect(plan).toContain('      - grantTypes: `["authorizationCode"]`');
+  });
+});
+
+describe("a spa or native client's credential", () => {
+  const withoutCredential = ({ credential: _none, ...client }: Record<string, unknown>) => client;
+
+  it("is none when it names none, so a secret, a password or a federated credential is never registered", async () => {
+    const stack = await evaluate(
+      userStack({ clients: [guideClient(), withoutCredential(spaClient), withoutCredential(nativeClient)] }),
+    );
+    const passwordOwners = ofType(stack, T.password).map((password) => password.name);
+    expect(passwordOwners).toEqual(["reporting-secret-2026-11-23"]);
+    expect(
+      ofType(stack, "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"),
+    ).toEqual([]);
+    const clients = stack.outputs.clients as Record<string, Record<string, unknown>>;
+    expect([clients.browser?.credential, clients.desktop?.credential]).toEqual(["none", "none"]);
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string[]]>([
+    [
+      "a secret date on a spa client",
+      { secretRotatedOn: "2026-11-23" },
+      {},
+      [
+        `apim-entra-auth:clients[1] (browser).secretRotatedOn: is not allowed for a spa client: it runs in the user's browser as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+    [
+      "a secret list on a spa client",
+      { secrets: [{ rotatedOn: "2026-11-23" }] },
+      {},
+      [
+        `apim-entra-auth:clients[1] (browser).secrets: is not allowed for a spa client: it runs in the user's browser as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+    [
+      "credential secret without a date on a native client",
+      {},
+      { credential: "secret" },
+      [
+        `apim-entra-auth:clients[2] (desktop).credential: "secret" is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it (a native client has credential "none").`,
+      ],
+    ],
+    [
+      "a secret and its lifetime on a native client",
+      {},
+      { credential: "secret", secretRotatedOn: "2026-11-23", secretLifetimeDays: 90 },
+      [
+        `apim-entra-auth:clients[2] (desktop).credential: "secret" is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it (a native client has credential "none").`,
+        `apim-entra-auth:clients[2] (desktop).secretRotatedOn: is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it.`,
+        `apim-entra-auth:clients[2] (desktop).secretLifetimeDays: is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+    [
+      "federated credentials on a native client that names no credential",
+      {},
+      {
+        federatedCredentials: [
+          {
+            name: "github",
+            issuer: "https://token.actions.githubusercontent.com",
+            subject: "repo:c/o:ref:refs/heads/main",
+          },
+        ],
+      },
+      [
+        `apim-entra-auth:clients[2] (desktop).federatedCredentials: is not allowed for a native client: it runs on the user's device as a public client and can keep no credential; remove it.`,
+      ],
+    ],
+  ])("refuses %s for its kind alone", async (_case, spaChanges, nativeChanges, lines) => {
+    const config = userStack({
+      clients: [
+        guideClient(),
+        { ...withoutCredential(spaClient), ...spaChanges },
+        { ...withoutCredential(nativeClient), ...nativeChanges },
+      ],
+    });
+    const failure = (await evaluate(config).catch((error: unknown) => error)) as ProgramError;
+    expect(failure.message).toBe(
+      [`Invalid configuration for stack "test":`, ...lines.map((l) => `  - ${l}`)].join("\n"),
+    );
+    expect(failure.resources).toEqual([]);
+  });
+});
+
+describe("the committed prod stack's developer portal (protect: true)", () => {
+  const prod = () => readStackFileConfig(projectDir, "prod");
+  const evaluateProd = async (config: Record<string, unknown>) => {
+    const { secretKeys } = prod();
+    const day = knownValidOn(readFileSync(stackFileOf(projectDir, "prod"), "utf8"));
+    return withToday(day, () => evaluate(config, "prod", undefined, secretKeys));
+  };
+
+  it("signs developers in through a web client with authorization code and the delegated scope", async () => {
+    const stack = await evaluateProd(prod().config);
+    const server = only(stack, T.authorizationServer, "orders-authorization-server").inputs;
+    expect(server.grantTypes).toEqual(["authorizationCode"]);
+    expect(server.defaultScope).toBe("api://mock-orders-app-client-id/access_as_user");
+    expect(server.clientId).toBe("mock-orders-portal-app-client-id");
+    expect(only(stack, T.redirects, "orders-portal-sign-in-redirect-uris").inputs).toEqual({
+      applicationId: "/applications/mock-orders-portal-app-object-id",
+      type: "Web",
+      redirectUris: ["https://apim-contoso-prod.developer.azure-api.net/signin-oauth/code/callback/orders-entra"],
+    });
+  });
+
+  it("refuses a daemon as the portal's client, naming the web setup", async () => {
+    const { config } = prod();
+    const clients = (config.clients as Record<string, unknown>[]).map(
+      ({ kind: _kind, redirectUris: _uris, ...client }) => client,
+    );
+    const failure = (await evaluateProd({ ...config, clients }).catch((error: unknown) => error)) as ProgramError;
+    expect(failure.message).toBe(
+      [
+        `Invalid configuration for stack "prod":`,
+        `  - apim-entra-auth:apis[0] (orders).authorizationServer.client: "orders-portal" is a daemon, so the developer portal's test console would hand every visitor its app token without asking who they are; with protect: true the portal must sign developers in: set kind: web on "orders-portal", add https://apim-contoso-prod.developer.azure-api.net/signin-oauth/code/callback/orders-entra to its redirectUris, add "users" to apim-entra-auth:apis[0] (orders).callers and the developers' users or groups to its assignedPrincipals; or set authorizationServer.enabled: false.`,
+      ].join("\n"),
+    );
+    expect(failure.resources).toEqual([]);
+  });
+});
+
+describe("a deployed client whose kind changes between daemon and web", () => {
+  // Its grant component changes type, so without an alias its permission list entry would be created anew before the
+  // old one is deleted, and the provider refuses a second entry for the same API ("needs to be imported",
+  // application_api_access_resource.go create). What a mock cannot prove: that the engine then moves the state.
+  const daemon = guideConfig({ apis: [guideApi({ callers: ["applications", "users"] })] });
+  const web = guideConfig({
+    apis: [guideApi({ callers: ["applications", "users"] })],
+    clients: [guideClient({ kind: "web", redirectUris: ["https://orders.example.com/signin-oidc"] })],
+  });
+
+  it.each([
+    ["daemon → web", daemon, web, [T.assignment]],
+    ["web → daemon", web, daemon, [T.redirects, T.delegated]],
+  ])("%s keeps the permission list entry and replaces only the consent", async (_case, before, after, retired) => {
+    const [old, now] = [await evaluate(before), await evaluate(after)];
+    const kept = (urn: string) => now.resources.some((r) => r.urn === urn || r.aliasUrns.includes(urn));
+    const permission = only(old, T.apiAccess, "reporting--orders-permission");
+    expect(kept(permission.urn)).toBe(true);
+    const gone = old.resources.filter((resource) => resource.custom && !kept(resource.urn)).map((r) => r.type);
+    expect(gone).toEqual(retired);
   });
 });

@@ -16,11 +16,11 @@ export const usage = `usage: explain (--policy <file> | --plan <plan.json> --api
                --token <jwt|@file> [--openid-config <file|url>] [--jwks <file|url>] [--now <iso-8601>]
 
 Says whether the API's token check (validate-jwt or validate-azure-ad-token) accepts the token, and
-if not, which check fails and why. The policy comes from a file, from the JSON of
-\`npm run plan -- --json <plan.json>\`, or from a deployed stack's outputs. --jwks (the keys) replaces the
-documents the policy would fetch, for offline use; add --openid-config when the policy takes its
-issuers from the metadata. Exit status: 0 accepted, 1 rejected, 2 usage or input error, or the keys
-could not be loaded (the token was not judged).`;
+if not, which check fails and why, then (when the cause has one) the fix. The policy comes from a
+file, from the JSON of \`npm run plan -- --json <plan.json>\`, or from a deployed stack's outputs.
+--jwks (the keys) replaces the documents the policy would fetch, for offline use; add --openid-config
+when the policy takes its issuers from the metadata. Exit status: 0 accepted, 1 rejected, 2 usage or
+input error, or the keys could not be loaded (the token was not judged).`;
 
 const options = {
   policy: { type: "string" },
@@ -71,7 +71,9 @@ async function explain(argv: string[], io: ExplainIo): Promise<number> {
     return 2;
   }
   if (!verdict.accepted) {
-    io.out(`REJECT: ${verdict.check}: ${verdict.reason}`);
+    io.out(
+      [`REJECT: ${verdict.check}: ${verdict.reason}`, ...(verdict.fix ? [`  fix: ${verdict.fix}`] : [])].join("\n"),
+    );
     return 1;
   }
   io.out(

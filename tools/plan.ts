@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { ConfigError } from "../config/validate";
 import { guardReport, hasViolations, runGuard } from "../guard/rules";
 import { evaluateProgram, type MockEvaluation, ProgramError } from "./preview/mockEngine";
-import { type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./preview/planDiff";
+import { breaksCallers, type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./preview/planDiff";
 import { planData, renderPlanMarkdown } from "./preview/planReport";
 import { planFileOf, projectNameOf, readStackFileConfig } from "./preview/stackFiles";
 import { type CliIo, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
@@ -17,16 +17,20 @@ export const projects: Record<string, { dir: string; importProgram: () => Promis
   bootstrap: { dir: path.join(projectDir, "bootstrap"), importProgram: () => import("../bootstrap/index.js") },
 };
 
-const usage = `usage: plan [--project main|bootstrap] [--stack <name>] [--json <file>] [--write] [--base <git-ref>]
+const usage = `usage: plan [--project main|bootstrap] [--stack <name>] [--json <file>] [--write]
+            [--base <git-ref> [--fail-on-breaking]]
 
 Evaluates the program for a stack (Pulumi.yaml defaults + Pulumi.<stack>.yaml) under Pulumi's mock
 engine — no Azure, no Pulumi CLI — and prints what it would create. Default stack: dev.
   --json <file>  also write the plan as JSON (secrets redacted)
   --write        also write the Markdown plan to plans/<stack>.md (the checked-in copy reviewers read)
   --base <ref>   print what would change from the program at <ref> to the working tree instead:
-                 + create, ~ update (keys), +- replace (forcing input), - delete; ! marks what breaks clients
+                 + create, ~ update (keys), +- replace (forcing input), - delete, = rename (kept by an
+                 alias); ! says which callers a change breaks, ? a delete that looks like half of a rename
+  --fail-on-breaking
+                 with --base: exit 1 when a ! line is printed (the diff is printed in full either way)
   --project      bootstrap: the pipeline identity's project in bootstrap/ (plans in bootstrap/plans/)
-The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated.`;
+The plan ends with the guard's findings (guard/rules.ts); exit 1 if any rule is violated, 2 on bad usage.`;
 
 const options = {
   project: { type: "string" },
@@ -34,6 +38,7 @@ const options = {
   json: { type: "string" },
   write: { type: "boolean" },
   base: { type: "string" },
+  "fail-on-breaking": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -65,6 +70,9 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     const known = Object.keys(projects).join(" or ");
     return reportInputError(io, new UsageError(`unknown project "${args.project}"; use ${known}`), usage);
   }
+  if (args["fail-on-breaking"] && args.base === undefined) {
+    return reportInputError(io, new UsageError("--fail-on-breaking goes with --base <git-ref>"), usage);
+  }
   if (args.base !== undefined && project.dir !== projectDir) {
     return reportInputError(io, new UsageError("--base compares the main project's plans only"), usage);
   }
@@ -80,6 +88,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
   const data = planData(evaluation);
   const findings = runGuard(data.resources);
   const markdown = renderPlanMarkdown(evaluation);
+  let breaking = false;
   if (args.base === undefined) io.out(markdown);
   else {
     let base: DiffResource[];
@@ -89,12 +98,9 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
       io.err(`error: --base ${args.base}: ${(error as Error).message}`);
       return 1;
     }
-    const head = data.resources.map((resource, i) => ({ ...resource, aliasUrns: evaluation.resources[i]?.aliasUrns }));
-    io.out(
-      [`Changes to stack ${stack}: ${args.base} → working tree`, "", ...formatPlanDiff(diffPlans(base, head))].join(
-        "\n",
-      ),
-    );
+    const changes = diffPlans(base, data.resources);
+    breaking = breaksCallers(changes);
+    io.out([`Changes to stack ${stack}: ${args.base} → working tree`, "", ...formatPlanDiff(changes)].join("\n"));
     io.out(["", ...guardReport(findings)].join("\n"));
   }
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(data, null, 2)}\n`);
@@ -105,7 +111,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     io.err(`Wrote ${path.relative(process.cwd(), planFile)}.`);
   }
   // The report already lists the guard's findings; a violation fails the command like `npm run guard` does.
-  return hasViolations(findings) ? 1 : 0;
+  return hasViolations(findings) || (breaking && args["fail-on-breaking"]) ? 1 : 0;
 }
 
 runIfMain(module, runPlan, 1);

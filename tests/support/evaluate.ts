@@ -1,4 +1,6 @@
+import type { ComponentResourceOptions } from "@pulumi/pulumi";
 import { vi } from "vitest";
+import type { EntraProtectedApisArgs } from "../../components/entraProtectedApis";
 import type { MockEvaluation, MockedResource, ProgramError } from "../../tools/preview/mockEngine";
 
 /** Evaluates index.ts afresh under the mock engine with the given config (keys without the project prefix). */
@@ -11,6 +13,30 @@ export async function evaluate(
   vi.resetModules();
   const { evaluateProgram } = await import("../../tools/preview/mockEngine.js");
   return evaluateProgram({ stack, config, secretKeys, invokeResults, importProgram: () => import("../../index.js") });
+}
+
+/**
+ * Evaluates a program that only declares `new EntraProtectedApis("platform", args, opts)`, as another program
+ * (TypeScript, or YAML and Python through the component package) would use it; its outputs are the component's.
+ */
+export async function evaluateComponent(
+  args: Record<string, unknown>,
+  options: { opts?: ComponentResourceOptions; invokeResults?: Record<string, Record<string, unknown>> } = {},
+): Promise<MockEvaluation> {
+  vi.resetModules();
+  const { evaluateProgram } = await import("../../tools/preview/mockEngine.js");
+  return evaluateProgram({
+    stack: "test",
+    config: {},
+    invokeResults: options.invokeResults,
+    importProgram: async () => {
+      const { EntraProtectedApis } = await import("../../components/entraProtectedApis.js");
+      return () => {
+        const platform = new EntraProtectedApis("platform", args as unknown as EntraProtectedApisArgs, options.opts);
+        return { gatewayUrl: platform.gatewayUrl, clients: platform.clients, apis: platform.apis };
+      };
+    },
+  });
 }
 
 export const ofType = (evaluation: MockEvaluation, type: string): MockedResource[] =>

@@ -1,7 +1,9 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { planFileOf, readStackFileConfig, stackFileOf } from "../../tools/preview/stackFiles";
+import { projectDir } from "../../tools/plan";
 import { planData, renderPlanMarkdown } from "../../tools/preview/planReport";
 import { ProgramError, type MockEvaluation } from "../../tools/preview/mockEngine";
 import { formatFinding, runGuard } from "../../guard/rules";
@@ -27,6 +29,15 @@ export function knownValidOn(stackYaml: string): string | undefined {
   };
   visit(parse(stackYaml));
   return dates.sort().at(-1);
+}
+
+/** A project directory of the test's own: the real Pulumi.yaml and the given stack files (name → contents). */
+export function projectWith(stackFiles: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "project-"));
+  fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  for (const [stack, text] of Object.entries(stackFiles))
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
+  return dir;
 }
 
 /** Runs `work` with today pinned to `day` (unset when undefined), restoring the variable afterwards. */

@@ -4,6 +4,18 @@ import type { RequiredClaim, TokenCheckSpec, ValidateAzureAdTokenSpec } from "..
 
 import { tenantAuthority } from "../../entra/tokenProfile";
 
+import {
+  allowClient,
+  fromTokenEndpoint,
+  grantApi,
+  grantOrAllow,
+  requestAgain,
+  requestForAudience,
+  setClock,
+  setTokenVersion,
+  userTokenOnly,
+} from "./fixes";
+
 import { type Check, Rejection } from "./verdict";
 
 export function checkLifetime(claims: JWTPayload, now: Date, skewSeconds: number, requireExpiry: boolean): void {
@@ -18,7 +30,8 @@ export function checkLifetime(claims: JWTPayload, now: Date, skewSeconds: number
   } else if (claims.exp + skewSeconds < nowSeconds) {
     throw new Rejection(
       "expiry",
-      `the token expired at ${isoOf(claims.exp)}, ${secondsText(nowSeconds - claims.exp)} before ${now.toISOString()} (${allowance}): the client must request a new token`,
+      `the token expired at ${isoOf(claims.exp)}, ${secondsText(nowSeconds - claims.exp)} before ${now.toISOString()} (${allowance})`,
+      { fix: requestAgain },
     );
   }
   if (claims.nbf !== undefined) {
@@ -28,6 +41,7 @@ export function checkLifetime(claims: JWTPayload, now: Date, skewSeconds: number
       throw new Rejection(
         "not-before",
         `the token is not valid before ${isoOf(claims.nbf)}, ${secondsText(claims.nbf - nowSeconds)} after ${now.toISOString()} (${allowance}): the issuer's or this machine's clock is off`,
+        { fix: setClock },
       );
     }
   }
@@ -37,8 +51,9 @@ export function checkAudience(claims: JWTPayload, accepted: string[]): void {
   if (accepted.length === 0) return;
   const audiences = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   const acceptedText = accepted.join(" or ");
+  const request = { fix: requestForAudience(accepted[0] as string, "scp" in claims) };
   if (audiences.length === 0)
-    throw new Rejection("audience", `the token has no aud claim; this policy accepts ${acceptedText}`);
+    throw new Rejection("audience", `the token has no aud claim; this policy accepts ${acceptedText}`, request);
   if (audiences.some((aud) => accepted.includes(aud))) return;
   for (const aud of audiences) {
     const asV2 = aud.startsWith("api://") ? aud.slice("api://".length) : undefined;
@@ -46,18 +61,21 @@ export function checkAudience(claims: JWTPayload, accepted: string[]): void {
       throw new Rejection(
         "audience",
         `audience ${aud} is the identifier URI of API ${asV2}, as in v1 tokens; this policy accepts ${acceptedText} — the API app's token version and the policy disagree`,
+        { fix: setTokenVersion(2) },
       );
     }
     if (accepted.includes(`api://${aud}`)) {
       throw new Rejection(
         "audience",
         `audience ${aud} is the client id of API api://${aud}, as in v2 tokens; this policy accepts ${acceptedText} — the API app's token version and the policy disagree`,
+        { fix: setTokenVersion(1) },
       );
     }
   }
   throw new Rejection(
     "audience",
     `audience ${audiences.join(", ")} is not one this policy accepts (${acceptedText}): the token was requested for another API`,
+    request,
   );
 }
 
@@ -98,6 +116,7 @@ export function checkIssuer(claims: JWTPayload, accepted: string[], kind: TokenC
       throw new Rejection(
         "issuer",
         `issuer ${iss} belongs to tenant ${token.tenant}; this policy accepts ${acceptedText} — the token was issued by another tenant`,
+        { fix: `request the token from tenant ${shapes[0]?.tenant}: ${fromTokenEndpoint}` },
       );
     }
     const sameVersion = shapes.filter((shape) => shape.version === token.version);
@@ -106,12 +125,14 @@ export function checkIssuer(claims: JWTPayload, accepted: string[], kind: TokenC
       throw new Rejection(
         "issuer",
         `issuer ${iss} is a v${token.version} issuer; this policy accepts ${expected} — the API app's token version and the policy disagree`,
+        { fix: setTokenVersion(token.version === 1 ? 2 : 1) },
       );
     }
     if (sameVersion.every((shape) => shape.host !== token.host)) {
       throw new Rejection(
         "issuer",
         `issuer ${iss} names another authority host; this policy accepts ${acceptedText} — the token comes from another cloud or authority`,
+        { fix: `request the token from the authority this policy trusts: ${fromTokenEndpoint}` },
       );
     }
   }
@@ -131,6 +152,7 @@ export function checkClientApplication(claims: JWTPayload, spec: ValidateAzureAd
     throw new Rejection(
       "client-application",
       `client ${client} is not one of the policy's client-application-ids (${spec.clientApplicationIds.join(", ")}): this client application is not allowed to call the API`,
+      { fix: grantOrAllow },
     );
   }
 }
@@ -147,7 +169,7 @@ export function requiredClaimsFor(spec: TokenCheckSpec, claims: JWTPayload): Req
 export function checkClaim(claims: JWTPayload, claim: RequiredClaim, spec: TokenCheckSpec): void {
   const check: Check = `claim:${claim.name}`;
   const raw = claims[claim.name];
-  if (raw === undefined || raw === null) throw new Rejection(check, missingClaimReason(claims, claim, spec));
+  if (raw === undefined || raw === null) throw new Rejection(check, ...missingClaim(claims, claim, spec));
   const present = claimValues(raw, claim.separator);
   if (claim.values.length === 0) return;
   const missing = claim.values.filter((value) => !present.includes(value));
@@ -158,6 +180,7 @@ export function checkClaim(claims: JWTPayload, claim: RequiredClaim, spec: Token
     throw new Rejection(
       check,
       `the token's ${claim.name} claim "${raw}" holds several space-separated values; the policy's <claim> needs separator=" " to match them one by one`,
+      { fix: `add separator=" " to the policy's <claim name="${claim.name}">` },
     );
   }
   const presentText = present.join(", ");
@@ -165,12 +188,14 @@ export function checkClaim(claims: JWTPayload, claim: RequiredClaim, spec: Token
     throw new Rejection(
       check,
       `the token's roles (${presentText}) do not include ${missing.join(claim.match === "all" ? " and " : " or ")}: the client has no app role assignment for that role on the API`,
+      { fix: grantApi },
     );
   }
   if (claim.name === "azp" || claim.name === "appid") {
     throw new Rejection(
       check,
       `the token's ${claim.name} ${presentText} is not one of the allowed clients (${claim.values.join(", ")}): this client application is not on the policy's allow-list`,
+      { fix: allowClient },
     );
   }
   const requirement = claim.match === "all" ? `all of ${claim.values.join(", ")}` : `one of ${claim.values.join(", ")}`;
@@ -179,30 +204,51 @@ export function checkClaim(claims: JWTPayload, claim: RequiredClaim, spec: Token
   throw new Rejection(
     check,
     `${judged}the token's ${claim.name} claim (${presentText}) lacks ${missing.join(", ")}; the policy requires ${requirement}`,
+    claim.name === "scp" ? { fix: grantApi } : {},
   );
 }
 
-function missingClaimReason(claims: JWTPayload, claim: RequiredClaim, spec: TokenCheckSpec): string {
+/** Why a required claim is absent, and the fix when the cause has one. */
+function missingClaim(
+  claims: JWTPayload,
+  claim: RequiredClaim,
+  spec: TokenCheckSpec,
+): [reason: string, remedy: { fix?: string }] {
   switch (claim.name) {
     case "roles":
       if (spec.callerChoice) {
-        return "the token has neither an scp claim (a signed-in user's delegated token) nor a roles claim (an application's token): the client was granted neither the API's delegated scope nor its application permission";
+        return [
+          "the token has neither an scp claim (a signed-in user's delegated token) nor a roles claim (an application's token): the client was granted neither the API's delegated scope nor its application permission",
+          { fix: grantApi },
+        ];
       }
-      return "the token has no roles claim: the client was not granted an application permission (app role assignment) on the API";
+      return [
+        "the token has no roles claim: the client was not granted an application permission (app role assignment) on the API",
+        { fix: grantApi },
+      ];
     case "scp":
-      return "the token has no scp claim: it is an application's (client-credentials) token, which never carries delegated scopes, and this policy accepts only signed-in users' tokens";
+      return [
+        "the token has no scp claim: it is an application's (client-credentials) token, which never carries delegated scopes, and this policy accepts only signed-in users' tokens",
+        { fix: userTokenOnly },
+      ];
     case "azp":
       if (claims.appid !== undefined) {
-        return "the token has no azp claim but an appid claim, as v1 tokens do — the API app's token version and the policy disagree";
+        return [
+          "the token has no azp claim but an appid claim, as v1 tokens do — the API app's token version and the policy disagree",
+          { fix: setTokenVersion(2) },
+        ];
       }
       break;
     case "appid":
       if (claims.azp !== undefined) {
-        return "the token has no appid claim but an azp claim, as v2 tokens do — the API app's token version and the policy disagree";
+        return [
+          "the token has no appid claim but an azp claim, as v2 tokens do — the API app's token version and the policy disagree",
+          { fix: setTokenVersion(1) },
+        ];
       }
       break;
   }
-  return `the token has no ${claim.name} claim, which the policy requires`;
+  return [`the token has no ${claim.name} claim, which the policy requires`, {}];
 }
 
 function claimValues(raw: unknown, separator: string | undefined): string[] {

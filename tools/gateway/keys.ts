@@ -82,7 +82,7 @@ async function fetchOrReject(fetchDocument: (url: string) => Promise<unknown>, u
     throw new Rejection(
       "signature",
       `the ${what} ${url} could not be loaded (${errorText(error)}), so no signing keys are known`,
-      true,
+      { keysUnavailable: true },
     );
   }
 }

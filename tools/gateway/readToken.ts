@@ -2,6 +2,8 @@ import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeader
 
 import type { TokenCheckSpec } from "../../policies/readTokenCheck";
 
+import { notTheTokenResponse, sendBearer } from "./fixes";
+
 import { Rejection } from "./verdict";
 
 /** Where the request carries the token. */
@@ -24,10 +26,11 @@ export function extractToken(input: TokenInput): string {
   const value = input.authorizationHeader?.trim();
   if (!value) {
     const where = source.kind === "query" ? `${source.name} query parameter` : `${sourceName(source)} header`;
-    throw new Rejection("header", `the request has no ${where}: the client sent no token`);
+    const scheme = (spec.kind === "validate-jwt" ? spec.requireScheme : undefined) ?? "Bearer";
+    const fix = isAuthorizationHeader(source) ? sendBearer(scheme) : `send the token in the ${where}`;
+    throw new Rejection("header", `the request has no ${where}: the client sent no token`, { fix });
   }
-  const isAuthorization = source.kind === "header" && source.name.toLowerCase() === "authorization";
-  if (!isAuthorization) return value;
+  if (!isAuthorizationHeader(source)) return value;
   const required = spec.kind === "validate-jwt" ? spec.requireScheme : "Bearer";
   const [scheme = "", ...rest] = value.split(/\s+/);
   if (required) {
@@ -35,16 +38,22 @@ export function extractToken(input: TokenInput): string {
       throw new Rejection(
         "scheme",
         `the Authorization header has no scheme; this policy requires "${required} <token>"`,
+        { fix: sendBearer(required) },
       );
     }
     if (scheme.toLowerCase() !== required.toLowerCase()) {
       throw new Rejection(
         "scheme",
         `the Authorization header uses the ${scheme} scheme; this policy requires ${required}`,
+        { fix: sendBearer(required) },
       );
     }
   }
   return rest.length > 0 ? rest.join(" ") : value;
+}
+
+function isAuthorizationHeader(source: TokenCheckSpec["tokenSource"]): boolean {
+  return source.kind === "header" && source.name.toLowerCase() === "authorization";
 }
 
 function sourceName(source: TokenCheckSpec["tokenSource"]): string {
@@ -58,11 +67,15 @@ export function decode(token: string): { header: ProtectedHeaderParameters; clai
     throw new Rejection("signature", "the token is encrypted (JWE), and this evaluator cannot decrypt it");
   }
   if (parts.length !== 3) {
-    throw new Rejection("signature", "the token is not a JWT: expected three base64url parts separated by dots");
+    throw new Rejection("signature", "the token is not a JWT: expected three base64url parts separated by dots", {
+      fix: notTheTokenResponse,
+    });
   }
   try {
     return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
   } catch {
-    throw new Rejection("signature", "the token is not a JWT: its header or payload is not base64url-encoded JSON");
+    throw new Rejection("signature", "the token is not a JWT: its header or payload is not base64url-encoded JSON", {
+      fix: notTheTokenResponse,
+    });
   }
 }

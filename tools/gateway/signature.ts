@@ -2,6 +2,8 @@ import { compactVerify, importJWK, type JWK, type ProtectedHeaderParameters } fr
 
 import { type KeyMaterial, type KeySource, loadKeyMaterial } from "./keys";
 
+import { fromTokenEndpoint, notTheTokenResponse } from "./fixes";
+
 import { Rejection } from "./verdict";
 
 export const allowedAlgorithms = ["PS256", "RS256", "RS512"];
@@ -51,6 +53,7 @@ export async function verifySignature(
     throw new Rejection(
       "signature",
       `kid ${kid} was not found in the keys from ${from}, and none of its ${usable.length} signing keys verifies the signature: the token was issued by another tenant or authority, or its keys were rotated`,
+      { fix: `request a new token from the tenant and authority this policy trusts: ${fromTokenEndpoint}` },
     );
   }
   const candidates = usable.filter((jwk) => kid === undefined || jwk.kid === undefined || jwk.kid === kid);
@@ -60,6 +63,7 @@ export async function verifySignature(
   throw new Rejection(
     "signature",
     `the token's signature does not verify with signing key ${kid ?? "(no kid)"} from ${from}: the token was altered after it was issued, or signed with another key`,
+    { fix: notTheTokenResponse },
   );
 }
 

@@ -22,6 +22,8 @@ export type Verdict =
       accepted: false;
       check: Check;
       reason: string;
+      /** What to change so the gateway accepts the client's next token, when the failure has a known fix. */
+      fix?: string;
       /**
        * The signing keys could not be loaded (offline, proxy): the gateway would refuse the request, but the token
        * itself was never judged.
@@ -34,7 +36,7 @@ export class Rejection extends Error {
   constructor(
     readonly check: Check,
     readonly reason: string,
-    readonly keysUnavailable = false,
+    readonly remedy: { fix?: string; keysUnavailable?: true } = {},
   ) {
     super(reason);
   }
@@ -52,7 +54,7 @@ export async function verdictOf(judge: (notes: string[]) => Promise<JWTPayload>)
       accepted: false,
       check: error.check,
       reason: error.reason,
-      ...(error.keysUnavailable ? { keysUnavailable: true as const } : {}),
+      ...error.remedy,
     };
   }
 }

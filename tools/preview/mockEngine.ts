@@ -44,6 +44,8 @@ export interface MockEvaluation {
   outputs: Record<string, unknown>;
   /** Dotted paths into `outputs` whose values are Pulumi secrets. */
   secretOutputPaths: string[];
+  /** Every invoke (data source lookup) the program made, in order: what a real preview would ask Azure. */
+  invokes: { token: string; inputs: Record<string, unknown> }[];
 }
 
 /** The program threw while being evaluated; `resources` lists what it had registered by then. */
@@ -344,6 +346,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
   const typeChains = new WeakMap<pulumi.Resource, Registration>();
   const resourceObjects: pulumi.Resource[] = [];
   const sourceLookups: Promise<void>[] = [];
+  const invokes: MockEvaluation["invokes"] = [];
 
   await pulumi.runtime.setMocks(
     {
@@ -359,7 +362,10 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
         if (args.custom) record.id = mocked.id;
         return mocked;
       },
-      call: (args) => options.invokeResults?.[args.token] ?? mockCall(args),
+      call: (args) => {
+        invokes.push({ token: args.token, inputs: args.inputs });
+        return options.invokeResults?.[args.token] ?? mockCall(args);
+      },
     },
     project,
     options.stack,
@@ -467,5 +473,5 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
 
   const secretOutputPaths: string[] = [];
   const outputs = (await resolveExports(programExports, "", secretOutputPaths)) as Record<string, unknown>;
-  return { stack: options.stack, resources: [...registered.values()], outputs, secretOutputPaths };
+  return { stack: options.stack, resources: [...registered.values()], outputs, secretOutputPaths, invokes };
 }

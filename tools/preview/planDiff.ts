@@ -6,21 +6,26 @@ import { isDeepStrictEqual } from "node:util";
 import { projectName } from "../../config/validate";
 import { placeholderPrefix } from "./mockEngine";
 import type { PlanData } from "./planReport";
+import { type BreakageContext, whoBreaks } from "./breakage";
+import { readPlanEntries } from "./planEntries";
 import { replaceOnChanges } from "./replaceOnChanges";
+import { renameHints } from "./renameHints";
 
-/** One resource of one side: what the plan JSON holds, plus (working tree only) the URNs it was known by. */
+/** One resource of one side, as the plan JSON holds it (`npm run plan -- --json`); older programs wrote less. */
 export interface DiffResource {
   urn: string;
   type: string;
   name: string;
   inputs: Record<string, unknown>;
-  /** Earlier URNs (aliases, own and inherited); the base side may come from an older program without them. */
-  aliasUrns?: string[];
-  /** Per input: the resources feeding it (working tree side), so a replaced source's new outputs show downstream. */
+  /** The component it belongs to; what says whose (which client's, which API's) a resource is. */
+  parent?: string;
+  /** Earlier URNs (aliases, own and inherited): the working tree's side is matched to the base through them. */
+  aliases?: string[];
+  /** Per input: the resources feeding it, so a replaced source's new outputs show downstream. */
   inputSources?: Record<string, string[]>;
 }
 
-export type ChangeKind = "create" | "delete" | "update" | "replace";
+export type ChangeKind = "create" | "delete" | "update" | "replace" | "rename";
 
 export interface PlannedChange {
   kind: ChangeKind;
@@ -28,25 +33,13 @@ export interface PlannedChange {
   name: string;
   /** update: the changed inputs; replace: the changed inputs that force it. */
   keys: string[];
-  /** For a delete or replace that breaks clients: what stops working, in words. */
+  /** Matched through an alias: the name the base had (rename, and an update or replace of a renamed resource). */
+  formerName?: string;
+  /** For a delete or replace that breaks callers: who, and how (tools/preview/breakage.ts). */
   breaks?: string;
+  /** On the first delete of an entry that a new entry looks like the rename of: how to keep its ids. */
+  hint?: string;
 }
-
-/** What a delete or replace of these types does to callers. */
-const breakage: Record<string, string> = {
-  "azuread:index/applicationRegistration:ApplicationRegistration":
-    "the app gets a new client id: every client's tokens stop working (new audience, new scope api://<id>/.default)",
-  "azuread:index/application:Application":
-    "the app gets a new client id: every client's tokens stop working (new audience, new scope api://<id>/.default)",
-  "azuread:index/servicePrincipal:ServicePrincipal":
-    "the admin consent (app role assignments) goes with it: every client's tokens stop working until it is granted again",
-  "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri":
-    "clients requesting api://<id>/.default get AADSTS500011: every client's tokens stop working",
-  "azuread:index/applicationAppRole:ApplicationAppRole":
-    "the role's assignments are lost and tokens lose it from `roles`: every client's tokens stop working",
-  "azure-native:apimanagement:Api":
-    "the gateway URL stops answering while the API is gone, and changes if its path does: every caller fails",
-};
 
 const isComponent = (type: string) => type.startsWith(`${projectName}:`);
 
@@ -70,14 +63,14 @@ function renamePlaceholders(value: unknown, renames: [string, string][]): unknow
 
 /** Matches the two sides by URN, honouring the working tree's aliases, and lists what would change. */
 export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedChange[] {
-  const baseResources = base.filter((resource) => !isComponent(resource.type));
-  const headResources = head.filter((resource) => !isComponent(resource.type));
-  const baseByUrn = new Map(baseResources.map((resource) => [resource.urn, resource]));
-  const pairs = headResources.map((resource) => {
-    const earlier = [resource.urn, ...(resource.aliasUrns ?? [])].find((urn) => baseByUrn.has(urn));
+  const baseByUrn = new Map(base.map((resource) => [resource.urn, resource]));
+  const allPairs = head.map((resource) => {
+    const earlier = [resource.urn, ...(resource.aliases ?? [])].find((urn) => baseByUrn.has(urn));
     return { head: resource, base: earlier === undefined ? undefined : baseByUrn.get(earlier) };
   });
-  const matched = new Set(pairs.flatMap(({ base: before }) => (before ? [before.urn] : [])));
+  const matched = new Set(allPairs.flatMap(({ base: before }) => (before ? [before.urn] : [])));
+  const matchedHead = new Set(allPairs.flatMap(({ head: after, base: before }) => (before ? [after.urn] : [])));
+  const pairs = allPairs.filter(({ head: after }) => !isComponent(after.type));
   const renames = pairs
     .flatMap(({ head: after, base: before }): [string, string][] =>
       before && before.name !== after.name ? [[after.name, before.name]] : [],
@@ -113,31 +106,70 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
     });
   }
 
+  const baseEntries = readPlanEntries(base);
+  const context: BreakageContext = {
+    base: baseEntries,
+    stays: (entry) => baseEntries.componentsOf(entry).some((component) => matched.has(component.urn)),
+  };
+  const breaks = (resource: DiffResource, verb: "deleted" | "replaced") => {
+    const text = whoBreaks(resource, verb, context);
+    return text === undefined ? {} : { breaks: text };
+  };
   const changes: PlannedChange[] = pairs.flatMap(({ head: after, base: before }, i): PlannedChange[] => {
     if (!before) return [{ kind: "create", type: after.type, name: after.name, keys: [] }];
+    const moved = before.name === after.name ? {} : { formerName: before.name };
     const keys = [...(changedKeys[i] ?? [])].sort();
-    if (keys.length === 0) return [];
+    if (keys.length === 0)
+      return "formerName" in moved ? [{ kind: "rename", type: after.type, name: after.name, keys, ...moved }] : [];
     const forcing = forcingOf(i).sort();
     return [
       forcing.length > 0
-        ? { kind: "replace", type: after.type, name: after.name, keys: forcing, ...breaks(after.type) }
-        : { kind: "update", type: after.type, name: after.name, keys },
+        ? {
+            kind: "replace",
+            type: after.type,
+            name: after.name,
+            keys: forcing,
+            ...moved,
+            ...breaks(before, "replaced"),
+          }
+        : { kind: "update", type: after.type, name: after.name, keys, ...moved },
     ];
   });
-  for (const before of baseResources.filter((resource) => !matched.has(resource.urn))) {
-    changes.push({ kind: "delete", type: before.type, name: before.name, keys: [], ...breaks(before.type) });
+  const headEntries = readPlanEntries(head);
+  const hints = renameHints(baseEntries, headEntries, {
+    kept: context.stays,
+    isNew: (entry) => headEntries.componentsOf(entry).every((component) => !matchedHead.has(component.urn)),
+  });
+  // Each hint once, on the first delete of the entry it is about.
+  const hintOn = (resource: DiffResource) => {
+    const entry = baseEntries.entryOf(resource.urn);
+    const key = entry && `${entry.role}:${entry.name}`;
+    const hint = key === undefined ? undefined : hints.get(key);
+    if (key !== undefined) hints.delete(key);
+    return hint === undefined ? {} : { hint };
+  };
+  for (const before of base.filter((resource) => !isComponent(resource.type) && !matched.has(resource.urn))) {
+    changes.push({
+      kind: "delete",
+      type: before.type,
+      name: before.name,
+      keys: [],
+      ...breaks(before, "deleted"),
+      ...hintOn(before),
+    });
   }
   return changes;
 }
 
-const breaks = (type: string) => (breakage[type] ? { breaks: breakage[type] } : {});
-
-const symbols: Record<ChangeKind, string> = { create: "+", delete: "-", update: "~", replace: "+-" };
+const symbols: Record<ChangeKind, string> = { create: "+", delete: "-", update: "~", replace: "+-", rename: "=" };
 
 /** `azuread:index/servicePrincipal:ServicePrincipal` → `ServicePrincipal`. */
 const kindOf = (type: string) => type.split(":").pop() ?? type;
 
-/** One line per change in Pulumi's symbols, `!` lines under the ones that break clients; `no changes` if none. */
+/**
+ * One line per change in Pulumi's symbols (`=` a resource kept under a new name), `!` lines under the ones that break
+ * callers and `?` lines under a delete that looks like half of a rename; `no changes` if none.
+ */
 export function formatPlanDiff(changes: PlannedChange[]): string[] {
   if (changes.length === 0) return ["no changes"];
   const lines = changes.flatMap((change) => {
@@ -147,15 +179,22 @@ export function formatPlanDiff(changes: PlannedChange[]): string[] {
         : change.kind === "replace"
           ? ` (${change.keys.join(", ")} forces it)`
           : "";
-    const line = `${symbols[change.kind]} ${change.kind} ${kindOf(change.type)} ${change.name}${keys}`;
-    return change.breaks ? [line, `  ! ${change.breaks}`] : [line];
+    const line =
+      change.kind === "rename"
+        ? `= rename ${kindOf(change.type)} ${change.formerName} → ${change.name}`
+        : `${symbols[change.kind]} ${change.kind} ${kindOf(change.type)} ${change.name}${keys}${change.formerName ? `, formerly ${change.formerName}` : ""}`;
+    return [line, ...(change.breaks ? [`  ! ${change.breaks}`] : []), ...(change.hint ? [`  ? ${change.hint}`] : [])];
   });
   const count = (kind: ChangeKind) => changes.filter((change) => change.kind === kind).length;
+  const renamed = count("rename") > 0 ? `, ${count("rename")} renamed` : "";
   return [
     ...lines,
-    `${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete`,
+    `${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete${renamed}`,
   ];
 }
+
+/** Whether any change breaks callers (a `!` line): what `--fail-on-breaking` exits 1 on. */
+export const breaksCallers = (changes: PlannedChange[]) => changes.some((change) => change.breaks !== undefined);
 
 /**
  * The plan of a stack as the program at a git ref would make it: checks the ref out into a temporary worktree that

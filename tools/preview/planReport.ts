@@ -103,22 +103,31 @@ const inputNotes: Record<string, Record<string, string>> = {
   },
 };
 
-/** The names a resource had before, from all its alias URNs: a renamed component's children are renamed too. */
-const formerNames = (resource: MockedResource) => [
-  ...new Set(resource.aliasUrns.map((urn) => splitUrn(urn).name).filter((name) => name !== resource.name)),
-];
+/**
+ * The names a resource had before a rename of its catalogue entry (`formerNames`). A component (an entry, a grant)
+ * names its own former names; an Azure resource is named after its component (`orders-app`), so its former names are
+ * its component's put in front of the rest of its name, as far as it has aliases for them. Other aliases of an Azure
+ * resource (the first password's `<client>-secret`, kept for stacks deployed before two-slot rotation) are no rename:
+ * only a diff against a base that had that name shows the move.
+ */
+function formerNames(resource: MockedResource, byUrn: Map<string, MockedResource>): string[] {
+  const aliasNames = new Set(resource.aliasUrns.map((urn) => splitUrn(urn).name));
+  aliasNames.delete(resource.name);
+  if (!resource.custom) return [...aliasNames];
+  const parent = resource.parent === undefined ? undefined : byUrn.get(resource.parent);
+  if (!parent || !resource.name.startsWith(parent.name)) return [];
+  const rest = resource.name.slice(parent.name.length);
+  return formerNames(parent, byUrn)
+    .map((name) => `${name}${rest}`)
+    .filter((name) => aliasNames.has(name));
+}
 
 function resourceLines(resource: MockedResource, data: PlanData, byUrn: Map<string, MockedResource>): string[] {
   const redacted = data.resources.find((r) => r.urn === resource.urn)?.inputs ?? {};
+  const former = formerNames(resource, byUrn);
   const flags = [
     ...(resource.protect ? ["protected"] : []),
-    ...(formerNames(resource).length > 0
-      ? [
-          `formerly ${formerNames(resource)
-            .map((name) => `\`${name}\``)
-            .join(", ")}`,
-        ]
-      : []),
+    ...(former.length > 0 ? [`formerly ${former.map((name) => `\`${name}\``).join(", ")}`] : []),
   ]
     .map((flag) => ` — ${flag}`)
     .join("");

@@ -11,7 +11,8 @@
  * (pulumi/pulumi-azure-native provider/pkg/resources/resources.go, `AzureAPIProperty.ForceNew`, set for path
  * parameters). Paths from the API Management REST reference (learn.microsoft.com/rest/api/apimanagement):
  * `.../service/{serviceName}/apis/{apiId}[/policies/{policyId} | /operations/{operationId}]`,
- * `.../service/{serviceName}/authorizationServers/{authsid}`.
+ * `.../service/{serviceName}/authorizationServers/{authsid}`; role assignments (bootstrap/) from the Authorization REST
+ * reference: `{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}`.
  */
 export const replaceOnChanges: Readonly<Record<string, readonly string[]>> = {
   "azuread:index/applicationRegistration:ApplicationRegistration": [],
@@ -39,4 +40,5 @@ export const replaceOnChanges: Readonly<Record<string, readonly string[]>> = {
   "azure-native:apimanagement:ApiPolicy": ["resourceGroupName", "serviceName", "apiId", "policyId"],
   "azure-native:apimanagement:ApiOperation": ["resourceGroupName", "serviceName", "apiId", "operationId"],
   "azure-native:apimanagement:AuthorizationServer": ["resourceGroupName", "serviceName", "authsid"],
+  "azure-native:authorization:RoleAssignment": ["scope", "roleAssignmentName"],
 };

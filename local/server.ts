@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { type CryptoKey, importJWK, type JWK } from "jose";
 import { Directory, type DirectoryState, emptyDirectoryState, firstPartyApps, localUser } from "./directory";
 import { graphAppRoles, graphHandler, graphPermissions, sendGraphError } from "./graph";
-import { listenBounded, requestUrl, sendJson } from "./http";
+import { armRoutes } from "./arm";
+import { ensureRoleAssignment, ensureSubscription, ownerRoleId } from "./armSeed";
+import { ArmStore } from "./armStore";
+import { deployedApis, gatewayHandler, gatewayMount, localGatewayUrl, startEchoBackend } from "./gateway";
+import { listenBounded, requestUrl, requestWithCa, sendJson } from "./http";
 import { ensureTls } from "./tls";
 import { generateSigningKey, type SigningKey, tokenService, type TokenService } from "./tokens";
 
@@ -65,6 +69,8 @@ export function tenantEndpoints(port: number): TenantEndpoints {
 /** What a mounted module gets from the tenant. */
 export interface TenantContext {
   directory: Directory;
+  /** The tenant's CA certificate (PEM), for a module that calls the tenant itself. */
+  ca: string;
   endpoints: TenantEndpoints;
   admin: AdminCredentials;
   /**
@@ -145,6 +151,7 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
   };
   const context: TenantContext = {
     directory,
+    ca: tls.caPem,
     admin,
     authenticate,
     verifyToken: async (token) => {
@@ -170,10 +177,6 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
   });
 
   const mounts = new Map<string, MountedHandler>([["/graph", graph]]);
-  for (const mount of options.mounts ?? []) {
-    const { prefix, handler } = mount(context);
-    mounts.set(prefix, handler);
-  }
 
   const server = await listenBounded(
     async (request, response) => {
@@ -197,6 +200,11 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
     { port: options.port ?? 0, tls: { cert: tls.cert, key: tls.key } },
   );
   endpoints = tenantEndpoints(server.port);
+  // Mounted once the port is known: a module may take the tenant's addresses as they are (ARM's audience).
+  for (const mount of options.mounts ?? []) {
+    const { prefix, handler } = mount(context);
+    mounts.set(prefix, handler);
+  }
 
   return {
     get endpoints() {
@@ -351,11 +359,64 @@ function debouncedWriter(file: string) {
   };
 }
 
+/** The local subscription ARM holds; the administrator is its Owner. */
+export const localSubscriptionId = "10ca1000-5b5c-4000-8000-00000000a5b5";
+
 /**
- * The modules the background process mounts beside Entra and Graph: ARM (local/arm.ts) under `/arm` and the gateway
- * (local/gateway.ts), each as a {@link Mount}.
+ * ARM (local/arm.ts) under `/arm` over `store`: the local subscription, owned by the administrator, answering tokens
+ * whose audience is {@link TenantEndpoints.arm}.
  */
-export const processMounts: Mount[] = [];
+export function armMount(store: ArmStore): Mount {
+  return (context) => {
+    ensureSubscription(store, { subscriptionId: localSubscriptionId, tenantId: context.admin.tenantId });
+    ensureRoleAssignment(
+      store,
+      {
+        subscriptionId: localSubscriptionId,
+        scope: `/subscriptions/${localSubscriptionId}`,
+        principalId: context.admin.servicePrincipalId,
+        roleId: ownerRoleId,
+      },
+      new Date(context.directory.time()),
+    );
+    const routes = armRoutes(store, {
+      verifyToken: (token) => context.verifyToken(token),
+      audiences: [context.endpoints.arm, `${context.endpoints.arm}/`],
+      gatewayUrlOf: (serviceName) => localGatewayUrl(context.endpoints.login, serviceName),
+      mount: "/arm",
+    });
+    return {
+      prefix: "/arm",
+      handler: async (request, response, path) => {
+        if (!(await routes(request, response))) {
+          sendJson(response, 404, { error: { code: "NotFound", message: `No ARM route answers /arm${path}.` } });
+        }
+      },
+    };
+  };
+}
+
+/**
+ * The gateway (local/gateway.ts) under `/gateway`: every API `store` holds, with its deployed policy, forwarding to
+ * the echo backend at `echoUrl`. It reads openid-config from this tenant, trusting the tenant's CA.
+ */
+export function gatewayMountOver(store: ArmStore, echoUrl: string): Mount {
+  return (context) => {
+    const handle = gatewayHandler({
+      apis: () => deployedApis(store, echoUrl),
+      authorityHost: context.endpoints.login,
+      mount: gatewayMount,
+      fetchDocument: async (url) => JSON.parse((await requestWithCa(url, { ca: context.ca })).text) as unknown,
+    });
+    return {
+      prefix: gatewayMount,
+      handler: async (request, response) => {
+        if (!(await handle(request, response)))
+          sendJson(response, 404, { statusCode: 404, message: "Resource not found" });
+      },
+    };
+  };
+}
 
 /**
  * The process `npm run local -- start` runs in the background (`server.ts --root <dir>`): serve until SIGTERM, then
@@ -365,13 +426,15 @@ async function serve(argv: string[]): Promise<void> {
   const rootIndex = argv.indexOf("--root");
   const paths = localTenantPaths(rootIndex >= 0 ? argv[rootIndex + 1] : undefined);
   const settings = { ...defaultSettings, ...readJson<Partial<TenantSettings>>(paths.settings) };
+  const arm = ArmStore.open(join(paths.tenant, "arm.json"));
+  const echo = await startEchoBackend();
   let tenant: RunningTenant;
   try {
     tenant = await startTenant({
       root: paths.root,
       port: settings.port,
       replicationDelaySeconds: settings.replicationDelaySeconds,
-      mounts: processMounts,
+      mounts: [armMount(arm), gatewayMountOver(arm, echo.url)],
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -381,7 +444,7 @@ async function serve(argv: string[]): Promise<void> {
   const running: PidFile = { pid: process.pid, endpoints: tenant.endpoints, caFile: tenant.caFile };
   writeFileSync(paths.pid, JSON.stringify(running), { mode: 0o600 });
   const stop = async () => {
-    await tenant.close();
+    await Promise.all([tenant.close(), echo.close()]);
     rmSync(paths.pid, { force: true });
     process.exit(0);
   };

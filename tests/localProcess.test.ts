@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLocal } from "../local/cli";
-import { localTenantPaths, type PidFile } from "../local/server";
+import { localSubscriptionId, localTenantPaths, type PidFile } from "../local/server";
 
 function capture() {
   const out: string[] = [];
@@ -87,6 +87,17 @@ describe("npm run local -- start, status, rest, stop", () => {
     expect(again.err).toBe("error: POST graph:/v1.0/applications answered 400");
     const deleted = await local("rest", "DELETE", `graph:/v1.0/applications/${app.id}/owners/none/$ref`);
     expect(deleted.code).toBe(1);
+  });
+
+  it("rest calls ARM as the administrator, the local subscription's Owner", async () => {
+    const group = `arm:/subscriptions/${localSubscriptionId}/resourceGroups/rg-local?api-version=2021-04-01`;
+    const put = await local("rest", "PUT", group, "--body", JSON.stringify({ location: "westeurope" }));
+    expect(put.code, put.err).toBe(0);
+    const read = await local("rest", "GET", group);
+    expect(JSON.parse(read.out)).toMatchObject({
+      id: `/subscriptions/${localSubscriptionId}/resourceGroups/rg-local`,
+      location: "westeurope",
+    });
   });
 
   it("rest refuses a bad method, target or body before calling anything", async () => {

@@ -153,6 +153,7 @@ function describe(running: PidFile, replicationDelaySeconds?: number): string[] 
     `  login (authority host)  ${endpoints.login}`,
     `  Microsoft Graph         ${endpoints.graph}`,
     `  Azure Resource Manager  ${endpoints.arm}`,
+    `  APIM gateway            ${endpoints.login}/gateway/<service name>/<API path>`,
     `  metadata host           ${endpoints.metadataHost}`,
     `  trust its CA            SSL_CERT_FILE=${running.caFile} NODE_EXTRA_CA_CERTS=${running.caFile}`,
     ...(replicationDelaySeconds ? [`  replication delay       ${replicationDelaySeconds} s`] : []),

@@ -106,8 +106,6 @@ export interface RunningTenant {
   tokens: TokenService;
   admin: AdminCredentials;
   caFile: string;
-  /** Adds another module's routes while running. */
-  mount(prefix: string, handler: MountedHandler): void;
   close(): Promise<void>;
 }
 
@@ -214,7 +212,6 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
     tokens,
     admin,
     caFile: tls.caFile,
-    mount: (prefix, handler) => void mounts.set(prefix, handler),
     close: async () => {
       await server.close();
       persist.flush();

@@ -1,20 +1,24 @@
 import type { CatalogueSettings as Settings } from "./schema";
 import { configKey } from "./validate";
 
-/** The app role value a guide-made app can take beside its scope `access_as_app`, and the fallbacks after it. */
-const roleValueCandidates = ["access_as_app", "access_as_application"];
+/** The first of `candidates` that none of `taken` uses (compared without case, as Graph does), else the last numbered. */
+function freeValue(candidates: readonly string[], taken: readonly string[]): string {
+  const used = new Set(taken.map((value) => value.toLowerCase()));
+  const free = candidates.find((candidate) => !used.has(candidate.toLowerCase()));
+  if (free) return free;
+  const last = candidates[candidates.length - 1] as string;
+  for (let n = 2; ; n++) if (!used.has(`${last}_${n}`)) return `${last}_${n}`;
+}
 
 /**
- * An app role value that none of `taken` (the app's scope and role values, compared without case, as Graph does)
- * uses: `access_as_app`, else `access_as_application`, else the latter numbered. What `npm run adopt` proposes for an
- * app whose scope took the program's default role value, and what the refusal of such a config suggests.
+ * An app role value that none of `taken` (the app's scope and role values) uses: `access_as_app`, else
+ * `access_as_application`, else the latter numbered. What `npm run adopt` proposes for an app whose scope took the
+ * program's default role value (the guide's mistake), and what the refusal of such a config suggests.
  */
-export function freeRoleValue(taken: readonly string[]): string {
-  const used = new Set(taken.map((value) => value.toLowerCase()));
-  const free = roleValueCandidates.find((candidate) => !used.has(candidate));
-  if (free) return free;
-  for (let n = 2; ; n++) if (!used.has(`access_as_application_${n}`)) return `access_as_application_${n}`;
-}
+export const freeRoleValue = (taken: readonly string[]) => freeValue(["access_as_app", "access_as_application"], taken);
+
+/** A scope value that none of `taken` uses: `access_as_user`, else numbered. */
+export const freeScopeValue = (taken: readonly string[]) => freeValue(["access_as_user"], taken);
 
 /** The identifier URI the program gives an API: the v1 audience its policy checks (entra/tokenProfile.ts). */
 export const identifierUriOf = (clientId: string) => `api://${clientId}`;

@@ -156,15 +156,14 @@ export function whoBreaksUpdate(
     before.inputs.appRoleAssignmentRequired !== true &&
     after.inputs.appRoleAssignmentRequired === true
   ) {
-    const assigned = (context.head?.grants ?? []).filter((grant) => grant.api === entry.name);
+    const assigned = [
+      ...new Set((context.head?.grants ?? []).filter((grant) => grant.api === entry.name).map((grant) => grant.client)),
+    ];
     const kept =
       assigned.length === 0
         ? ""
-        : `; ${grantedClients(
-            assigned.map((grant) => grant.client),
-            entry.name,
-          )} are assigned in the same update`;
-    return `breaks every app that gets tokens for ${entry.name} without being assigned to it: its service principal requires assignment from now on, so their token requests are refused (AADSTS501051)${kept}`;
+        : `; ${assigned.length === 1 ? `client ${list(assigned)} is` : `clients ${list(assigned)} are`} assigned in the same update, and may be refused until its assignment exists`;
+    return `breaks every app that gets tokens for ${entry.name} without being assigned to it: its service principal requires assignment from now on, so their token requests are refused (AADSTS501051)${kept}; first add every other app that calls ${entry.name} to this stack, granted (one made by hand: npm run adopt -- --client <its client id>)`;
   }
   if (!keys.includes("value") || (before.type !== typeOf.appRole && before.type !== typeOf.scope)) return undefined;
   const [from, to] = [before.inputs.value, after.inputs.value].map((value) => JSON.stringify(value));

@@ -6,10 +6,9 @@
 // portal's secret afterwards; that is the engine tier (docs/adopting.md, "Proof on a tenant").
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { today } from "../config/clock";
-import { type AdoptIo, type EvaluateRequest, runAdopt } from "../tools/adopt";
 import { mergeIntoStackFile } from "../tools/adopt/stackMerge";
 import { requestToken } from "../tools/sign-in/clientCredentials";
 import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
@@ -18,92 +17,22 @@ import { projectDir } from "../tools/plan";
 import { type EntraStandInOptions, startEntraStandIn } from "./support/entraStandIn";
 import { evaluate, guideClient } from "./support/evaluate";
 import { startBackendStandIn, startGatewayStandIn } from "./support/gatewayStandIn";
-import { GraphFake } from "./support/graphFake";
+import { type AdoptRun, GraphFake, guideTenant, runAdoptAgainst, seedLikeTheGuide } from "./support/graphFake";
 import { entraDirectoryOf } from "./support/stackDirectory";
 import { projectWith } from "./support/stackFileChecks";
 
-const tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const deployer = "d0d0d0d0-1111-4222-8333-444455556666";
-const portalUser = "ab12cd34-5678-4abc-9def-0123456789ab";
-const portalSecret = "Xy7~the-secret-made-in-the-portal";
-
-/**
- * The guide's steps, in the portal: My-Client-App with a client secret; My-APIM-API with api://<its client id> and the
- * admins-only scope access_as_app (token version left null: v1 tokens); then My-Client-App's "Application permission"
- * on access_as_app — the scope's id listed as a role — whose admin consent cannot be granted (it is no app role), so the
- * grant exists only partly: listed, never consented.
- */
-function seedLikeTheGuide(fake: GraphFake) {
-  const client = fake.register("My-Client-App", portalUser);
-  client.application.passwordCredentials = [
-    { keyId: fake.guid(), displayName: "portal", endDateTime: "2027-05-23T10:00:00Z", hint: portalSecret.slice(0, 3) },
-  ];
-  const api = fake.register("My-APIM-API", portalUser);
-  const scopeId = fake.guid();
-  api.application.identifierUris = [`api://${api.application.appId}`];
-  api.application.api = {
-    requestedAccessTokenVersion: null,
-    oauth2PermissionScopes: [
-      {
-        id: scopeId,
-        value: "access_as_app",
-        type: "Admin",
-        isEnabled: true,
-        adminConsentDisplayName: "access_as_app",
-        adminConsentDescription: "This token can be used to access my API.",
-      },
-    ],
-  };
-  client.application.requiredResourceAccess = [
-    { resourceAppId: api.application.appId, resourceAccess: [{ id: scopeId, type: "Role" }] },
-  ];
-  return { client: client.application, api: api.application, scopeId };
-}
-
-/** Evaluates the program afresh for each adopt run, as the plan command's tests do. */
-async function evaluateAfresh(request: EvaluateRequest) {
-  vi.resetModules();
-  const { evaluateProgram } = await import("../tools/preview/mockEngine.js");
-  return evaluateProgram({ ...request, importProgram: () => import("../index.js") });
-}
+const { tenantId, deployer, portalUser, portalSecret } = guideTenant;
 
 const shippedDev = fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8");
 const handwritten = fs.readFileSync(path.join(__dirname, "fixtures", "stacks", "Pulumi.handwritten.yaml"), "utf8");
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  dir: string;
-  stackFile: string;
-}
+type Run = AdoptRun;
 
-async function adopt(
+const adopt = (
   fake: GraphFake,
   argv: string[],
   options: { stackText?: string; dir?: string; env?: Record<string, string | undefined> } = {},
-): Promise<Run> {
-  const dir = options.dir ?? projectWith({ dev: options.stackText ?? shippedDev });
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: AdoptIo = {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    env: {
-      ARM_TENANT_ID: tenantId,
-      ARM_CLIENT_ID: "c1c1c1c1-2222-4333-8444-555566667777",
-      ARM_CLIENT_SECRET: "deployer-secret",
-      GRAPH_URL: fake.graphBase,
-      AUTHORITY_HOST: fake.authorityHost,
-      ...options.env,
-    },
-    fetch: fake.fetch,
-    projectDir: dir,
-    evaluate: evaluateAfresh,
-  };
-  const code = await runAdopt(["--stack", "dev", ...argv], io);
-  return { code, out: out.join("\n"), err: err.join("\n"), dir, stackFile: path.join(dir, "Pulumi.dev.yaml") };
-}
+) => runAdoptAgainst(fake, options.dir ?? projectWith({ dev: options.stackText ?? shippedDev }), argv, options.env);
 
 const lines = (run: Run) => run.out.split("\n");
 const section = (run: Run, heading: string) => {
@@ -270,8 +199,6 @@ describe("adopting the guide's pair into the shipped dev stack", () => {
     }
   });
 });
-
-afterAll(() => vi.resetModules());
 
 describe("adopting a grant that exists only partly", () => {
   it("imports the role and its assignment made with a script, and adds the permission list entry it lacks", async () => {

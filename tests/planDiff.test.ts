@@ -266,6 +266,21 @@ describe("plan diff of registrations made by hand that a stack adopts", () => {
     ]);
   });
 
+  it("an entry of a deployed stack told to adopt another object: the import replaces the stack's own, `!`", async () => {
+    const adopting = guideConfig({ clients: [guideClient({ existing: legacy.existing })] });
+    expect(await diffOf(guideConfig(), adopting)).toEqual([
+      "+- replace ApplicationRegistration reporting-app by importing /applications/8f1c2d3e-4a5b-4c6d-9e7f-8a9b0c1d2e06: the stack's own object is deleted",
+      "  ! breaks client reporting's callers (granted orders): its app registration is replaced, so their token requests fail (AADSTS700016)",
+      "+- replace ServicePrincipal reporting-sp by importing /servicePrincipals/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c08: the stack's own object is deleted",
+      "  ! breaks client reporting's callers (granted orders): its service principal is replaced with its admin consent, so they get no token until it is granted again",
+      "+- replace ApplicationPassword reporting-secret-2026-11-23 (applicationId forces it)",
+      "  ! breaks client reporting's callers (granted orders): the secret in use (the newest, rotated 2026-11-23) is replaced, so their token requests fail (AADSTS7000215) until they have the new clientSecret; rotate in two changes: add the new secret, then remove this one",
+      "+- replace ApplicationApiAccess reporting--orders-permission (applicationId forces it)",
+      "+- replace AppRoleAssignment reporting--orders-admin-consent (principalObjectId forces it)",
+      "0 to create, 0 to update, 5 to replace, 0 to delete, 2 to import",
+    ]);
+  });
+
   it("update: a new value for the app role leaves the tokens clients hold with the old one: `!`", async () => {
     const after = guideConfig({ apis: [guideApi({ appRole: "orders.call" })] });
     expect(await diffOf(guideConfig(), after)).toEqual([

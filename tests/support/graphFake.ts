@@ -1,4 +1,6 @@
+import * as path from "node:path";
 import { UnsecuredJWT } from "jose";
+import { runAdopt } from "../../tools/adopt";
 import type {
   GraphApplication,
   GraphAppRoleAssignment,
@@ -160,4 +162,89 @@ function matches(object: object, filter: [string, string] | undefined): boolean 
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/** The tenant, deployer and portal user of the guide's seeding; the portal secret's value. */
+export const guideTenant = {
+  tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+  deployer: "d0d0d0d0-1111-4222-8333-444455556666",
+  portalUser: "ab12cd34-5678-4abc-9def-0123456789ab",
+  portalSecret: "Xy7~the-secret-made-in-the-portal",
+};
+const { portalUser, portalSecret } = guideTenant;
+
+/**
+ * The guide's steps, in the portal: My-Client-App with a client secret; My-APIM-API with api://<its client id> and the
+ * admins-only scope access_as_app (token version left null: v1 tokens); then My-Client-App's "Application permission"
+ * on access_as_app — the scope's id listed as a role — whose admin consent cannot be granted (it is no app role), so the
+ * grant exists only partly: listed, never consented.
+ */
+export function seedLikeTheGuide(fake: GraphFake) {
+  const client = fake.register("My-Client-App", portalUser);
+  client.application.passwordCredentials = [
+    { keyId: fake.guid(), displayName: "portal", endDateTime: "2027-05-23T10:00:00Z", hint: portalSecret.slice(0, 3) },
+  ];
+  const api = fake.register("My-APIM-API", portalUser);
+  const scopeId = fake.guid();
+  api.application.identifierUris = [`api://${api.application.appId}`];
+  api.application.api = {
+    requestedAccessTokenVersion: null,
+    oauth2PermissionScopes: [
+      {
+        id: scopeId,
+        value: "access_as_app",
+        type: "Admin",
+        isEnabled: true,
+        adminConsentDisplayName: "access_as_app",
+        adminConsentDescription: "This token can be used to access my API.",
+      },
+    ],
+  };
+  client.application.requiredResourceAccess = [
+    { resourceAppId: api.application.appId, resourceAccess: [{ id: scopeId, type: "Role" }] },
+  ];
+  return { client: client.application, api: api.application, scopeId };
+}
+
+/** What an adopt run printed, and the project it ran in. */
+export interface AdoptRun {
+  code: number;
+  out: string;
+  err: string;
+  dir: string;
+  stackFile: string;
+}
+
+/**
+ * Runs `npm run adopt -- --stack dev …` in `dir` against the fake, signed in as the deployer with a client secret
+ * (ARM_*), with Graph and the authority host pointed at the fake; `env` overrides those variables.
+ */
+export async function runAdoptAgainst(
+  fake: GraphFake,
+  dir: string,
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<AdoptRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runAdopt(["--stack", "dev", ...argv], {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    env: {
+      ARM_TENANT_ID: fake.tenantId,
+      ARM_CLIENT_ID: "c1c1c1c1-2222-4333-8444-555566667777",
+      ARM_CLIENT_SECRET: "deployer-secret",
+      GRAPH_URL: fake.graphBase,
+      AUTHORITY_HOST: fake.authorityHost,
+      ...env,
+    },
+    fetch: fake.fetch,
+    projectDir: dir,
+    // The program afresh for each run, as the plan command's tests evaluate it.
+    evaluate: async (request) => {
+      const { evaluate } = await import("./evaluate.js");
+      return evaluate(request.config, request.stack, request.invokeResults);
+    },
+  });
+  return { code, out: out.join("\n"), err: err.join("\n"), dir, stackFile: path.join(dir, "Pulumi.dev.yaml") };
 }

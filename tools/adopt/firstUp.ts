@@ -201,7 +201,7 @@ export function firstUpChanges(
       missing.add(resource.urn);
       return [];
     }
-    return [{ ...resource, import: undefined, inputs: comparable(resource.type, inputs) }];
+    return [{ ...resource, import: undefined, observed: true as const, inputs: comparable(resource.type, inputs) }];
   });
   const planned = ours.map((resource) =>
     isComponent(resource) ? resource : { ...resource, inputs: comparable(resource.type, resource.inputs) },

@@ -25,6 +25,12 @@ export interface DiffResource {
   inputSources?: Record<string, string[]>;
   /** The existing object it takes over (the `import` option): imported unless the other side already did. */
   import?: string;
+  /**
+   * On the base side: an object that exists but is not in the stack yet (as `npm run adopt` reads it), so importing it
+   * replaces nothing; a base resource without this is in the stack, and importing another object in its place
+   * replaces it.
+   */
+  observed?: true;
 }
 
 export type ChangeKind = "create" | "delete" | "update" | "replace" | "rename" | "import";
@@ -43,6 +49,8 @@ export interface PlannedChange {
   hint?: string;
   /** The import id of an object taken over; an update or replace with one happens right after the import. */
   importId?: string;
+  /** The import takes the place of the resource the stack has, which Pulumi then deletes (an import-replacement). */
+  importReplaces?: true;
 }
 
 const isComponent = (type: string) => type.startsWith(`${projectName}:`);
@@ -92,11 +100,13 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
   });
   const forcingOf = (i: number) =>
     (changedKeys[i] ?? []).filter((key) => (replaceOnChanges[pairs[i]?.head.type ?? ""] ?? []).includes(key));
-  // An imported object is no new object: its outputs are what they were.
+  // An imported object is no new object, unless it takes the place of the one the stack has.
+  const importReplaces = (after: DiffResource, before: DiffResource | undefined) =>
+    before !== undefined && !before.observed && after.import !== undefined && after.import !== before.import;
   const renewed = () =>
     new Set(
       pairs.flatMap(({ head: after, base: before }, i) =>
-        (!before && !after.import) || forcingOf(i).length > 0 ? [after.urn] : [],
+        (!before && !after.import) || importReplaces(after, before) || forcingOf(i).length > 0 ? [after.urn] : [],
       ),
     );
   for (let grew = true; grew;) {
@@ -142,6 +152,20 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
       ];
     }
     const moved = before.name === after.name ? {} : { formerName: before.name };
+    if (importReplaces(after, before)) {
+      return [
+        {
+          kind: "replace",
+          type: after.type,
+          name: after.name,
+          keys: [],
+          ...moved,
+          ...imported,
+          importReplaces: true,
+          ...breaks(before, "replaced"),
+        },
+      ];
+    }
     const keys = [...(changedKeys[i] ?? [])].sort();
     if (keys.length === 0) {
       if ("importId" in imported) return [{ kind: "import", type: after.type, name: after.name, keys, ...imported }];
@@ -226,9 +250,11 @@ export function formatPlanDiff(changes: PlannedChange[]): string[] {
     const line =
       change.kind === "rename"
         ? `= rename ${kindOf(change.type)} ${change.formerName} → ${change.name}`
-        : change.importId === undefined
-          ? `${symbols[change.kind]} ${change.kind} ${what}${keys}${formerly}`
-          : `= import ${what} (${change.importId})${formerly}${change.kind === "import" ? "" : `, then ${symbols[change.kind]} ${change.kind}${keys}`}`;
+        : change.importReplaces
+          ? `+- replace ${what} by importing ${change.importId}${formerly}: the stack's own object is deleted`
+          : change.importId === undefined
+            ? `${symbols[change.kind]} ${change.kind} ${what}${keys}${formerly}`
+            : `= import ${what} (${change.importId})${formerly}${change.kind === "import" ? "" : `, then ${symbols[change.kind]} ${change.kind}${keys}`}`;
     return [line, ...(change.breaks ? [`  ! ${change.breaks}`] : []), ...(change.hint ? [`  ? ${change.hint}`] : [])];
   });
   const count = (kind: ChangeKind) => changes.filter((change) => change.kind === kind).length;

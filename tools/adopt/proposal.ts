@@ -140,7 +140,7 @@ const principalOf = (app: ObservedApp) =>
 function ownershipLine(app: ObservedApp, signedInAs: string): string[] {
   if (app.applicationOwners.some((owner) => sameId(owner, signedInAs))) return [];
   return [
-    `adopt signed in as ${signedInAs}, which does not own this app registration: a deployer with Application.ReadWrite.OwnedBy gets 403 updating it, so make the deployer an owner first (az ad app owner add --id ${app.application.appId} --owner-object-id <deployer object id>) or deploy with Application.ReadWrite.All`,
+    `adopt signed in as ${signedInAs}, which does not own this app registration: a deployer with Application.ReadWrite.OwnedBy may update only what it owns (403 otherwise), so make the deployer an owner first: az ad app owner add --id ${app.application.appId} --owner-object-id <deployer object id>`,
   ];
 }
 

@@ -8,7 +8,7 @@ import { DelegatedAccessGrant, delegatedAccessGrantType } from "./delegatedAcces
 import type { ApiEntry } from "../config/schema";
 import { signedInUserRole } from "../config/clientKinds";
 import type { ClientConfig, Catalogue } from "../config/validate";
-import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "./renames";
+import { grantAliases, grantName, originalName, renameAliases, signInName, stackRootAliases } from "./renames";
 import { federatedCredentialAudience } from "../entra/tokenProfile";
 import { replaceable } from "./protection";
 import { importIds } from "../entra/importIds";
@@ -114,7 +114,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
     const clientApp = identity.client(client.name);
     if (client.kind !== "daemon") {
       new ClientSignIn(
-        `${client.name}-sign-in`,
+        signInName(client.name),
         {
           applicationId: clientApp.applicationId,
           kind: client.kind,
@@ -130,7 +130,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
         },
         {
           ...replaceable(parent),
-          aliases: stackRootAliases((client.formerNames ?? []).map((former) => ({ name: `${former}-sign-in` }))),
+          aliases: stackRootAliases((client.formerNames ?? []).map((former) => ({ name: signInName(former) }))),
         },
       );
     }

@@ -238,6 +238,56 @@ describe("adopting a grant that exists only partly", () => {
   });
 });
 
+describe("adopting a client that signs users in", () => {
+  it("keeps its redirect URIs and delegated consent, and makes the API one that users call, with its assignees", async () => {
+    const fake = new GraphFake(tenantId, deployer);
+    const { api, scopeId } = seedLikeTheGuide(fake);
+    const portal = fake.register("Orders-Portal", portalUser).application;
+    portal.web = { redirectUris: ["https://portal.example.com/signin-oidc"] };
+    portal.requiredResourceAccess = [{ resourceAppId: api.appId, resourceAccess: [{ id: scopeId, type: "Scope" }] }];
+    const grantId = "l5eW7x0ga0-WDOntXzHateQDNpSH5-lPk9HjD3Sarjk";
+    fake.delegatedGrants.push({
+      id: grantId,
+      clientId: fake.principalOf(portal).id,
+      consentType: "AllPrincipals",
+      resourceId: fake.principalOf(api).id,
+      scope: "access_as_app",
+    });
+    fake.assignments.push({
+      id: "uAsSiGnMeNt0000000000000000000000000000000",
+      appRoleId: "00000000-0000-0000-0000-000000000000",
+      principalId: portalUser,
+      principalType: "User",
+      resourceId: fake.principalOf(api).id,
+    });
+    const result = await adopt(fake, ["--api", "My-APIM-API", "--client", "Orders-Portal", "--write"]);
+    expect(result.code, result.err).toBe(0);
+    const { config } = readStackFileConfig(result.dir, "dev");
+    const [orders] = config.apis as Record<string, unknown>[];
+    expect(orders).toMatchObject({ callers: ["applications", "users"], assignedPrincipals: [portalUser] });
+    const added = (config.clients as Record<string, unknown>[])[1];
+    expect(added).toMatchObject({
+      name: "orders-portal",
+      kind: "web",
+      redirectUris: ["https://portal.example.com/signin-oidc"],
+      apis: ["orders"],
+      existing: {
+        redirectUris: ["https://portal.example.com/signin-oidc"],
+        grants: [{ api: "orders", permissionListed: true, delegatedPermissionGrantId: grantId }],
+      },
+    });
+    const diff = section(result, "What the first `pulumi up` then does with them:");
+    expect(diff).toEqual(
+      expect.arrayContaining([
+        `= import ApplicationRedirectUris orders-portal-sign-in-redirect-uris (/applications/${portal.id}/redirectUris/Web)`,
+        `= import ApplicationApiAccess orders-portal--orders-permission (/applications/${portal.id}/apiAccess/${api.appId})`,
+        `= import ServicePrincipalDelegatedPermissionGrant orders-portal--orders-admin-consent (/oauth2PermissionGrants/${grantId})`,
+      ]),
+    );
+    expect(diff.filter((line) => /^(\+-|-) /.test(line))).toEqual([]);
+  });
+});
+
 describe("where the entries go", () => {
   it("makes new entries when no entry has the display name, with --backend-url and --path for the API", async () => {
     const fake = new GraphFake(tenantId, deployer);

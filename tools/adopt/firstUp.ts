@@ -1,3 +1,4 @@
+import { signInName } from "../../components/renames";
 import { types } from "../../guard/model";
 import { type DiffResource, diffPlans, type PlannedChange } from "../preview/planDiff";
 import { readPlanEntries } from "../preview/planEntries";
@@ -5,6 +6,8 @@ import type { GraphApplication } from "./graph";
 import type { Observation } from "./observe";
 
 type Inputs = Record<string, unknown>;
+
+const signInType = "apim-entra-auth:identity:ClientSignIn";
 
 /**
  * Values the azuread provider plans for inputs the program leaves out (the `Default` of each field in
@@ -182,9 +185,14 @@ export function firstUpChanges(
   names: { apis: string[]; clients: string[] },
 ): PlannedChange[] {
   const entries = readPlanEntries(head);
+  const byUrn = new Map(head.map((resource) => [resource.urn, resource]));
   const adopted = (resource: DiffResource) => {
     const entry = entries.entryOf(resource.urn);
-    if (!entry) return false;
+    if (!entry) {
+      // A client's sign-in settings are a component of their own, `<client>-sign-in`, beside the client's.
+      const parent = resource.parent ? byUrn.get(resource.parent) : undefined;
+      return parent?.type === signInType && names.clients.some((client) => parent.name === signInName(client));
+    }
     if (entry.role === "api") return names.apis.includes(entry.name);
     if (entry.role === "client") return names.clients.includes(entry.name);
     const { client, api } = entries.partiesOf(resource);

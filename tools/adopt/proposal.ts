@@ -261,6 +261,26 @@ function proposeApi(
   }
   report.push(...ownershipLine(app, input.signedInAs));
 
+  // A listed client that signs users in and is linked to the API makes it an API users call, with its assignees.
+  const userClients = input.observation.clients.filter(
+    (client) => kindOf(client.application).kind !== "daemon" && isLinked(linkOf(client, app, input.observation)),
+  );
+  const assignees = [
+    ...new Set(
+      input.observation.assignments
+        .filter(
+          (each) =>
+            sameId(each.resourceId, principal?.id) && (each.principalType === "User" || each.principalType === "Group"),
+        )
+        .map((each) => each.principalId),
+    ),
+  ];
+  if (userClients.length > 0) {
+    report.push(
+      `callers: applications and users, since ${userClients.map((client) => client.application.displayName).join(", ")} signs users in to it${assignees.length > 0 ? `; the users and groups assigned to it stay assigned (assignedPrincipals)` : "; nobody is assigned yet: list users or groups in assignedPrincipals"}`,
+    );
+  }
+
   const values_: Record<string, unknown> = {};
   const newIndex = input.written.apis.length + fresh.count;
   if (!written) {
@@ -279,6 +299,9 @@ function proposeApi(
     appRole,
     scope: scopeValue,
     tokenVersion,
+    ...(userClients.length > 0
+      ? { callers: ["applications", "users"], ...(assignees.length > 0 ? { assignedPrincipals: assignees } : {}) }
+      : {}),
     existing: {
       objectId: application.id,
       clientId: application.appId,
@@ -303,6 +326,26 @@ function proposeApi(
     },
   };
 }
+
+/** What links a client to an API in the tenant: its permission list entry, app role assignments, delegated consent. */
+function linkOf(client: ObservedApp, api: ObservedApp, observation: Observation) {
+  const clientPrincipal = client.servicePrincipal?.id;
+  const apiPrincipal = api.servicePrincipal?.id;
+  const between = (principal: string, resource: string) =>
+    sameId(principal, clientPrincipal) && sameId(resource, apiPrincipal);
+  return {
+    listed: (client.application.requiredResourceAccess ?? []).find((entry) =>
+      sameId(entry.resourceAppId, api.application.appId),
+    ),
+    assignments: observation.assignments.filter((assignment) => between(assignment.principalId, assignment.resourceId)),
+    delegated: observation.delegatedGrants.find(
+      (grant) => between(grant.clientId, grant.resourceId) && grant.consentType === "AllPrincipals",
+    ),
+  };
+}
+
+const isLinked = (link: ReturnType<typeof linkOf>) =>
+  link.listed !== undefined || link.assignments.length > 0 || link.delegated !== undefined;
 
 type Kind = "daemon" | "web" | "spa" | "native";
 
@@ -366,28 +409,14 @@ function proposeClient(
 
   const granted = new Set(strings(written?.apis));
   const grants: Record<string, unknown>[] = [];
-  const clientPrincipal = client.servicePrincipal?.id;
   for (const api of apis) {
-    const apiApp = api.app.application;
-    const apiPrincipal = api.app.servicePrincipal?.id;
-    const listed = (application.requiredResourceAccess ?? []).find((entry) =>
-      sameId(entry.resourceAppId, apiApp.appId),
-    );
-    const assignments = input.observation.assignments.filter(
-      (assignment) => sameId(assignment.principalId, clientPrincipal) && sameId(assignment.resourceId, apiPrincipal),
-    );
-    const delegated = input.observation.delegatedGrants.find(
-      (grant) =>
-        sameId(grant.clientId, clientPrincipal) &&
-        sameId(grant.resourceId, apiPrincipal) &&
-        grant.consentType === "AllPrincipals",
-    );
+    const { listed, assignments, delegated } = linkOf(client, api.app, input.observation);
     const managedAssignment =
       !userFacing && api.roleId
         ? assignments.find((assignment) => sameId(assignment.appRoleId, api.roleId))
         : undefined;
     const apiName = api.plan.name;
-    if (!listed && assignments.length === 0 && !delegated) {
+    if (!isLinked({ listed, assignments, delegated })) {
       if (!granted.has(apiName) && api.app.servicePrincipal && !api.app.servicePrincipal.appRoleAssignmentRequired) {
         report.push(
           `! has no permission or consent on ${apiName}, whose principal does not require assignment today, so it may be getting tokens for it: from now on it requires assignment and these token requests fail (AADSTS501051) unless ${apiName} is in this client's apis`,

@@ -266,6 +266,18 @@ describe("plan diff of registrations made by hand that a stack adopts", () => {
     ]);
   });
 
+  it("removing an adopted entry deletes what the program added; what was made by hand stays in the tenant, no `!`", async () => {
+    const adopting = guideConfig({ clients: [guideClient(), legacy] });
+    expect(await diffOf(adopting, guideConfig())).toEqual([
+      "- delete ApplicationRegistration legacy-app (it stays in the tenant: retainOnDelete)",
+      "- delete ServicePrincipal legacy-sp (it stays in the tenant: retainOnDelete)",
+      "- delete ApplicationPassword legacy-secret-2026-11-23",
+      "- delete ApplicationApiAccess legacy--orders-permission",
+      "- delete AppRoleAssignment legacy--orders-admin-consent",
+      "0 to create, 0 to update, 0 to replace, 5 to delete",
+    ]);
+  });
+
   it("an entry of a deployed stack told to adopt another object: the import replaces the stack's own, `!`", async () => {
     const adopting = guideConfig({ clients: [guideClient({ existing: legacy.existing })] });
     expect(await diffOf(guideConfig(), adopting)).toEqual([

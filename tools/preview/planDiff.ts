@@ -25,6 +25,8 @@ export interface DiffResource {
   inputSources?: Record<string, string[]>;
   /** The existing object it takes over (the `import` option): imported unless the other side already did. */
   import?: string;
+  /** Deleting it leaves the object where it is (`retainOnDelete`, as adopted objects have by default). */
+  retainOnDelete?: true;
   /**
    * On the base side: an object that exists but is not in the stack yet (as `npm run adopt` reads it), so importing it
    * replaces nothing; a base resource without this is in the stack, and importing another object in its place
@@ -51,6 +53,8 @@ export interface PlannedChange {
   importId?: string;
   /** The import takes the place of the resource the stack has, which Pulumi then deletes (an import-replacement). */
   importReplaces?: true;
+  /** A delete of a resource with `retainOnDelete`: it leaves the stack, the object stays in the tenant. */
+  retained?: true;
 }
 
 const isComponent = (type: string) => type.startsWith(`${projectName}:`);
@@ -212,7 +216,8 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
       type: before.type,
       name: before.name,
       keys: [],
-      ...breaks(before, "deleted"),
+      // Pulumi only forgets a resource with retainOnDelete: the object, made by hand, stays and breaks nobody.
+      ...(before.retainOnDelete ? { retained: true as const } : breaks(before, "deleted")),
       ...hintOn(before),
     });
   }
@@ -253,7 +258,7 @@ export function formatPlanDiff(changes: PlannedChange[]): string[] {
         : change.importReplaces
           ? `+- replace ${what} by importing ${change.importId}${formerly}: the stack's own object is deleted`
           : change.importId === undefined
-            ? `${symbols[change.kind]} ${change.kind} ${what}${keys}${formerly}`
+            ? `${symbols[change.kind]} ${change.kind} ${what}${keys}${formerly}${change.retained ? " (it stays in the tenant: retainOnDelete)" : ""}`
             : `= import ${what} (${change.importId})${formerly}${change.kind === "import" ? "" : `, then ${symbols[change.kind]} ${change.kind}${keys}`}`;
     return [line, ...(change.breaks ? [`  ! ${change.breaks}`] : []), ...(change.hint ? [`  ? ${change.hint}`] : [])];
   });

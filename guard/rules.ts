@@ -10,6 +10,7 @@ import { defaultGuardOptions, type Finding, type GuardOptions, type GuardResourc
 import {
   apiPolicyPresent,
   tokenCheckAudiences,
+  tokenCheckChallenge,
   tokenCheckIssuer,
   tokenCheckRoles,
   tokenCheckSignedAndExpiring,
@@ -24,6 +25,7 @@ export const guardRules: GuardRule[] = [
   tokenCheckIssuer,
   tokenCheckRoles,
   tokenCheckSignedAndExpiring,
+  tokenCheckChallenge,
   secretMaxLifetime,
   daemonWithoutRedirects,
   roleAndScopeIdsAreUuids,

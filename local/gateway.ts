@@ -2,7 +2,9 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from "node:https";
 import { XMLValidator } from "fast-xml-parser";
 import { descendants, parseOrderedXml, tagOf, type XmlNode } from "../policies/orderedXml";
+import { readTokenChallenge, type TokenChallengeSpec } from "../policies/readTokenChallenge";
 import { readTokenCheck, type TokenCheckSpec } from "../policies/readTokenCheck";
+import { challengeFor } from "../tools/gateway/challenge";
 import { evaluateToken } from "../tools/gateway/evaluateToken";
 import { loadDocument } from "../tools/gateway/keys";
 import { armTypes } from "./armResources";
@@ -68,7 +70,7 @@ export const gatewayMount = "/gateway";
 export const localGatewayUrl = (tenantUrl: string, serviceName: string) =>
   `${tenantUrl.replace(/\/+$/, "")}${gatewayMount}/${serviceName}`;
 
-type PolicyReading = { spec: TokenCheckSpec } | { none: true } | { problem: string };
+type PolicyReading = { spec: TokenCheckSpec; challenge: TokenChallengeSpec } | { none: true } | { problem: string };
 
 /**
  * The token check of a policy. A well-formed policy without any token check lets every request through, as APIM
@@ -77,7 +79,7 @@ type PolicyReading = { spec: TokenCheckSpec } | { none: true } | { problem: stri
 function readPolicy(policyXml: string | undefined): PolicyReading {
   if (policyXml === undefined) return { none: true };
   try {
-    return { spec: readTokenCheck(policyXml) };
+    return { spec: readTokenCheck(policyXml), challenge: readTokenChallenge(policyXml) };
   } catch (error) {
     if (XMLValidator.validate(policyXml) !== true) return { problem: (error as Error).message };
     const root = parseOrderedXml(policyXml) as XmlNode[];
@@ -107,7 +109,8 @@ function templateMatches(urlTemplate: string, path: string): boolean {
 /**
  * The gateway's request handling: the API whose path is the longest prefix of the request's, then one of its
  * operations, then the token check of its policy (APIM's order), then the backend. A request outside every API, or
- * matching none of its operations, gets APIM's 404; a rejected token gets the policy's status and message.
+ * matching none of its operations, gets APIM's 404; a rejected token gets the policy's status and message, with the
+ * WWW-Authenticate header its <on-error> sets.
  */
 export function gatewayHandler(
   options: GatewayOptions,
@@ -185,7 +188,8 @@ export function gatewayHandler(
         const message =
           spec.failedValidationErrorMessage ??
           (verdict.check === "header" ? "JWT not present." : "JWT validation failed.");
-        sendJson(response, status, { statusCode: status, message });
+        const challenge = challengeFor(policy.challenge, verdict.check);
+        sendJson(response, status, { statusCode: status, message }, challenge ? { "www-authenticate": challenge } : {});
         return true;
       }
     }

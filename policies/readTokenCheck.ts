@@ -4,6 +4,7 @@ import {
   childElements,
   childrenOf,
   descendants,
+  elementsOf,
   parseOrderedXml,
   rawAttributesOf,
   tagOf,
@@ -120,9 +121,7 @@ function callerChoiceOf(inbound: XmlNode, checks: XmlNode[]): TokenCheckSpec | u
     );
   };
   if (chooses.length > 1 || checks.length !== 2) return refuse("is not the one choice between two token checks");
-  const branches = childrenOf(chooses[0] as XmlNode).filter(
-    (node) => tagOf(node) !== "#text" && tagOf(node) !== "#comment",
-  );
+  const branches = elementsOf(chooses[0] as XmlNode);
   const [when, otherwise] = branches;
   if (branches.length !== 2 || tagOf(when as XmlNode) !== "when" || tagOf(otherwise as XmlNode) !== "otherwise") {
     return refuse("is not one <when> and one <otherwise>");
@@ -131,7 +130,7 @@ function callerChoiceOf(inbound: XmlNode, checks: XmlNode[]): TokenCheckSpec | u
     return refuse(`has the condition ${JSON.stringify(rawAttributesOf(when as XmlNode).condition ?? "")}`);
   }
   const onlyCheck = (branch: XmlNode): XmlNode => {
-    const elements = childrenOf(branch).filter((node) => tagOf(node) !== "#text" && tagOf(node) !== "#comment");
+    const elements = elementsOf(branch);
     const [only] = elements;
     if (elements.length !== 1 || only === undefined || !checks.includes(only)) {
       return refuse(`has a <${tagOf(branch)}> that holds more than the token check`);

@@ -1,5 +1,6 @@
 import { publicCloudAuthorityHost, type TokenProfile } from "../entra/tokenProfile";
 import { assertApimLiteral } from "./apimLiteral";
+import { element, textElement, type XmlElementSpec } from "./xmlElement";
 
 /** What the gateway checks on every request's bearer token. */
 export interface TokenCheck {
@@ -44,14 +45,6 @@ export type Caller = "applications" | "users";
  */
 export const userTokenCondition =
   '@(context.Request.Headers.GetValueOrDefault("Authorization", "").Split(\' \').Last().AsJwt()?.Claims.ContainsKey("scp") == true)';
-
-/** An element to be written by the XML library: attributes in this order, then text or children. */
-export interface XmlElementSpec {
-  name: string;
-  attributes: ReadonlyArray<readonly [string, string]>;
-  text?: string;
-  children: XmlElementSpec[];
-}
 
 /** Same message for every failure, so a caller cannot probe which check it failed. */
 export const failedValidationMessage = "Unauthorized";
@@ -188,18 +181,6 @@ function claim(name: string, values: string[], separator?: string): XmlElementSp
     [["name", name], ["match", "any"], ...(separator === undefined ? [] : [["separator", separator] as const])],
     values.map((value) => textElement("value", value)),
   );
-}
-
-function element(
-  name: string,
-  attributes: ReadonlyArray<readonly [string, string]>,
-  children: XmlElementSpec[] = [],
-): XmlElementSpec {
-  return { name, attributes, children };
-}
-
-function textElement(name: string, text: string): XmlElementSpec {
-  return { name, attributes: [], text, children: [] };
 }
 
 /** Code-unit order, not locale order: the output must not depend on the machine's locale. */

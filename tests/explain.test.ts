@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,6 +6,8 @@ import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ExplainIo, runExplain, stackPolicyResolver, usage } from "../tools/explain";
 import { runPlan } from "../tools/plan";
+import { tokenProfile } from "../entra/tokenProfile";
+import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
 import { evaluate, guideConfig } from "./support/evaluate";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -366,6 +369,38 @@ describe("explain", () => {
       "ACCEPT",
       `  note: kid unlisted was not found in the keys from the given JWKS, but key published verifies the signature; APIM tries every signing key when no kid matches, so this is accepted`,
     ]);
+  });
+
+  describe("with the program's policy", () => {
+    const rendered = async (name: string) => {
+      const file = join(dir, name);
+      const profile = tokenProfile({
+        authorityHost: "https://login.microsoftonline.com",
+        tenantId: tid,
+        apiClientId: apiId,
+        tokenVersion: 2,
+      });
+      const check = { validation: "validate-jwt" as const, profile, tenantId: tid, appRole: "access_as_app" };
+      const template = readFileSync(defaultPolicyTemplatePath, "utf8");
+      await writeFile(file, renderApiPolicy({ ...check, clockSkewSeconds: 60 }, template));
+      return file;
+    };
+
+    it("names the WWW-Authenticate header the gateway answers a rejected token with", async () => {
+      const result = await run([
+        "--policy",
+        await rendered("challenge.xml"),
+        "--token",
+        `@${files.v1Token}`,
+        ...offline(),
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.out.split("\n")).toEqual([
+        `REJECT: issuer: issuer https://sts.windows.net/${tid}/ is a v1 issuer; this policy accepts ${v2Issuer} — the API app's token version and the policy disagree`,
+        "  fix: set the API's apis[].tokenVersion to 2 (the version this policy checks) and run pulumi up, so its app registration issues v2 tokens; then request a new token",
+        `  WWW-Authenticate: Bearer error="invalid_token", scope="api://${apiId}/.default"`,
+      ]);
+    });
   });
 
   it("names explain's own offline options, not --outputs, when the pulumi CLI is missing", async () => {

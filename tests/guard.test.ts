@@ -160,6 +160,23 @@ describe.each<[string, string, Weaken, string]>([
     "orders-policy",
   ],
   [
+    "token-check-challenge",
+    "the WWW-Authenticate header is dropped from on-error",
+    editPolicy((xml) => xml.replace(/<choose>\s*<when condition="@\(\(context\.LastError[\s\S]*?<\/choose>/, "")),
+    "orders-policy",
+  ],
+  [
+    "token-check-challenge",
+    "the WWW-Authenticate header echoes the request",
+    editPolicy((xml) =>
+      xml.replaceAll(
+        /<value>Bearer [^<]*<\/value>/g,
+        '<value>@("Bearer error=\\"invalid_token\\", token=" + context.Request.Headers.GetValueOrDefault("Authorization", ""))</value>',
+      ),
+    ),
+    "orders-policy",
+  ],
+  [
     "secret-max-lifetime",
     "the password ends 731 days after its rotation day",
     (resources) => {
@@ -235,6 +252,16 @@ describe("rules that need the whole stack", () => {
     editPolicy((xml) => xml.replace("<value>access_as_app</value>", "<value>billing_app</value>"))(resources);
     expect(findingsOf(resources, "token-check-roles").map((f) => f.fix)).toEqual([
       "roles billing_app are not app roles of orders-app; require this API's app role only",
+    ]);
+  });
+
+  it("token-check-challenge: says which refusal lacks the header, and a header without Bearer is none", async () => {
+    const resources = await planOf(guideConfig());
+    editPolicy((xml) => xml.replace('<value>Bearer error="invalid_token", ', '<value>Basic error="invalid_token", '))(
+      resources,
+    );
+    expect(findingsOf(resources, "token-check-challenge").map((f) => f.fix)).toEqual([
+      'no WWW-Authenticate: Bearer header with the 401 (a token that fails the check gets "Basic error=\\"invalid_token\\", scope=\\"api://mock-orders-app-client-id/.default\\""), so the client is not told to send a bearer token or which scope to request; keep the <entra-token-challenge /> marker in the template\'s <on-error>',
     ]);
   });
 

@@ -10,6 +10,27 @@ const apiClientId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const clientA = "0a0a0a0a-0000-0000-0000-00000000000a";
 const clientB = "0b0b0b0b-0000-0000-0000-00000000000b";
 const defaultTemplate = readFileSync(defaultPolicyTemplatePath, "utf8");
+const failedCheck =
+  "context.LastError.Source == &quot;validate-jwt&quot; || context.LastError.Source == &quot;validate-azure-ad-token&quot;";
+
+/** The `<on-error>` choose that answers a refused token with WWW-Authenticate, for the given scope, at depth 2. */
+function challengeLinesFor(scope: string): string[] {
+  return [
+    "    <choose>",
+    `      <when condition="@((${failedCheck}) &amp;&amp; context.LastError.Reason == &quot;TokenNotPresent&quot;)">`,
+    '        <set-header name="WWW-Authenticate" exists-action="override">',
+    `          <value>Bearer scope="${scope}"</value>`,
+    "        </set-header>",
+    "      </when>",
+    `      <when condition="@(${failedCheck})">`,
+    '        <set-header name="WWW-Authenticate" exists-action="override">',
+    `          <value>Bearer error="invalid_token", scope="${scope}"</value>`,
+    "        </set-header>",
+    "      </when>",
+    "    </choose>",
+  ];
+}
+const challengeLines = challengeLinesFor("api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/.default");
 
 function profileFor(tokenVersion: TokenVersion, authorityHost = "https://login.microsoftonline.com") {
   return tokenProfile({ authorityHost, tenantId, apiClientId, tokenVersion });
@@ -342,12 +363,12 @@ describe("determinism", () => {
     {
       name: "all on one line",
       template:
-        "<policies><inbound><base/><entra-token-check/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>",
+        "<policies><inbound><base/><entra-token-check/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/><entra-token-challenge/></on-error></policies>",
     },
     {
       name: "CRLF, tabs and an XML declaration",
       template:
-        '<?xml version="1.0" encoding="utf-8"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n\t\t<entra-token-check />\r\n\t</inbound>\r\n\t<backend>\r\n\t\t<base />\r\n\t</backend>\r\n\t<outbound>\r\n\t\t<base />\r\n\t</outbound>\r\n\t<on-error>\r\n\t\t<base />\r\n\t</on-error>\r\n</policies>\r\n',
+        '<?xml version="1.0" encoding="utf-8"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n\t\t<entra-token-check />\r\n\t</inbound>\r\n\t<backend>\r\n\t\t<base />\r\n\t</backend>\r\n\t<outbound>\r\n\t\t<base />\r\n\t</outbound>\r\n\t<on-error>\r\n\t\t<base />\r\n\t\t<entra-token-challenge />\r\n\t</on-error>\r\n</policies>\r\n',
     },
   ])("template whitespace doesn't change the output: $name", ({ template }) => {
     const check = jwtCheck(2);
@@ -440,6 +461,31 @@ describe("policy template", () => {
       error: "custom.xml: root element must be <policies>, found <fragment>",
     },
     {
+      what: "no challenge marker",
+      template: "<policies><inbound><entra-token-check /></inbound><on-error><base /></on-error></policies>",
+      error:
+        "custom.xml: has no <entra-token-challenge /> marker; put exactly one directly inside <policies><on-error>",
+    },
+    {
+      what: "the challenge marker in inbound",
+      template: "<policies><inbound><entra-token-check /><entra-token-challenge /></inbound></policies>",
+      error:
+        "custom.xml: <entra-token-challenge /> must be directly inside <policies><on-error>, found it inside <policies><inbound>",
+    },
+    {
+      what: "two challenge markers",
+      template:
+        "<policies><inbound><entra-token-check /></inbound><on-error><entra-token-challenge /><entra-token-challenge /></on-error></policies>",
+      error:
+        "custom.xml: has 2 <entra-token-challenge /> markers; keep exactly one, directly inside <policies><on-error>",
+    },
+    {
+      what: "a challenge marker with content",
+      template:
+        "<policies><inbound><entra-token-check /></inbound><on-error><entra-token-challenge>x</entra-token-challenge></on-error></policies>",
+      error: "custom.xml: <entra-token-challenge /> takes no attributes or content",
+    },
+    {
       what: "a DOCTYPE",
       template: '<!DOCTYPE policies [<!ENTITY x "y">]><policies><inbound><entra-token-check /></inbound></policies>',
       error: "custom.xml: must not declare a DOCTYPE",
@@ -479,6 +525,10 @@ describe("policy template", () => {
       "  </outbound>",
       "  <on-error>",
       "    <base />",
+      "    <entra-token-challenge />",
+      '    <set-header name="X-Error" exists-action="override">',
+      "      <value>@(context.LastError.Reason)</value>",
+      "    </set-header>",
       "  </on-error>",
       "</policies>",
     ].join("\n");
@@ -502,6 +552,10 @@ describe("policy template", () => {
         "  </outbound>",
         "  <on-error>",
         "    <base />",
+        ...challengeLines,
+        '    <set-header name="X-Error" exists-action="override">',
+        "      <value>@(context.LastError.Reason)</value>",
+        "    </set-header>",
         "  </on-error>",
         "</policies>",
         "",
@@ -542,8 +596,37 @@ describe("golden", () => {
   </outbound>
   <on-error>
     <base />
+${challengeLines.join("\n")}
   </on-error>
 </policies>
 `);
+  });
+});
+
+describe("the 401's WWW-Authenticate header", () => {
+  it.each([
+    { callers: undefined, scope: "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/.default" },
+    { callers: ["applications", "users"] as const, scope: "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/.default" },
+    { callers: ["users"] as const, scope: "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/access_as_user" },
+  ])("names the scope to request for callers $callers, v1 and v2 alike", ({ callers, scope }) => {
+    for (const tokenVersion of [1, 2] as const) {
+      const check = jwtCheck(tokenVersion, { callers, scope: "access_as_user" });
+      const onError = renderApiPolicy(check, defaultTemplate).split("  <on-error>\n")[1]?.split("\n") ?? [];
+      expect(onError.slice(0, 14)).toEqual(["    <base />", ...challengeLinesFor(scope), "  </on-error>"]);
+    }
+  });
+
+  it("is the same for validate-azure-ad-token, whose failures land in on-error under its own name", () => {
+    const policy = renderApiPolicy(adTokenCheck(2), defaultTemplate);
+    expect(policy).toContain(challengeLines.join("\n"));
+  });
+
+  it("refuses a scope a quoted WWW-Authenticate attribute cannot carry", () => {
+    const check = jwtCheck(2, { callers: ["users"], scope: 'a"b' });
+    expect(() => renderApiPolicy(check, defaultTemplate)).toThrow(
+      new Error(
+        'the scope "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/a\\"b" cannot be carried in a WWW-Authenticate scope attribute',
+      ),
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
 import { defaultGuardOptions, type Finding, type GuardOptions, type GuardResource, type GuardRule } from "./model";
 import {
   apiPolicyPresent,
+  limitsAfterTokenCheck,
   tokenCheckAudiences,
   tokenCheckChallenge,
   tokenCheckIssuer,
@@ -26,6 +27,7 @@ export const guardRules: GuardRule[] = [
   tokenCheckRoles,
   tokenCheckSignedAndExpiring,
   tokenCheckChallenge,
+  limitsAfterTokenCheck,
   secretMaxLifetime,
   daemonWithoutRedirects,
   roleAndScopeIdsAreUuids,

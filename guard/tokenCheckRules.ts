@@ -1,3 +1,4 @@
+import { limitsBeforeTokenCheck } from "../policies/readClientLimits";
 import { readTokenChallenge, type TokenChallengeSpec } from "../policies/readTokenChallenge";
 import { readTokenCheck, type TokenCheckSpec } from "../policies/readTokenCheck";
 import { finding, type Finding, type GuardResource, type GuardRule, isUnknown, ResourceGraph, types } from "./model";
@@ -218,6 +219,24 @@ export const tokenCheckSignedAndExpiring: GuardRule = {
           : [finding(this, policy, 'require-expiration-time="false" accepts tokens that never expire; remove it')]),
       ];
     });
+  },
+};
+
+export const limitsAfterTokenCheck: GuardRule = {
+  name: "limits-after-token-check",
+  level: "mandatory",
+  description:
+    "A rate-limit-by-key or quota-by-key that reads the token comes after the token check, so a caller without a valid token gets 401, never 500.",
+  check(resources) {
+    return checkedPolicies(resources).flatMap(({ policy }) =>
+      limitsBeforeTokenCheck(policy.inputs.value as string).map((tag) =>
+        finding(
+          this,
+          policy,
+          `<${tag}> reads the token before the token check: a request without a valid token makes its key expression fail with 500 instead of 401; put it after the check and key it on the validated token (output-token-variable-name), as policies/clientLimits.ts does`,
+        ),
+      ),
+    );
   },
 };
 

@@ -35,6 +35,8 @@ interface CommonSpec {
   failedValidationHttpCode: number;
   /** Absent: APIM answers with its own message, which depends on the failure. */
   failedValidationErrorMessage?: string;
+  /** The context variable that receives the validated token (`output-token-variable-name`), when it is set. */
+  outputTokenVariable?: string;
   audiences: string[];
   requiredClaims: RequiredClaim[];
   /**
@@ -194,10 +196,12 @@ function readValidateAzureAdToken(element: XmlNode): ValidateAzureAdTokenSpec {
 function readCommon(element: XmlNode, tag: string): CommonSpec {
   const attrs = attributesOf(element);
   const message = attrs["failed-validation-error-message"];
+  const output = attrs["output-token-variable-name"];
   return {
     tokenSource: readTokenSource(attrs, tag),
     failedValidationHttpCode: readInteger(attrs, "failed-validation-httpcode", 401),
     ...(message !== undefined ? { failedValidationErrorMessage: message } : {}),
+    ...(output ? { outputTokenVariable: output } : {}),
     audiences: valuesOf(element, "audiences", "audience"),
     requiredClaims: childElements(element, "required-claims").flatMap((list) =>
       childElements(list, "claim").map(readClaim),

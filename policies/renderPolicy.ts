@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { create } from "xmlbuilder2";
+import { clientLimitElements } from "./clientLimits";
 import { parseOrderedXml } from "./orderedXml";
 import { tokenChallengeElement, tokenChallengeMarker } from "./tokenChallenge";
 import { type TokenCheck, tokenCheckElement } from "./tokenCheck";
@@ -29,14 +30,14 @@ const writerOptions = {
 
 /**
  * Renders an APIM API policy: parses `template`, replaces its one `<entra-token-check />` (directly inside
- * `<policies><inbound>`) with the token check for `check`, and its one
+ * `<policies><inbound>`) with the token check for `check` followed by its client limits, and its one
  * `<entra-token-challenge />` (directly inside `<policies><on-error>`) with the 401's WWW-Authenticate header, and
  * serialises the `<policies>` element with LF line endings, 2-space indentation and a trailing newline. The
  * template's own elements and comments inside `<policies>` are kept; its whitespace, XML declaration and comments
  * outside `<policies>` are not. `templateName` (e.g. the file path) names the template in errors.
  */
 export function renderApiPolicy(check: TokenCheck, template: string, templateName = "policy template"): string {
-  const inbound = [tokenCheckElement(check)];
+  const inbound = [tokenCheckElement(check), ...clientLimitElements(check.limits, check.profile.clientIdClaim)];
   const onError = [tokenChallengeElement(check)];
   const fail = (problem: string): never => {
     throw new Error(`${templateName}: ${problem}`);

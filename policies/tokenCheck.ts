@@ -1,5 +1,6 @@
 import { publicCloudAuthorityHost, type TokenProfile } from "../entra/tokenProfile";
 import { assertApimLiteral } from "./apimLiteral";
+import { type ClientLimits, hasClientLimits, validatedTokenVariable } from "./clientLimits";
 import { element, textElement, type XmlElementSpec } from "./xmlElement";
 
 /** What the gateway checks on every request's bearer token. */
@@ -31,6 +32,11 @@ export interface TokenCheck {
   callers?: readonly Caller[];
   /** The delegated scope required in a user token's `scp` claim; required when `callers` includes `users`. */
   scope?: string;
+  /**
+   * Calls per minute and per day, per client: rendered after the check, keyed on the client id of the token it
+   * validated (`profile.clientIdClaim`). Absent or empty, the check stays exactly as without limits.
+   */
+  limits?: ClientLimits;
 }
 
 export type Caller = "applications" | "users";
@@ -96,6 +102,7 @@ function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElement
   });
   const clientIds = sortedUnique(check.allowedClientIds ?? []);
   const authority = urlOrigin(profile.metadataUrl);
+  const output = hasClientLimits(check.limits) ? [["output-token-variable-name", validatedTokenVariable] as const] : [];
 
   if (check.validation === "validate-jwt") {
     if (!Number.isInteger(check.clockSkewSeconds) || check.clockSkewSeconds < 0) {
@@ -115,6 +122,7 @@ function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElement
         ["require-expiration-time", "true"],
         ["require-signed-tokens", "true"],
         ["clock-skew", String(check.clockSkewSeconds)],
+        ...output,
       ],
       [
         element("openid-config", [["url", profile.metadataUrl]]),
@@ -149,6 +157,7 @@ function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElement
         ...(authority === publicCloudAuthorityHost ? [] : [["authentication-endpoint", authority] as const]),
         ["failed-validation-httpcode", "401"],
         ["failed-validation-error-message", failedValidationMessage],
+        ...output,
       ],
       [
         element(

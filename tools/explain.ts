@@ -3,6 +3,8 @@ import type { JSONWebKeySet, JWTPayload } from "jose";
 import { challengeFor } from "./gateway/challenge";
 import { evaluateToken } from "./gateway/evaluateToken";
 import { loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/keys";
+import { describeLimits } from "./gateway/limits";
+import { readClientLimits } from "../policies/readClientLimits";
 import { readTokenChallenge } from "../policies/readTokenChallenge";
 import { challengeHeader } from "../policies/tokenChallenge";
 import { readTokenCheck } from "../policies/readTokenCheck";
@@ -20,11 +22,11 @@ export const usage = `usage: explain (--policy <file> | --plan <plan.json> --api
 
 Says whether the API's token check (validate-jwt or validate-azure-ad-token) accepts the token, and
 if not, which check fails and why, then (when the cause has one) the fix and the WWW-Authenticate
-header the gateway answers with. The policy comes from a file, from the JSON of
-\`npm run plan -- --json <plan.json>\`, or from a deployed stack's outputs. --jwks (the keys) replaces
-the documents the policy would fetch, for offline use; add --openid-config when the policy takes its
-issuers from the metadata. Exit status: 0 accepted, 1 rejected, 2 usage or input error, or the keys
-could not be loaded (the token was not judged).`;
+header the gateway answers with; if so, the calls per minute and per day the policy allows the token's
+client. The policy comes from a file, from the JSON of \`npm run plan -- --json <plan.json>\`, or from
+a deployed stack's outputs. --jwks (the keys) replaces the documents the policy would fetch, for offline
+use; add --openid-config when the policy takes its issuers from the metadata. Exit status: 0 accepted,
+1 rejected, 2 usage or input error, or the keys could not be loaded (the token was not judged).`;
 
 const options = {
   policy: { type: "string" },
@@ -85,8 +87,17 @@ async function explain(argv: string[], io: ExplainIo): Promise<number> {
     );
     return 1;
   }
+  const limits = evaluated(() => {
+    const spec = readClientLimits(policyXml);
+    return spec && describeLimits(spec, verdict.claims);
+  });
   io.out(
-    ["ACCEPT", ...(verdict.notes ?? []).map((note) => `  note: ${note}`), ...describeClaims(verdict.claims)].join("\n"),
+    [
+      "ACCEPT",
+      ...(verdict.notes ?? []).map((note) => `  note: ${note}`),
+      ...describeClaims(verdict.claims),
+      ...(limits === undefined ? [] : [`  limits: ${limits}`]),
+    ].join("\n"),
   );
   return 0;
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isCalendarDate } from "./clock";
 import { authorityHostFault } from "../entra/loopback";
 import { publicCloudAuthorityHost } from "../entra/tokenProfile";
+import { maxCalls } from "../policies/clientLimits";
 
 /**
  * Builds an error message that shows the bad value and the allowed form. Given the key's length limits, a value outside
@@ -181,6 +182,20 @@ export const existingClient = z.strictObject({
   grants: z.array(existingGrant).optional(),
 });
 
+// APIM documents no maximum for the calls of rate-limit-by-key or quota-by-key; 2^31 - 1 keeps them 32-bit integers.
+const calls = (per: string) => {
+  const allowed = badValue(`use a whole number of calls per ${per} from 1 to ${maxCalls}`);
+  return z.int({ error: allowed }).min(1, { error: allowed }).max(maxCalls, { error: allowed }).optional();
+};
+
+/** Calls one client may make to one API: rate-limit-by-key per minute, quota-by-key per day (policies/clientLimits.ts). */
+export const callLimits = z.strictObject({ callsPerMinute: calls("minute"), callsPerDay: calls("day") });
+
+export const apiLimits = callLimits.extend({
+  /** Clients with limits of their own, by catalogue client name or client id GUID; unset numbers are the API's. */
+  clients: z.record(z.string(), callLimits).optional(),
+});
+
 export const apiEntry = z.strictObject({
   name: catalogueName,
   displayName,
@@ -230,6 +245,8 @@ export const apiEntry = z.strictObject({
     .optional(),
   /** A registration made by hand that this entry adopts (npm run adopt writes it). */
   existing: existingApi.optional(),
+  /** Calls per minute and per day, per client, counted on the client id of the token the gateway validated. */
+  limits: apiLimits.optional(),
 });
 
 // Entra: name 3–120 characters, alphanumeric, '-' or '_', starting with a letter or digit; issuer and subject at

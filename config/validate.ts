@@ -2,6 +2,7 @@ import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
 import { adoptionNamesCollision, adoptionProblems } from "./adoption";
 import { clientKindProblems, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
+import { clientLimitProblems, tierProblems } from "./clientLimits";
 import { addDays } from "./clock";
 import { originalName } from "../components/renames";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
@@ -157,7 +158,10 @@ function allowedKeysAt(path: Path, root: { shape: Record<string, unknown> }): st
   for (const part of path.slice(1)) {
     node = unwrap(node);
     if (typeof part === "number") node = (node as { element?: unknown }).element;
-    else node = (node as { shape?: Record<string, unknown> }).shape?.[String(part)];
+    else {
+      const container = node as { shape?: Record<string, unknown>; valueType?: unknown };
+      node = container.shape ? container.shape[String(part)] : container.valueType;
+    }
   }
   const object = unwrap(node) as { shape?: Record<string, unknown> } | undefined;
   return Object.keys(object?.shape ?? {});
@@ -172,7 +176,7 @@ function unwrap(node: unknown): unknown {
 }
 
 /** The end of a sentence about an unknown name: ` — did you mean "orders"?` when one of `names` is close, else ".". */
-function endWithSuggestion(value: string, names: readonly string[]): string {
+export function endWithSuggestion(value: string, names: readonly string[]): string {
   const near = closestKey(value, names);
   return near ? ` — did you mean "${near}"?` : ".";
 }
@@ -472,6 +476,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
   problems.push(...clientKindProblems(settings));
   problems.push(...userAssignmentProblems(settings));
   problems.push(...adoptionProblems(settings));
+  problems.push(...clientLimitProblems(settings));
   return problems;
 }
 
@@ -483,12 +488,18 @@ function consumptionPortalProblem(apiIndex: number, service: "create" | string):
   return `${configKey(["apis", apiIndex, "authorizationServer"])}: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers (${where}); set enabled: false.`;
 }
 
-/** Stops when an API asks for the portal's authorization server on a Consumption service found by lookup. */
-export function assertPortalTier(config: Catalogue, skuName: string): void {
-  if (skuName !== "Consumption") return;
-  const problems = config.apis.flatMap((api, index) =>
-    api.authorizationServer?.enabled ? [consumptionPortalProblem(index, config.apim.serviceName)] : [],
-  );
+/**
+ * Stops when the existing service found by lookup is on a tier without what an API asks for: the portal's
+ * authorization server (not on Consumption) or the policies its client limits need.
+ */
+export function assertServiceTier(config: Catalogue, skuName: string): void {
+  const remedy = `the existing service ${config.apim.serviceName} is on it`;
+  const problems = config.apis.flatMap((api, index) => [
+    ...(skuName === "Consumption" && api.authorizationServer?.enabled
+      ? [consumptionPortalProblem(index, config.apim.serviceName)]
+      : []),
+    ...tierProblems(api, index, skuName, remedy),
+  ]);
   if (problems.length > 0) throw new ConfigError(config.stackName, problems, config);
 }
 

@@ -24,7 +24,7 @@ import {
   type StackClientOutputs,
   type StackOutputs,
 } from "./sign-in/stackOutputs";
-import { callApi, checksWithoutToken, type SmokeRow, type WithoutTokenIo } from "./gateway/withoutToken";
+import { callApi, checksWithoutToken, shownAnswer, type SmokeRow, type WithoutTokenIo } from "./gateway/withoutToken";
 import { errorText, parseOrAnswer, runIfMain, UsageError } from "./cli";
 
 export type { SmokeRow } from "./gateway/withoutToken";
@@ -242,8 +242,7 @@ async function smokeChecks(
         : index < 2
           ? answer.status === 401
           : answer.status !== 401 && answer.status !== 403;
-    const actual = answer.status === undefined ? answer.detail : `${answer.status}${ok ? "" : answer.detail}`;
-    rows.push({ check: call.check, expected: call.expected, actual, result: verdict(ok) });
+    rows.push({ check: call.check, expected: call.expected, actual: shownAnswer(answer, ok), result: verdict(ok) });
   }
   return rows;
 }

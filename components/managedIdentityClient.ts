@@ -41,6 +41,19 @@ export function assignedBy(alternativeNames: readonly string[]): "user" | "syste
 }
 
 /**
+ * Why a looked-up service principal cannot be granted as a managed identity: it is an app's (whose callers authenticate
+ * with the app registration's credentials, so the grant would reach the wrong caller). Undefined for a managed identity.
+ */
+export function notManagedIdentityProblem(
+  name: string,
+  objectId: string,
+  found: { displayName: string; type: string },
+): string | undefined {
+  if (found.type === managedIdentityType) return undefined;
+  return `ManagedIdentityClient "${name}": principalId ${objectId} is the service principal of ${found.displayName} (type ${found.type || "unknown"}), not of a managed identity; give the object (principal) id shown on the resource's Identity blade, or use a daemon client for an app registration.`;
+}
+
+/**
  * An Azure-hosted caller's managed identity: one the program creates (azure-native UserAssignedIdentity, whose
  * `principalId` is its service principal's object id), or an existing one looked up by its service principal's object
  * id. No app registration, no credential: Azure holds it. The principal is what an app role assignment grants.
@@ -77,11 +90,8 @@ export class ManagedIdentityClient extends pulumi.ComponentResource {
       // The grant takes the principal only once it is known to be a managed identity's: an app's service principal
       // would be granted the role while its callers authenticate with the app registration's credentials instead.
       this.principalId = principal.apply((found) => {
-        if (found.type !== managedIdentityType) {
-          throw new pulumi.RunError(
-            `ManagedIdentityClient "${name}": principalId ${objectId} is the service principal of ${found.displayName} (type ${found.type || "unknown"}), not of a managed identity; give the object (principal) id shown on the resource's Identity blade, or use a daemon client for an app registration.`,
-          );
-        }
+        const problem = notManagedIdentityProblem(name, objectId, found);
+        if (problem) throw new pulumi.RunError(problem);
         return found.objectId;
       });
       this.clientId = principal.clientId;

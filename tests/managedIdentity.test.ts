@@ -15,7 +15,11 @@ import { appOnlyClaims, managedIdentityRequest, tokenProfile, type TokenVersion 
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { runExplain } from "../tools/explain";
 import { evaluateToken } from "../tools/gateway/evaluateToken";
+import { runSmoke } from "../tools/smoke";
+import { runToken, type TokenIo } from "../tools/token";
 import type { MockEvaluation } from "../tools/preview/mockEngine";
+import { diffPlans, formatPlanDiff } from "../tools/preview/planDiff";
+import { planData } from "../tools/preview/planReport";
 import { evaluate, guideApi, guideClient, guideConfig, ofType, only, refusalOf } from "./support/evaluate";
 
 const T = {
@@ -413,5 +417,75 @@ describe("a managed identity's token at the gateway, per token version", () => {
         "  roles: access_as_app",
       ]),
     );
+  });
+});
+
+describe("the token and smoke tools", () => {
+  it.each([
+    ["token", runToken],
+    ["smoke", runSmoke],
+  ] as const)(
+    "%s refuses a managed identity before requesting anything, saying where its token comes from",
+    async (_tool, run) => {
+      const dir = await mkdtemp(join(tmpdir(), "managed-identity-tools-"));
+      try {
+        const outputsFile = join(dir, "outputs.json");
+        await writeFile(outputsFile, JSON.stringify((await evaluate(withIdentities({}, worker()))).outputs));
+        const lines: string[] = [];
+        let requests = 0;
+        const io: TokenIo = {
+          out: (text) => lines.push(text),
+          err: (text) => lines.push(text),
+          env: {},
+          sleep: async () => undefined,
+          fetch: async () => {
+            requests += 1;
+            throw new Error("no request expected");
+          },
+        };
+        expect(await run(["--outputs", outputsFile, "--client", "worker"], io)).toBe(2);
+        expect(requests).toBe(0);
+        expect(lines[0]).toBe(
+          "error: client worker is a managed identity: Azure holds its credential, so only code running on its Azure host gets its token (from the host's identity endpoint, e.g. with the stack's clients.worker.examples); get it there and judge it with npm run explain",
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe("the plan diff names a managed identity that breaks", () => {
+  const diffOf = async (before: Record<string, unknown>, after: Record<string, unknown>) =>
+    formatPlanDiff(diffPlans(planData(await evaluate(before)).resources, planData(await evaluate(after)).resources));
+  const sales = guideApi({ name: "sales", displayName: "Sales", path: "sales" });
+  const granted = (apis: string[]) =>
+    guideConfig({ apis: [guideApi(), sales], clients: [worker({ apis }), site({ apis })] });
+
+  it("a revoked grant names the identity and the API it loses, for a created and an existing identity alike", async () => {
+    expect(await diffOf(granted(["orders", "sales"]), granted(["sales"]))).toEqual([
+      "- delete AppRoleAssignment worker--orders-admin-consent",
+      "  ! breaks client worker's calls to orders: the grant is revoked, so its next token request for orders is refused (AADSTS501051)",
+      "- delete AppRoleAssignment site--orders-admin-consent",
+      "  ! breaks client site's calls to orders: the grant is revoked, so its next token request for orders is refused (AADSTS501051)",
+      "0 to create, 0 to update, 0 to replace, 2 to delete",
+    ]);
+  });
+
+  it("a created identity moved to another region is replaced, naming the APIs its callers lose", async () => {
+    const moved = guideConfig({
+      apis: [guideApi(), sales],
+      clients: [
+        worker({ apis: ["orders", "sales"], identity: { resourceGroupName: "rg-workers", location: "northeurope" } }),
+      ],
+    });
+    const before = guideConfig({ apis: [guideApi(), sales], clients: [worker({ apis: ["orders", "sales"] })] });
+    expect(await diffOf(before, moved)).toEqual([
+      "+- replace UserAssignedIdentity worker-identity (location forces it)",
+      "  ! breaks client worker's callers (granted orders and sales): its managed identity is replaced, so the code running as it gets a new client id and principal, with no grant until it is granted again, or no token at all",
+      "+- replace AppRoleAssignment worker--orders-admin-consent (principalObjectId forces it)",
+      "+- replace AppRoleAssignment worker--sales-admin-consent (principalObjectId forces it)",
+      "0 to create, 0 to update, 3 to replace, 0 to delete",
+    ]);
   });
 });

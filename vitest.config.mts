@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { defineConfig, type Plugin } from "vitest/config";
+import { configDefaults, defineConfig, type Plugin } from "vitest/config";
 
 /**
  * Loads inlined dependencies without their source maps. @actions/workflow-parser publishes `dist/*.js.map` whose
@@ -21,6 +21,8 @@ export default defineConfig({
   plugins: [dependenciesWithoutSourceMaps],
   test: {
     include: ["tests/**/*.test.ts"],
+    // The engine tier (the real Pulumi CLI) runs on its own: npm run test:engine.
+    exclude: [...configDefaults.exclude, "tests/engine/**"],
     // Pulumi's mock runtime keeps global state: one file at a time per worker, files in parallel workers.
     pool: "forks",
     testTimeout: 30_000,

@@ -391,7 +391,7 @@ describe("npm run guard -- --plan <plan.json>", () => {
   });
 
   it.each([
-    [[], "error: --plan is required"],
+    [[], "error: --plan <plan.json> or --all-stacks is required"],
     [["--plan", "x.json", "--max-secret-lifetime-days", "0"], 'error: --max-secret-lifetime-days: "0" is not allowed'],
     [["--plan", path.join(dir, "missing.json")], "not a readable JSON file"],
   ])("usage errors exit 2: %j", (argv, message) => {

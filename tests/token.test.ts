@@ -11,7 +11,7 @@ import {
   TokenRequestError,
 } from "../tools/sign-in/clientCredentials";
 import { chooseApi, chooseClient, parseStackOutputs, readStackOutputs } from "../tools/sign-in/stackOutputs";
-import { runSmoke, usage as smokeUsage } from "../tools/smoke";
+import { usage as smokeUsage } from "../tools/smoke";
 import { assertionSources, runToken, type TokenIo, usage } from "../tools/token";
 
 const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -681,35 +681,9 @@ describe("client assertions", () => {
     }
   });
 
-  it("smoke refuses a user-facing client before requesting anything, and says how to check a user's token", async () => {
-    const run = cli({ CLIENT_SECRET: secret });
-    const storefront = {
-      clientId: "c11e0000-aaaa-4bbb-8ccc-00000000000c",
-      tenantId: tenant,
-      tokenEndpoint: `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`,
-      credential: "none",
-      kind: "spa",
-      redirectUris: ["https://shop.example.com/signin"],
-      scopes: { orders: "api://a91e0000-aaaa-4bbb-8ccc-000000000010/access_as_user" },
-    };
-    const withUserClient = join(dir, "outputs-with-user-client.json");
-    await writeFile(withUserClient, JSON.stringify({ ...outputs, clients: { ...outputs.clients, storefront } }));
-
-    expect(await runSmoke(["--outputs", withUserClient, "--client", "storefront", "--api", "orders"], run.io)).toBe(2);
-    expect(run.err[0]).toBe(
-      "error: client storefront is a spa client: its tokens are a signed-in user's, which smoke cannot get unattended; smoke checks the app-only path, so pass a daemon client with --client, or get a user's token from the single-page app and judge it with npm run explain",
-    );
-    expect(run.calls).toHaveLength(0);
-  });
-
-  it("smoke takes the same sources and refuses a federated client without an assertion", async () => {
-    const run = cli();
-
-    expect(await runSmoke(billing, run.io)).toBe(2);
-    expect(run.err[0]).toBe(
-      `error: client billing has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
-    );
-    expect(run.calls).toHaveLength(0);
+  // What smoke does with a client that gets no token here (user-facing, federated without an assertion) is in
+  // tests/smokeWithoutToken.test.ts.
+  it("smoke takes the same assertion sources as token", () => {
     expect(smokeUsage).toContain("[--client-assertion-file <path>]");
     expect(usage).toContain("[--client-assertion-file <path>]");
     expect(usage).toContain(

@@ -1,24 +1,18 @@
-// The pipelines, checked offline with the formats' own parsers: GitHub's @actions/workflow-parser (the schema and
-// model GitHub's tooling uses) and the yaml package for azure-pipelines.yml, for which no Azure DevOps parser is
-// published. What this cannot prove: that GitHub issues the OIDC subject the bootstrap trusts, that Entra accepts
-// it, that the environments' reviewers are configured, or that the actions' inputs behave as their READMEs say.
+// The pipelines' shape, checked offline with the formats' own parsers: GitHub's @actions/workflow-parser (the schema
+// and model GitHub's tooling uses) and the yaml package for azure-pipelines.yml, for which no Azure DevOps parser is
+// published. Their steps are run in tests/pipelineSteps.test.ts. What this cannot prove: that GitHub issues the OIDC
+// subject the bootstrap trusts, that Entra accepts it, that the environments' reviewers are configured, or that the
+// actions' inputs behave as their READMEs say.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  convertWorkflowTemplate,
-  NoOperationTraceWriter,
-  parseWorkflow,
-  type WorkflowTemplate,
-} from "@actions/workflow-parser";
+import type { WorkflowTemplate } from "@actions/workflow-parser";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { stackNames } from "../tools/preview/stackFiles";
 import { projectDir } from "../tools/plan";
-
-const workflowsDir = path.join(projectDir, ".github", "workflows");
-const workflowFiles = fs.readdirSync(workflowsDir).filter((file) => /\.ya?ml$/.test(file));
+import { loadWorkflow as parseWithGitHub, workflowFiles, workflowsDir } from "./support/pipelineSteps";
 
 type Step = { name?: string; uses?: string; run?: string; id?: string; with?: Record<string, unknown>; if?: string };
 type JobYaml = {
@@ -38,13 +32,8 @@ type WorkflowYaml = {
 
 /** Parses a workflow with GitHub's parser (failing on any schema error) and reads the same file as plain YAML. */
 async function loadWorkflow(file: string): Promise<{ template: WorkflowTemplate; yaml: WorkflowYaml }> {
-  const content = fs.readFileSync(path.join(workflowsDir, file), "utf8");
-  const parsed = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
-  expect(parsed.context.errors.getErrors().map((error) => error.message)).toEqual([]);
-  if (!parsed.value) throw new Error(`${file}: no workflow`);
-  const template = await convertWorkflowTemplate(parsed.context, parsed.value);
-  expect(template.errors ?? []).toEqual([]);
-  return { template, yaml: parse(content) as WorkflowYaml };
+  const template = await parseWithGitHub(file);
+  return { template, yaml: parse(fs.readFileSync(path.join(workflowsDir, file), "utf8")) as WorkflowYaml };
 }
 
 /** The index of the first step whose run command or action contains `text`; fails the test when none does. */
@@ -153,14 +142,20 @@ describe("the pull-request workflow", () => {
       "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
       "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
     });
-    const order = ["azure/login@", "npm run plan -- --base", "pulumi preview --diff", "actions/github-script@"].map(
-      (text) => stepIndex(preview, text),
-    );
+    const order = [
+      "azure/login@",
+      "plan -- --base",
+      "pulumi preview --diff",
+      "actions/upload-artifact@",
+      "tools/pipeline/previewComment.ts",
+      "actions/github-script@",
+    ].map((text) => stepIndex(preview, text));
     expect(order).toEqual([...order].sort((a, b) => a - b));
+    const build = preview.steps[stepIndex(preview, "tools/pipeline/previewComment.ts")];
+    expect(build?.run).toContain("--plan-diff plan-diff.md --preview preview.txt");
     const comment = preview.steps[stepIndex(preview, "actions/github-script@")];
     expect(comment?.if).toBe("always()");
-    expect(String(comment?.with?.script)).toContain("plan-diff.md");
-    expect(String(comment?.with?.script)).toContain("preview.txt");
+    expect(String(comment?.with?.script)).toContain('readFileSync("comment.md"');
   });
 
   it("covers every committed stack file: its matrix comes from the files, listed by the workflow itself", async () => {
@@ -203,9 +198,12 @@ describe("the main workflow", () => {
   it("signs in, previews, then runs up, then the smoke test, in that order", async () => {
     const { yaml } = await loadWorkflow("main.yml");
     const deploy = yaml.jobs.deploy as JobYaml;
-    const order = ["azure/login@", "pulumi preview --diff", "pulumi up --yes", 'npm run smoke -- --stack "$STACK"'].map(
-      (text) => stepIndex(deploy, text),
-    );
+    const order = [
+      "azure/login@",
+      "pulumi preview --diff",
+      "pulumi up --yes",
+      'npm run smoke -- --stack "$PULUMI_STACK"',
+    ].map((text) => stepIndex(deploy, text));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(new Set(order).size).toBe(order.length);
   });
@@ -218,7 +216,7 @@ describe("the main workflow", () => {
     // The step's own bash, with npm standing in to print the arguments it would get.
     const argumentsOf = (env: Record<string, string>) =>
       execFileSync("bash", ["-c", `npm() { printf '%s\\n' "$@"; }\n${script}`], {
-        env: { PATH: process.env.PATH ?? "", STACK: "prod", ...env },
+        env: { PATH: process.env.PATH ?? "", PULUMI_STACK: "prod", ...env },
         encoding: "utf8",
       })
         .trim()
@@ -280,7 +278,8 @@ describe("azure-pipelines.yml", () => {
   it("has a stage for every committed stack file", () => {
     const stacks = pipeline.parameters.find((parameter) => parameter.name === "stacks")?.default ?? [];
     for (const stack of stackNames(projectDir)) expect(stacks).toContain(stack);
-    expect(stackStage?.stage).toBe("${{ stack }}");
+    expect(stackStage?.stage).toBe("stack_${{ replace(replace(stack, '-', '_'), '.', '_') }}");
+    expect((stackStage as { displayName?: string } | undefined)?.displayName).toBe("${{ stack }}");
   });
 
   it("tests first, then per stack previews, then deploys from main in the stack's environment, then smoke-tests", () => {
@@ -291,13 +290,13 @@ describe("azure-pipelines.yml", () => {
     expect(up?.dependsOn).toBe("preview");
     expect(up?.environment).toBe("${{ stack }}");
     const previewScript = String(stepsOf(preview).find((step) => step.task === "AzureCLI@2")?.inputs?.inlineScript);
-    expect(previewScript).toContain('pulumi preview --diff --stack "${{ stack }}"');
+    expect(previewScript).toContain('pulumi preview --diff --stack "$stack"');
     const upScript = String(stepsOf(up).find((step) => step.task === "AzureCLI@2")?.inputs?.inlineScript);
     expect(upScript.indexOf("pulumi up --yes")).toBeGreaterThan(-1);
-    expect(upScript.indexOf('npm run smoke -- --stack "${{ stack }}"')).toBeGreaterThan(upScript.indexOf("pulumi up"));
+    expect(upScript.indexOf('npm run smoke -- --stack "$stack"')).toBeGreaterThan(upScript.indexOf("pulumi up"));
   });
 
-  it("signs in only through the workload-identity service connection, with no secret variable", () => {
+  it("signs in only through the workload-identity service connection, with no secret variable and no static OIDC token", () => {
     const azureSteps = [stackStage?.jobs ?? []]
       .flat()
       .flatMap(stepsOf)
@@ -306,9 +305,14 @@ describe("azure-pipelines.yml", () => {
     for (const step of azureSteps) {
       expect(step.inputs?.azureSubscription).toBe("$(serviceConnection)");
       expect(step.inputs?.addSpnToEnvironment).toBe(true);
-      expect(String(step.inputs?.inlineScript)).not.toMatch(/servicePrincipalKey|echo .*idToken/);
+      expect(String(step.inputs?.inlineScript)).not.toMatch(/servicePrincipalKey|idToken/);
     }
     expect(pipeline.variables).toEqual({ serviceConnection: "apim-entra-auth" });
-    expect(stringsIn(pipeline).some((text) => /isSecret|\$\(\w*(secret|password|token)\w*\)/i.test(text))).toBe(false);
+    // $(System.AccessToken) is the job's own token, issued per run, not a stored secret: azuread requests OIDC tokens with it.
+    const macros = stringsIn(pipeline).flatMap((text) =>
+      [...text.matchAll(/\$\(([\w.]+)\)/g)].map((match) => match[1]),
+    );
+    expect([...new Set(macros)].sort()).toEqual(["System.AccessToken", "serviceConnection"]);
+    expect(stringsIn(pipeline).some((text) => /isSecret/i.test(text))).toBe(false);
   });
 });

@@ -3,6 +3,8 @@ import { type TokenProfile, tokenProfile } from "../entra/tokenProfile";
 import { requestToken } from "./sign-in/clientCredentials";
 import { insecureUrlFault } from "../entra/loopback";
 import {
+  assertionSources,
+  readClientAssertion,
   type ResolvedTokenRequest,
   resolveTokenRequest,
   retryLine,
@@ -13,9 +15,21 @@ import {
   usageFailure,
   valueHelp,
 } from "./token";
+import {
+  chooseApi,
+  chooseClient,
+  defaultExec,
+  type Exec,
+  readStackOutputs,
+  type StackClientOutputs,
+  type StackOutputs,
+} from "./sign-in/stackOutputs";
+import { callApi, checksWithoutToken, type SmokeRow, type WithoutTokenIo } from "./gateway/withoutToken";
 import { errorText, parseOrAnswer, runIfMain, UsageError } from "./cli";
 
-export type SmokeIo = TokenIo;
+export type { SmokeRow } from "./gateway/withoutToken";
+
+export interface SmokeIo extends TokenIo, WithoutTokenIo {}
 
 export const usage = `usage: smoke [--stack <stack> | --outputs <file>] [--client <name>] [--api <name>] [--api-url <url>]
              [--tenant <id>] [--client-id <id>] [--scope <scope>] [--authority <url>]
@@ -25,46 +39,38 @@ Checks a deployed API end to end: gets a client-credentials token (with a secret
 assertion for a federated client), checks its ver, aud, iss, client id and roles claims against the API's
 token version, then calls <api url>/ without a token (expect 401), with a tampered token (expect 401) and
 with the token (expect neither 401 nor 403).
+A client that cannot get a token here — a user-facing (web, spa, native) client, or a federated one with no
+client assertion given — is not a failure: smoke says so and checks what needs no token instead: the
+metadata the policy trusts (its issuer, its signing keys), and that the gateway refuses a request without a
+token and a token with every required claim but a signature of smoke's own. Without --client, a stack whose
+clients are all user-facing gets those checks for each of its APIs.
 --api-url replaces the API's URL from the outputs (e.g. a custom domain).
 ${valueHelp}
 Exit status: 0 every check passed, 1 a check failed, 2 usage or input error.`;
 
 const options = { ...tokenValueOptions, "api-url": { type: "string" } } as const;
 
-export type SmokeResult = "pass" | "FAIL" | "SKIP";
+export type SmokeResult = SmokeRow["result"];
 
-export interface SmokeRow {
-  check: string;
-  expected: string;
-  actual: string;
-  result: SmokeResult;
-}
+const userFacing = (client: StackClientOutputs) => (client.kind ?? "daemon") !== "daemon";
 
 /** The smoke CLI without process globals: returns the exit status. */
 export async function runSmoke(argv: string[], io: SmokeIo): Promise<number> {
   const values = parseOrAnswer(argv, options, io, usage);
   if (typeof values === "number") return values;
+  const exec = onceEach(io.exec ?? defaultExec);
   let resolved: ResolvedTokenRequest;
   let apiUrl: string;
   try {
-    resolved = await resolveTokenRequest(values as TokenValues, io.env, io.exec, { needApi: true });
+    const outputs = await readStackOutputs({ stack: values.stack, outputsFile: values.outputs }, exec);
+    const withoutToken = await tokenUnavailable(outputs, values as TokenValues, io.env);
+    if (withoutToken) return await smokeWithoutToken(withoutToken, values["api-url"], io);
+    resolved = await resolveTokenRequest(values as TokenValues, io.env, exec, { needApi: true });
     apiUrl = checkedApiUrl(values["api-url"] ?? (resolved.stack?.api?.url as string));
   } catch (error) {
     return usageFailure(error, io, usage);
   }
   const stack = resolved.stack as Required<StackSelection>;
-  const kind = stack.client.kind ?? "daemon";
-  if (kind !== "daemon") {
-    // A spa's code is redeemed only by the browser (cross-origin), so only web and native clients have a CLI flow.
-    const getIt =
-      kind === "spa"
-        ? "get a user's token from the single-page app"
-        : `get the user's token with npm run token -- --stack <s> --client ${stack.clientName} ${kind === "native" ? "--device-code" : "--auth-code"}`;
-    const fault = new UsageError(
-      `client ${stack.clientName} is a ${kind} client: its tokens are a signed-in user's, which smoke cannot get unattended; smoke checks the app-only path, so pass a daemon client with --client, or ${getIt} and judge it with npm run explain`,
-    );
-    return usageFailure(fault, io, usage);
-  }
   const profile = tokenProfile({
     authorityHost: resolved.authorityHost,
     tenantId: resolved.tenantId,
@@ -77,6 +83,85 @@ export async function runSmoke(argv: string[], io: SmokeIo): Promise<number> {
   const passed = rows.filter((row) => row.result === "pass").length;
   io.out(`${passed} of ${rows.length} checks passed`);
   return passed === rows.length ? 0 : 1;
+}
+
+/** Why no token can be had here, and the APIs to check without one. */
+interface WithoutToken {
+  reason: string;
+  apis: { name: string; url: string; policy: string }[];
+}
+
+/**
+ * Undefined when the chosen client can get a token here; otherwise why not and which APIs to check without one: a
+ * user-facing client (a signed-in user's token, which needs a person), a federated client without an assertion, or,
+ * without --client, a stack whose clients are all user-facing.
+ */
+async function tokenUnavailable(
+  outputs: StackOutputs,
+  values: TokenValues,
+  env: Record<string, string | undefined>,
+): Promise<WithoutToken | undefined> {
+  // chooseApi names the stack's APIs when one is unknown; with --api it takes any API, granted or not.
+  const checked = (client: string, api?: string) => {
+    const chosen = chooseApi(outputs, client, api);
+    return { name: chosen.name, url: chosen.api.url, policy: chosen.api.policy };
+  };
+  const clients = Object.entries(outputs.clients);
+  if (values.client === undefined && clients.length > 1 && clients.every(([, client]) => userFacing(client))) {
+    return {
+      reason: `every client of the stack is user-facing (${clients.map(([name, c]) => `${name}: ${c.kind}`).join(", ")}): their tokens are a signed-in user's, which smoke cannot get unattended; get one with npm run token -- --client <name> --auth-code (or --device-code) and judge it with npm run explain`,
+      apis: (values.api ? [values.api] : Object.keys(outputs.apis)).map((api) => checked("", api)),
+    };
+  }
+  const { name, client } = chooseClient(outputs, values.client);
+  if (userFacing(client)) {
+    const getIt =
+      client.kind === "spa"
+        ? "get a user's token from the single-page app"
+        : `get the user's token with npm run token -- --client ${name} ${client.kind === "native" ? "--device-code" : "--auth-code"}`;
+    return {
+      reason: `client ${name} is a ${client.kind} client: its tokens are a signed-in user's, which smoke cannot get unattended; ${getIt} and judge it with npm run explain`,
+      apis: [checked(name, values.api)],
+    };
+  }
+  const givenSecret = (values["client-secret"] ?? env.CLIENT_SECRET ?? "").trim() !== "";
+  if (client.credential === "federated" && !givenSecret && (await readClientAssertion(values, env)) === undefined) {
+    return {
+      reason: `client ${name} signs in with a federated credential and no client assertion was given (${assertionSources}), so it gets no token here`,
+      apis: [checked(name, values.api)],
+    };
+  }
+  return undefined;
+}
+
+async function smokeWithoutToken(plan: WithoutToken, apiUrlFlag: string | undefined, io: SmokeIo): Promise<number> {
+  if (apiUrlFlag !== undefined && plan.apis.length !== 1) {
+    throw new UsageError("--api-url replaces one API's URL: name the API with --api");
+  }
+  io.out(`smoke: ${plan.reason}.`);
+  io.out("smoke: checking without a token; the token path (Entra issuing a token the gateway accepts) is not checked.");
+  let passed = 0;
+  let total = 0;
+  for (const api of plan.apis) {
+    const url = checkedApiUrl(apiUrlFlag ?? api.url);
+    io.out(`smoke: API ${api.name} at ${url}/`);
+    const rows = await checksWithoutToken(api.policy, url, io);
+    io.out(formatTable(rows));
+    passed += rows.filter((row) => row.result === "pass").length;
+    total += rows.length;
+  }
+  io.out(`${passed} of ${total} checks passed, without a token`);
+  return passed === total ? 0 : 1;
+}
+
+/** Runs each distinct command once: the outputs are read to decide, then again to resolve the token request. */
+function onceEach(exec: Exec): Exec {
+  const runs = new Map<string, ReturnType<Exec>>();
+  return (file, args) => {
+    const key = JSON.stringify([file, args]);
+    if (!runs.has(key)) runs.set(key, exec(file, args));
+    return runs.get(key) as ReturnType<Exec>;
+  };
 }
 
 async function smokeChecks(
@@ -169,32 +254,6 @@ export function tamper(token: string): string {
   const at = Math.floor(signature.length / 2);
   const replacement = signature[at] === "A" ? "B" : "A";
   return `${header}.${payload}.${signature.slice(0, at)}${replacement}${signature.slice(at + 1)}`;
-}
-
-async function callApi(
-  doFetch: typeof fetch,
-  apiUrl: string,
-  token: string | undefined,
-): Promise<{ status?: number; detail: string }> {
-  try {
-    const response = await doFetch(`${apiUrl}/`, {
-      method: "GET",
-      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-      redirect: "manual",
-      signal: AbortSignal.timeout(15_000),
-    });
-    const body = (await response.text()).slice(0, 2000);
-    let message = "";
-    try {
-      const parsed = JSON.parse(body) as { message?: unknown };
-      if (typeof parsed.message === "string") message = ` (${parsed.message})`;
-    } catch {
-      // not JSON: the status alone says enough
-    }
-    return { status: response.status, detail: message };
-  } catch (error) {
-    return { detail: `no answer: ${errorText(error)}` };
-  }
 }
 
 function checkedApiUrl(value: string): string {

@@ -55,7 +55,8 @@ export interface StackSource {
 export type Exec = (file: string, args: string[]) => Promise<{ stdout: string; stderr: string }>;
 
 const execFileAsync = promisify(execFile);
-const defaultExec: Exec = (file, args) =>
+/** Runs a command without a shell, as the tools read `pulumi stack output`. */
+export const defaultExec: Exec = (file, args) =>
   execFileAsync(file, args, { maxBuffer: 32 * 1024 * 1024, timeout: 120_000, encoding: "utf8" });
 
 export const pulumiMissingMessage =

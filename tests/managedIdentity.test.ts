@@ -421,40 +421,48 @@ describe("a managed identity's token at the gateway, per token version", () => {
 });
 
 describe("the token and smoke tools", () => {
-  it.each([
-    ["token", runToken],
-    ["smoke", runSmoke],
-  ] as const)(
-    "%s refuses a managed identity before requesting anything, saying where its token comes from",
-    async (_tool, run) => {
-      const dir = await mkdtemp(join(tmpdir(), "managed-identity-tools-"));
-      try {
-        const outputsFile = join(dir, "outputs.json");
-        await writeFile(outputsFile, JSON.stringify((await evaluate(withIdentities({}, worker()))).outputs));
-        const lines: string[] = [];
-        let requests = 0;
-        const io: TokenIo = {
-          out: (text) => lines.push(text),
-          err: (text) => lines.push(text),
-          env: {},
-          sleep: async () => undefined,
-          fetch: async () => {
-            requests += 1;
-            throw new Error("no request expected");
-          },
-        };
-        expect(await run(["--outputs", outputsFile, "--client", "worker"], io)).toBe(2);
-        expect(requests).toBe(0);
-        expect(lines[0]).toBe(
-          "error: client worker is a managed identity: Azure holds its credential, so only code running on its Azure host gets its token (from the host's identity endpoint, e.g. with the stack's clients.worker.examples); get it there and judge it with npm run explain",
-        );
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
-  );
-});
+  const noToken =
+    "client worker is a managed identity: Azure holds its credential, so only code running on its Azure host gets its token (from the host's identity endpoint, e.g. with the stack's clients.worker.examples); get it there and judge it with npm run explain";
+  let dir: string;
+  let outputsFile: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "managed-identity-tools-"));
+    outputsFile = join(dir, "outputs.json");
+    await writeFile(outputsFile, JSON.stringify((await evaluate(withIdentities({}, worker()))).outputs));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  /** Runs a tool, recording its lines and every URL it fetches; nothing answers. */
+  async function run(tool: typeof runToken) {
+    const lines: string[] = [];
+    const fetched: string[] = [];
+    const io: TokenIo = {
+      out: (text) => lines.push(text),
+      err: (text) => lines.push(text),
+      env: {},
+      sleep: async () => undefined,
+      fetch: async (url) => {
+        fetched.push(String(url));
+        throw new Error("offline");
+      },
+    };
+    const status = await tool(["--outputs", outputsFile, "--client", "worker"], io);
+    return { status, lines, fetched };
+  }
 
+  it("token refuses a managed identity before requesting anything, saying where its token comes from", async () => {
+    const { status, lines, fetched } = await run(runToken);
+    expect([status, lines[0], fetched]).toEqual([2, `error: ${noToken}`, []]);
+  });
+
+  it("smoke says the same and checks the API without a token, never asking Entra for one", async () => {
+    const { lines, fetched } = await run(runSmoke);
+    expect(lines[0]).toBe(`smoke: ${noToken}.`);
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.filter((url) => url.includes("/oauth2/"))).toEqual([]);
+  });
+});
 describe("the plan diff names a managed identity that breaks", () => {
   const diffOf = async (before: Record<string, unknown>, after: Record<string, unknown>) =>
     formatPlanDiff(diffPlans(planData(await evaluate(before)).resources, planData(await evaluate(after)).resources));

@@ -224,7 +224,9 @@ function proofFor(
   clientId: string,
   given: ClientProof | undefined,
 ): ClientProof {
-  if (clientId === client.clientId && client.kind === "managedIdentity") throw managedIdentityRefusal(clientName);
+  if (clientId === client.clientId && client.kind === "managedIdentity") {
+    throw new UsageError(managedIdentityWithoutToken(clientName));
+  }
   if (clientId === client.clientId && client.credential === "federated" && given?.clientAssertion === undefined) {
     throw new UsageError(
       `client ${clientName} has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
@@ -234,10 +236,8 @@ function proofFor(
 }
 
 /** A managed identity's token comes from its Azure host's endpoint, never from a secret or assertion given here. */
-export const managedIdentityRefusal = (clientName: string) =>
-  new UsageError(
-    `client ${clientName} is a managed identity: Azure holds its credential, so only code running on its Azure host gets its token (from the host's identity endpoint, e.g. with the stack's clients.${clientName}.examples); get it there and judge it with npm run explain`,
-  );
+export const managedIdentityWithoutToken = (clientName: string) =>
+  `client ${clientName} is a managed identity: Azure holds its credential, so only code running on its Azure host gets its token (from the host's identity endpoint, e.g. with the stack's clients.${clientName}.examples); get it there and judge it with npm run explain`;
 
 function stackSecret(clientName: string, client: StackClientOutputs, clientId: string): string {
   if (clientId !== client.clientId) {

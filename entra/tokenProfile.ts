@@ -167,11 +167,3 @@ export function appOnlyClaims(
     ...(caller.roles.length > 0 ? { roles: caller.roles } : {}),
   };
 }
-
-/**
- * Azure's managed-identity token service caches a token per resource for hours ("around 8 hours", azure-docs
- * app-service/overview-managed-identity.md, Obtain tokens), so a grant or revocation reaches a managed identity's
- * `roles` only when its cached token expires.
- */
-export const managedIdentityCacheNote =
-  "a managed identity's host caches its token per resource for up to about 8 hours, so a new grant shows in roles only once the cached token expires";

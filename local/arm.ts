@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { JWTPayload } from "jose";
-import { BodyTooLarge, readBody } from "./boundedServer";
+import { BodyTooLarge, readBody } from "./http";
 import { ArmError } from "./armError";
 import { type ArmTarget, parseArmPath } from "./armIds";
 import { type ResourceContext, type ResourceKind, armTypes, kindOf } from "./armResources";

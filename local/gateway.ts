@@ -7,7 +7,7 @@ import { evaluateToken } from "../tools/gateway/evaluateToken";
 import { loadDocument } from "../tools/gateway/keys";
 import { armTypes } from "./armResources";
 import type { ArmStore } from "./armStore";
-import { BodyTooLarge, type BoundedServer, listenBounded, readBody, sendJson } from "./boundedServer";
+import { BodyTooLarge, type BoundedServer, listenBounded, readBody, sendJson } from "./http";
 
 export interface GatewayOperation {
   method: string;

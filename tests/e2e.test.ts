@@ -102,6 +102,7 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
       }),
     );
     const deployed = entraDirectoryOf(evaluation);
+    entra.seed(deployed);
     directory.clients.push(...deployed.clients);
     directory.apis.push(...deployed.apis);
     directory.assignments.push(...deployed.assignments);
@@ -246,7 +247,8 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
 
   it("defence in depth: were assignment not required, the gateway still refuses the intruder's role-less token", async () => {
     const api = directory.apis[0] as EntraStandInOptions["apis"][number];
-    api.appRoleAssignmentRequired = false;
+    const apiPrincipal = entra.servicePrincipalIds[api.clientId] as string;
+    entra.directory.updateServicePrincipal(apiPrincipal, { appRoleAssignmentRequired: false });
     try {
       const { io, out } = capture();
       const before = backend.requests;
@@ -270,7 +272,7 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
       ]);
       expect(backend.requests).toBe(before);
     } finally {
-      api.appRoleAssignmentRequired = true;
+      entra.directory.updateServicePrincipal(apiPrincipal, { appRoleAssignmentRequired: true });
     }
   });
 
@@ -278,10 +280,16 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
     const lagging = await startEntraStandIn({
       ...entraDirectoryOf(evaluation),
       tenantId,
-      replicationDelayResponses: 2,
+      replicationDelaySeconds: 5,
     });
     perTest.push(lagging);
     const { io, out, err, delays, all } = capture();
+    // The token tool's backoff lets the tenant's clock run: 2 s and 4 s pass, and the client replicates after 5.
+    const recordDelay = io.sleep;
+    io.sleep = async (ms) => {
+      await recordDelay?.(ms);
+      lagging.advanceClock(ms);
+    };
 
     const status = await runToken(
       ["--outputs", outputsFile, "--client", "reporting", "--authority", lagging.authorityHost],

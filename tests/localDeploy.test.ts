@@ -40,10 +40,7 @@ beforeAll(async () => {
     }),
   );
   outputs = parseStackOutputs(evaluation.outputs);
-  const registered = entraDirectoryOf(evaluation);
-  directory.clients.push(...registered.clients);
-  directory.apis.push(...registered.apis);
-  directory.assignments.push(...registered.assignments);
+  entra.seed(entraDirectoryOf(evaluation));
 
   arm = await startArmFixture();
   ensureApimService(

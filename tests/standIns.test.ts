@@ -215,11 +215,13 @@ describe("Entra stand-in", () => {
     );
   });
 
-  it("answers the first N token requests with AADSTS700016 while objects replicate", async () => {
-    const slow = await startEntraStandIn({ ...options, replicationDelayResponses: 2 });
+  it("answers AADSTS700016 until the new client has replicated, then issues its token", async () => {
+    const slow = await startEntraStandIn({ ...options, replicationDelaySeconds: 5 });
     perTest.push(slow);
     const first = await requestToken(slow);
+    slow.advanceClock(2000);
     const second = await requestToken(slow);
+    slow.advanceClock(3000);
     const third = await requestToken(slow);
     expect([first.status, second.status, third.status]).toEqual([400, 400, 200]);
     expect(first.body.error_codes).toEqual([700016]);

@@ -429,6 +429,7 @@ describe.each([1, 2] as const)(
         }),
       );
       const deployed = userDirectoryOf(evaluation);
+      entra.seed(deployed);
       directory.clients.push(...deployed.clients);
       directory.apis.push(...deployed.apis);
       directory.assignments.push(...deployed.assignments);
@@ -487,7 +488,12 @@ describe.each([1, 2] as const)(
     });
 
     it("a user not assigned to the API (it requires assignment) gets no token: AADSTS50105", async () => {
-      const assignments = directory.userAssignments.splice(0);
+      const assignments = entra.directory
+        .appRoleAssignments()
+        .filter((assignment) => assignment.principalType === "User");
+      expect(assignments).toHaveLength(1);
+      for (const assignment of assignments)
+        entra.directory.deleteAppRoleAssignment(assignment.resourceId, assignment.id);
       try {
         const run = person(entra);
         expect(
@@ -497,7 +503,7 @@ describe.each([1, 2] as const)(
           "error: The signed-in user is not assigned to the API: its service principal requires assignment, so list the user's or one of their groups' object id in the API's apis[].assignedPrincipals. (AADSTS50105)",
         );
       } finally {
-        directory.userAssignments.push(...assignments);
+        entra.directory.seed({ appRoleAssignments: assignments });
       }
     });
 

@@ -1,5 +1,5 @@
 import { readTokenCheck } from "../../policies/readTokenCheck";
-import type { BoundedServer } from "../../local/boundedServer";
+import type { BoundedServer } from "../../local/http";
 import { type GatewayApi, startEchoBackend, startGateway } from "../../local/gateway";
 
 export type RunningStandIn = BoundedServer;

@@ -2,7 +2,7 @@ import { generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { type ArmOptions, armRoutes } from "../../local/arm";
 import { ensureRoleAssignment, ensureSubscription, ownerRoleId } from "../../local/armSeed";
 import { ArmStore } from "../../local/armStore";
-import { type BoundedServer, listenBounded } from "../../local/boundedServer";
+import { type BoundedServer, listenBounded } from "../../local/http";
 import { armConnection } from "../../local/providers/azure-native/armClient";
 import { AzureNativeProvider } from "../../local/providers/azure-native/provider";
 import { deployedApis, gatewayHandler, gatewayMount, localGatewayUrl, startEchoBackend } from "../../local/gateway";

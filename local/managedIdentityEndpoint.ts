@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JWTPayload } from "jose";
-import { sendJson } from "./boundedServer";
+import { type Directory, sameId } from "./directory";
+import { sendJson } from "./http";
 import { appOnlyClaims, tokenProfile } from "../entra/tokenProfile";
 
 // The token endpoint an Azure host gives the code it runs, for the managed identities in the local directory. Two
@@ -194,4 +195,46 @@ export function managedIdentityEndpoint(options: ManagedIdentityEndpointOptions)
 
 function refusal(status: number, error: string, description: string): Refusal {
   return { status, error, description };
+}
+
+/**
+ * The local tenant's directory as the endpoint reads it, as a replica sees it: its managed identities' service
+ * principals, and the API an identifier URI or client id names with the values of the enabled roles assigned to a
+ * principal on it (local/tokens.ts reads client credentials the same way).
+ */
+export function directoryIdentities(directory: Directory, tenantId: string): ManagedIdentityDirectory {
+  return {
+    tenantId,
+    identities: () =>
+      directory.managedIdentities("replicated").map((sp) => ({
+        clientId: sp.appId,
+        principalId: sp.id,
+        displayName: sp.displayName ?? sp.appId,
+        ...(sp.alternativeNames[1] ? { resourceId: sp.alternativeNames[1] } : {}),
+      })),
+    resource: (resource) => {
+      const app = directory
+        .applications("replicated")
+        .find((candidate) => candidate.identifierUris.includes(resource) || sameId(candidate.appId, resource));
+      const sp = app && directory.servicePrincipalByAppId(app.appId, "replicated");
+      if (!app || !sp) return undefined;
+      return {
+        clientId: app.appId,
+        identifierUri: app.identifierUris[0] ?? `api://${app.appId}`,
+        displayName: sp.displayName ?? app.appId,
+        tokenVersion: app.api.requestedAccessTokenVersion === 2 ? 2 : 1,
+        appRoleAssignmentRequired: sp.appRoleAssignmentRequired,
+        rolesOf: (principalId) => {
+          const assigned = directory
+            .appRoleAssignments("replicated")
+            .filter((assignment) => sameId(assignment.principalId, principalId) && sameId(assignment.resourceId, sp.id))
+            .map((assignment) => assignment.appRoleId);
+          return directory
+            .appRolesOf(sp.id, "replicated")
+            .filter((role) => role.isEnabled && role.value && assigned.some((id) => sameId(id, role.id)))
+            .map((role) => role.value as string);
+        },
+      };
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { DefaultAzureCredential } from "@azure/identity";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BoundedServer, listenBounded } from "../local/boundedServer";
+import { type BoundedServer, listenBounded } from "../local/http";
 import {
   type LocalManagedIdentity,
   type ManagedIdentityDirectory,

@@ -27,6 +27,7 @@ const registrationKeys = [
   "federatedCredentials",
   "redirectUris",
   "portal",
+  "existing",
 ] as const;
 
 /**
@@ -62,7 +63,7 @@ export function managedIdentityProblems(settings: Settings, nameSuffix: string):
       // `credential` is filled in by kind: "none", the one value that is true of a managed identity here.
       if (client[field] === undefined || (field === "credential" && client.credential === "none")) continue;
       problems.push(
-        `${key(field)}: is not allowed for a managed identity: Azure holds its credential and it has no app registration (no secret, federated credential, redirect URI or portal role); remove it.`,
+        `${key(field)}: is not allowed for a managed identity: Azure holds its credential and it has no app registration (no secret, federated credential, redirect URI, portal role or registration to adopt); remove it.`,
       );
     }
     if (client.identity) {

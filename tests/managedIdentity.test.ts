@@ -203,7 +203,7 @@ describe("refused before anything is registered", () => {
     expect(refusal.resources).toEqual([]);
   }
   const registrationKey = (field: string) =>
-    `${key(0, "worker")}.${field}: is not allowed for a managed identity: Azure holds its credential and it has no app registration (no secret, federated credential, redirect URI or portal role); remove it.`;
+    `${key(0, "worker")}.${field}: is not allowed for a managed identity: Azure holds its credential and it has no app registration (no secret, federated credential, redirect URI, portal role or registration to adopt); remove it.`;
 
   it.each([
     [

@@ -176,6 +176,14 @@ export interface FederatedCredentialSpec {
   subject: string;
 }
 
+/** Where a managed identity the program creates lives. */
+export interface ManagedIdentitySpec {
+  /** Resource group of the identity, which must exist: 1–90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'. */
+  resourceGroupName: string;
+  /** Azure region name, e.g. westeurope. */
+  location: string;
+}
+
 /** One client allowed to call APIs: an app registration with a service principal and its credential. */
 export interface ClientSpec {
   /** Stable key in every resource name: 1–32 lowercase letters, digits, single hyphens. */
@@ -192,13 +200,17 @@ export interface ClientSpec {
   secretLifetimeDays?: number;
   /** This client is one API's developer portal client and is used for nothing else (required with protect). */
   portal?: boolean;
+  /** kind managedIdentity: create a user-assigned identity (named `<name>-<nameSuffix>`) here; or give principalId. */
+  identity?: ManagedIdentitySpec;
+  /** kind managedIdentity: the object id (GUID) of an existing managed identity's service principal; or give identity. */
+  principalId?: string;
   /** Federated credentials (credential "federated"): at most 20. */
   federatedCredentials?: FederatedCredentialSpec[];
   /** Names of the APIs this client is granted (admin consent): at most 50. */
   apis?: string[];
   /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
   formerNames?: string[];
-  /** "daemon" (default: client credentials), or a client that acts for a user: "web", "spa" or "native". */
+  /** "daemon" (default: client credentials), a client that acts for a user ("web", "spa" or "native"), or "managedIdentity". */
   kind?: string;
   /** Where Entra may return a signed-in user (web, spa, native): https, or http on 127.0.0.1 or localhost. */
   redirectUris?: string[];

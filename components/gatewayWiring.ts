@@ -101,7 +101,7 @@ export function registerGateway(
           ),
         );
       const server = api.authorizationServer?.enabled ? api.authorizationServer : undefined;
-      const portalClient = server ? identity.client(server.client) : undefined;
+      const portalClient = server ? identity.registration(server.client) : undefined;
       const portalSignsUserIn = config.clients.find((client) => client.name === server?.client)?.kind === "web";
       return [
         api.name,

@@ -4,6 +4,7 @@ import { adoptionNamesCollision, adoptionProblems } from "./adoption";
 import { clientKindProblems, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
 import { clientLimitProblems, tierProblems } from "./clientLimits";
 import { addDays } from "./clock";
+import { managedIdentityProblems } from "./managedIdentity";
 import { originalName } from "../components/renames";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
 import { readOpenApiDocument } from "./openApi";
@@ -329,7 +330,7 @@ function portalProblems(settings: CatalogueSettings): string[] {
 }
 
 /** Checks that span entries: names, references between APIs and clients, and tier limits. */
-function crossChecks(settings: CatalogueSettings, today: string): string[] {
+function crossChecks(settings: CatalogueSettings, today: string, stack: string): string[] {
   const problems: string[] = [];
   const apiNames = settings.apis.map((api) => api.name);
   const clientNames = settings.clients.map((client) => client.name);
@@ -440,8 +441,9 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
     for (const apiName of duplicates(client.apis)) {
       problems.push(`${configKey(["clients", index, "apis"])}: "${apiName}" is listed more than once.`);
     }
-    // A spa or native client's credential keys are refused for its kind alone (clientKindProblems).
-    if (isPublicClient(client.kind)) return;
+    // A spa or native client's credential keys are refused for its kind alone (clientKindProblems), a managed
+    // identity's too (managedIdentityProblems).
+    if (isPublicClient(client.kind) || client.kind === "managedIdentity") return;
     problems.push(...secretProblems(client, index, today));
     if (client.credential !== "secret" && client.secretRotatedOn) {
       problems.push(
@@ -461,6 +463,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
     problems.push(...federatedProblems(client, index));
   });
   problems.push(...portalProblems(settings));
+  problems.push(...managedIdentityProblems(settings, settings.nameSuffix ?? stack));
 
   const create = settings.apim.create;
   if (create?.sku === "Consumption" && (create.capacity ?? 0) !== 0) {
@@ -540,7 +543,7 @@ export function validateCatalogue(raw: Record<string, unknown>, stack: string, t
     throw new ConfigError(stack, [...stackName, ...issues.map((issue) => describeIssue(issue, raw))], raw);
   }
   const settings = withDefaultCredentials(parsed.data);
-  const problems = [...stackName, ...crossChecks(settings, today)];
+  const problems = [...stackName, ...crossChecks(settings, today, stack)];
   if (problems.length > 0) throw new ConfigError(stack, problems, raw);
   const { nameSuffix, authorityHost, clients, ...rest } = settings;
   return {

@@ -185,7 +185,8 @@ async function readText(path: string, option: string): Promise<string> {
 }
 
 function describeClaims(claims: JWTPayload): string[] {
-  const shown = ["iss", "aud", "azp", "appid", "roles", "scp", "ver", "tid", "sub"];
+  // idtyp and oid name the caller: "app" and its service principal for a daemon's or a managed identity's token.
+  const shown = ["iss", "aud", "azp", "appid", "idtyp", "oid", "roles", "scp", "ver", "tid", "sub"];
   const lines = shown
     .filter((name) => claims[name] !== undefined)
     .map((name) => {

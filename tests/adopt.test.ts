@@ -171,18 +171,17 @@ describe("adopting the guide's pair into the shipped dev stack", () => {
       expect(outputs.clients.reporting?.clientId).toBe(client.appId);
       expect(outputs.apis.orders?.identifierUri).toBe(`api://${api.appId}`);
       const deployed = entraDirectoryOf(evaluation);
-      directory.clients.push(...deployed.clients);
-      directory.apis.push(...deployed.apis);
-      directory.assignments.push(...deployed.assignments);
-      expect(directory.apis).toEqual([expect.objectContaining({ clientId: api.appId, tokenVersion: 1 })]);
+      expect(deployed.apis).toEqual([expect.objectContaining({ clientId: api.appId, tokenVersion: 1 })]);
+      // The stand-in is a directory seeded once: the adopted app holds the program's secret and, beside it, the portal's.
+      entra.seed(deployed);
+      const reporting = entra.directory.applicationByAppId(client.appId);
+      if (!reporting) throw new Error("the adopted client is not in the stand-in's directory");
+      entra.directory.addPassword(reporting.id, {}, portalSecret);
       const gateway = await startGatewayStandIn({
         apis: [{ path: "orders", policyXml: outputs.apis.orders?.policy ?? "", backendUrl: backend.url }],
       });
       servers.push(gateway);
-      const reporting = directory.clients.find((each) => each.clientId === client.appId);
-      // The stand-in holds one secret per client: the portal's first, then the program's own.
       for (const secret of [portalSecret, outputs.clients.reporting?.clientSecret as string]) {
-        if (reporting) reporting.secret = secret;
         const { accessToken } = await requestToken({
           tokenEndpoint: `${entra.authorityHost}/${tenantId}/oauth2/v2.0/token`,
           clientId: client.appId,

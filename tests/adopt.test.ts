@@ -172,11 +172,16 @@ describe("adopting the guide's pair into the shipped dev stack", () => {
       expect(outputs.apis.orders?.identifierUri).toBe(`api://${api.appId}`);
       const deployed = entraDirectoryOf(evaluation);
       expect(deployed.apis).toEqual([expect.objectContaining({ clientId: api.appId, tokenVersion: 1 })]);
-      // The stand-in is a directory seeded once: the adopted app holds the program's secret and, beside it, the portal's.
-      entra.seed(deployed);
+      // The hand-made client keeps the portal's secret; the program's own is added beside it, as in Entra.
+      entra.seed({
+        ...deployed,
+        clients: deployed.clients.map((each) =>
+          each.clientId === client.appId ? { ...each, secret: portalSecret } : each,
+        ),
+      });
       const reporting = entra.directory.applicationByAppId(client.appId);
-      if (!reporting) throw new Error("the adopted client is not in the stand-in's directory");
-      entra.directory.addPassword(reporting.id, {}, portalSecret);
+      if (!reporting) expect.fail("the adopted client is not in the stand-in's directory");
+      entra.directory.addPassword(reporting.id, {}, outputs.clients.reporting?.clientSecret as string);
       const gateway = await startGatewayStandIn({
         apis: [{ path: "orders", policyXml: outputs.apis.orders?.policy ?? "", backendUrl: backend.url }],
       });

@@ -39,10 +39,14 @@ describe("the component package's schema", () => {
     const schema = await workspace.pulumiOk(consumer, "package", "get-schema", projectRoot);
 
     // The CLI reads the schema into Pulumi's package schema format and writes that back: the SDK analyser's
-    // `optional` flags, which the format lacks (optionality is in the required lists), and an empty dependencies
-    // list drop out, and an empty config appears. Everything else must be the same.
+    // `optional` flags, which the format lacks (optionality is in the required lists), an empty dependencies list and
+    // an object type's empty required list (`required,omitempty` in pkg/v3 codegen/schema ObjectTypeSpec) drop out,
+    // and an empty config appears. Everything else must be the same.
+    const droppedByTheCli = (key: string, value: unknown) =>
+      (key === "optional" && typeof value === "boolean") ||
+      (key === "required" && Array.isArray(value) && value.length === 0);
     const { dependencies, ...fromSdk } = JSON.parse(JSON.stringify(await packageSchema()), (key, value: unknown) =>
-      key === "optional" && typeof value === "boolean" ? undefined : value,
+      droppedByTheCli(key, value) ? undefined : value,
     ) as Record<string, unknown>;
     expect(dependencies).toEqual([]);
     expect(JSON.parse(schema.stdout)).toEqual({ ...fromSdk, config: {} });

@@ -31,7 +31,8 @@ export const usage = `Usage: npm run local -- <command>
                  npm run smoke against the local stack's outputs and the local gateway
   pulumi <args...>
                  the Pulumi CLI on the local stacks (file backend, plugins and a copy of each stack file under
-                 .local/; your Pulumi.<stack>.yaml is never written), e.g. pulumi preview --stack dev
+                 .local/; your Pulumi.<stack>.yaml is never written), e.g. pulumi preview --stack dev or
+                 pulumi stack output --show-secrets
   start [--port <n>] [--replication-delay <seconds>]
                  start the local tenant in the background (once; a second start says where it runs)
   stop           stop it; its directory stays in .local/ for the next start

@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { type AdoptedGrant, adoptedAs } from "./adoption";
 import { replaceable } from "./protection";
 
 export const apiAccessGrantType = "apim-entra-auth:identity:ApiAccessGrant";
@@ -15,6 +16,8 @@ export interface ApiAccessGrantArgs {
   apiServicePrincipalObjectId: pulumi.Input<string>;
   /** Id of the API's app role (application permission) being granted. */
   appRoleId: pulumi.Input<string>;
+  /** The parts of the grant made by hand that exist: the permission list entry, the app role assignment. */
+  existing?: AdoptedGrant;
 }
 
 /**
@@ -31,7 +34,7 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
     new azuread.ApplicationApiAccess(
       `${name}-permission`,
       { applicationId: args.clientApplicationId, apiClientId: args.apiClientId, roleIds: [args.appRoleId] },
-      replaceable(this),
+      { ...replaceable(this), ...adoptedAs(args.existing?.permission) },
     );
     const consent = new azuread.AppRoleAssignment(
       `${name}-admin-consent`,
@@ -40,7 +43,7 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
         principalObjectId: args.clientServicePrincipalObjectId,
         resourceObjectId: args.apiServicePrincipalObjectId,
       },
-      replaceable(this),
+      { ...replaceable(this), ...adoptedAs(args.existing?.consent) },
     );
 
     this.appRoleAssignmentId = consent.id;

@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { stableId } from "../entra/stableIds";
 import type { TokenVersion } from "../entra/tokenProfile";
+import { type AdoptedApi, adoptedAs, ownersBeside } from "./adoption";
 import { kept, replaceable } from "./protection";
 
 export interface ApiRegistrationArgs {
@@ -21,6 +22,11 @@ export interface ApiRegistrationArgs {
   idKey?: string;
   /** For an API users sign in to: the value of the role users and groups are assigned to, and who is assigned. */
   users?: { roleValue: string; assignedPrincipals: string[] };
+  /**
+   * A registration made by hand that this one takes over: its app, service principal, identifier URI, scope and role
+   * are imported where they exist (keeping their ids, so consents and assignments stay) instead of created.
+   */
+  existing?: AdoptedApi;
 }
 
 /** Why no user can sign in yet to an API that accepts users but has nobody assigned (a preview warning). */
@@ -52,6 +58,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
   constructor(name: string, args: ApiRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("apim-entra-auth:identity:ApiRegistration", name, {}, opts);
     const keep = kept(this, args.protect);
+    const existing = args.existing;
 
     const app = new azuread.ApplicationRegistration(
       `${name}-app`,
@@ -60,39 +67,39 @@ export class ApiRegistration extends pulumi.ComponentResource {
         signInAudience: "AzureADMyOrg",
         requestedAccessTokenVersion: args.tokenVersion,
       },
-      keep,
+      { ...keep, ...adoptedAs(existing?.application) },
     );
 
     const identifierUri = new azuread.ApplicationIdentifierUri(
       `${name}-identifier-uri`,
       { applicationId: app.id, identifierUri: pulumi.interpolate`api://${app.clientId}` },
-      replaceable(this),
+      { ...replaceable(this), ...adoptedAs(existing?.identifierUri) },
     );
 
     const scope = new azuread.ApplicationPermissionScope(
       `${name}-scope`,
       {
         applicationId: app.id,
-        scopeId: stableId(args.idKey ?? name, "scope"),
+        scopeId: existing?.scope?.id ?? stableId(args.idKey ?? name, "scope"),
         value: args.scope,
         type: "Admin",
         adminConsentDisplayName: pulumi.interpolate`Access ${args.displayName}`,
         adminConsentDescription: pulumi.interpolate`Allows a signed-in user's app to call ${args.displayName}; admins only.`,
       },
-      { ...replaceable(this), dependsOn: [identifierUri] },
+      { ...replaceable(this), ...adoptedAs(existing?.scope), dependsOn: [identifierUri] },
     );
 
     const appRole = new azuread.ApplicationAppRole(
       `${name}-app-role`,
       {
         applicationId: app.id,
-        roleId: stableId(args.idKey ?? name, "app-role"),
+        roleId: existing?.appRole?.id ?? stableId(args.idKey ?? name, "app-role"),
         value: args.appRole,
         allowedMemberTypes: ["Application"],
         displayName: pulumi.interpolate`Call ${args.displayName} as an application`,
         description: pulumi.interpolate`Allows a daemon or service to call ${args.displayName} with its own identity.`,
       },
-      replaceable(this),
+      { ...replaceable(this), ...adoptedAs(existing?.appRole) },
     );
 
     if (args.users?.assignedPrincipals.length === 0 && pulumi.runtime.isDryRun()) {
@@ -116,10 +123,12 @@ export class ApiRegistration extends pulumi.ComponentResource {
     // Created after the role and scope exist, as the Bicep peer's inline appRoles are: an admin-consent assignment
     // posted against a principal that lacks the role fails with "Permission being assigned was not found", which the
     // provider does not retry (azure-review.md item 5; hashicorp/terraform-provider-azuread PR #1896).
+    const adoptedPrincipal = existing?.servicePrincipal;
+    const owners = adoptedPrincipal ? ownersBeside(args.owners ?? [], adoptedPrincipal.owners) : args.owners;
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
-      { clientId: app.clientId, appRoleAssignmentRequired: true, ...(args.owners ? { owners: args.owners } : {}) },
-      { ...keep, dependsOn: userRole ? [appRole, userRole, scope] : [appRole, scope] },
+      { clientId: app.clientId, appRoleAssignmentRequired: true, ...(owners ? { owners } : {}) },
+      { ...keep, ...adoptedAs(adoptedPrincipal), dependsOn: userRole ? [appRole, userRole, scope] : [appRole, scope] },
     );
 
     // Graph keeps object ids case-insensitively; one spelling keeps the name and the input from changing. When users

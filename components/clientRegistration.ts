@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { addDays } from "../config/clock";
 import { secretExpiryWarning } from "../entra/secretExpiry";
+import { type AdoptedClient, adoptedAs, ownersBeside } from "./adoption";
 import { kept, replaceable } from "./protection";
 
 /** One client secret: valid from creation until `rotatedOn + lifetimeDays`. */
@@ -37,6 +38,11 @@ export interface ClientRegistrationArgs {
   owners?: pulumi.Input<string>[];
   /** The date (`YYYY-MM-DD`) the expiry warning is computed for; it never reaches an input. */
   today?: string;
+  /**
+   * A registration made by hand that this one takes over: its app and service principal are imported instead of
+   * created. Its credentials are not managed and never deleted; the program's own secret is added beside them.
+   */
+  existing?: AdoptedClient;
 }
 
 /** The fixed end date of a secret: a pure function of its rotation date and lifetime, never of the clock. */
@@ -61,15 +67,19 @@ export class ClientRegistration extends pulumi.ComponentResource {
     super("apim-entra-auth:identity:ClientRegistration", name, {}, opts);
     const keep = kept(this, args.protect);
 
+    const existing = args.existing;
+
     const app = new azuread.ApplicationRegistration(
       `${name}-app`,
       { displayName: args.displayName, signInAudience: "AzureADMyOrg" },
-      keep,
+      { ...keep, ...adoptedAs(existing?.application) },
     );
+    const adoptedPrincipal = existing?.servicePrincipal;
+    const owners = adoptedPrincipal ? ownersBeside(args.owners ?? [], adoptedPrincipal.owners) : args.owners;
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
-      { clientId: app.clientId, ...(args.owners ? { owners: args.owners } : {}) },
-      keep,
+      { clientId: app.clientId, ...(owners ? { owners } : {}) },
+      { ...keep, ...adoptedAs(adoptedPrincipal) },
     );
 
     let clientSecret: pulumi.Output<string | undefined> = pulumi.output(undefined);

@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { type Adoption, adoptedAs } from "./adoption";
 import { replaceable } from "./protection";
 
 /** The user-facing client kinds and the Entra platform their redirect URIs belong to. */
@@ -12,6 +13,8 @@ export interface ClientSignInArgs {
   kind: keyof typeof redirectUriTypes;
   /** Where Entra may return the signed-in user; already checked for the kind. Required for web and spa. */
   redirectUris: string[];
+  /** The kind's redirect URIs on a registration made by hand: imported, then set to `redirectUris`. */
+  existingRedirectUris?: Adoption;
 }
 
 /**
@@ -29,7 +32,7 @@ export class ClientSignIn extends pulumi.ComponentResource {
       new azuread.ApplicationRedirectUris(
         `${name}-redirect-uris`,
         { applicationId: args.applicationId, type: redirectUriTypes[args.kind], redirectUris: args.redirectUris },
-        replaceable(this),
+        { ...replaceable(this), ...adoptedAs(args.existingRedirectUris) },
       );
     }
     if (args.kind === "native") {

@@ -1,5 +1,6 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import { type AdoptedGrant, adoptedAs } from "./adoption";
 import { replaceable } from "./protection";
 
 export const delegatedAccessGrantType = "apim-entra-auth:identity:DelegatedAccessGrant";
@@ -17,6 +18,8 @@ export interface DelegatedAccessGrantArgs {
   scopeId: pulumi.Input<string>;
   /** Value of that scope (`access_as_user`): what the consent names and the token's `scp` carries. */
   scope: pulumi.Input<string>;
+  /** The parts of the grant made by hand that exist: the permission list entry, the delegated permission grant. */
+  existing?: AdoptedGrant;
 }
 
 /**
@@ -33,7 +36,7 @@ export class DelegatedAccessGrant extends pulumi.ComponentResource {
     new azuread.ApplicationApiAccess(
       `${name}-permission`,
       { applicationId: args.clientApplicationId, apiClientId: args.apiClientId, scopeIds: [args.scopeId] },
-      replaceable(this),
+      { ...replaceable(this), ...adoptedAs(args.existing?.permission) },
     );
     const consent = new azuread.ServicePrincipalDelegatedPermissionGrant(
       `${name}-admin-consent`,
@@ -42,7 +45,7 @@ export class DelegatedAccessGrant extends pulumi.ComponentResource {
         resourceServicePrincipalObjectId: args.apiServicePrincipalObjectId,
         claimValues: [args.scope],
       },
-      replaceable(this),
+      { ...replaceable(this), ...adoptedAs(args.existing?.consent) },
     );
 
     this.delegatedPermissionGrantId = consent.id;

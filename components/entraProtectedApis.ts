@@ -40,6 +40,68 @@ export interface PortalSpec {
   client: string;
 }
 
+/** The service principal of a registration made by hand. */
+export interface ExistingServicePrincipalSpec {
+  /** The service principal's object id (GUID). */
+  objectId: string;
+  /** Object ids of its owners; they stay owners beside the deploying identity. Default none. */
+  owners?: string[];
+}
+
+/** A role or scope that exists on a registration made by hand: managed from now on, with its id kept. */
+export interface ExistingPermissionSpec {
+  /** Its id (GUID): consents and assignments name it. */
+  id: string;
+  /** Its value as it exists. */
+  value: string;
+}
+
+/** An API registration made by hand (npm run adopt writes this): imported, kept in the tenant on destroy. */
+export interface ExistingApiSpec {
+  /** The app registration's object id (GUID). */
+  objectId: string;
+  /** Its application (client) id (GUID): the audience stays. */
+  clientId: string;
+  /** Its service principal, when it has one. */
+  servicePrincipal?: ExistingServicePrincipalSpec;
+  /** api://<clientId> when the app has it (the only URI the program manages). */
+  identifierUri?: string;
+  /** The scope that `scope` manages, when it exists. */
+  scope?: ExistingPermissionSpec;
+  /** The app role that `appRole` manages, when it exists. */
+  appRole?: ExistingPermissionSpec;
+  /** Leave the adopted objects in the tenant when they are deleted (pulumi destroy included). Default true. */
+  retainOnDelete?: boolean;
+}
+
+/** A grant between two adopted registrations that exists, wholly or partly. */
+export interface ExistingGrantSpec {
+  /** The API granted: a name in the client's apis. */
+  api: string;
+  /** The client's API permissions list the API. Default false. */
+  permissionListed?: boolean;
+  /** A daemon's admin consent: the id of the app role assignment of the API's existing role. */
+  appRoleAssignmentId?: string;
+  /** A signed-in user's client's admin consent: the id of the delegated permission grant. */
+  delegatedPermissionGrantId?: string;
+}
+
+/** A client registration made by hand (npm run adopt writes this): imported, kept in the tenant on destroy. */
+export interface ExistingClientSpec {
+  /** The app registration's object id (GUID). */
+  objectId: string;
+  /** Its application (client) id (GUID): callers keep using it, and their secrets made in the portal keep working. */
+  clientId: string;
+  /** Its service principal, when it has one. */
+  servicePrincipal?: ExistingServicePrincipalSpec;
+  /** The redirect URIs of the client kind's platform that exist. */
+  redirectUris?: string[];
+  /** The grants that exist between it and adopted APIs. */
+  grants?: ExistingGrantSpec[];
+  /** Leave the adopted objects in the tenant when they are deleted (pulumi destroy included). Default true. */
+  retainOnDelete?: boolean;
+}
+
 /** One API that APIM protects with an Entra ID token check. */
 export interface ApiSpec {
   /** Stable key in every resource name and the APIM API id: 1–32 lowercase letters, digits, single hyphens. */
@@ -72,6 +134,8 @@ export interface ApiSpec {
   callers?: string[];
   /** Object ids (GUIDs) of the users or groups assigned to the API; only they get a token for it (callers "users"). */
   assignedPrincipals?: string[];
+  /** The registration made by hand this entry adopts: imported instead of created, keeping its ids and name. */
+  existing?: ExistingApiSpec;
 }
 
 /** One client secret: valid from rotatedOn for lifetimeDays. */
@@ -118,6 +182,8 @@ export interface ClientSpec {
   kind?: string;
   /** Where Entra may return a signed-in user (web, spa, native): https, or http on 127.0.0.1 or localhost. */
   redirectUris?: string[];
+  /** The registration made by hand this entry adopts: imported instead of created, keeping its ids and name. */
+  existing?: ExistingClientSpec;
 }
 
 /**

@@ -2,14 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApiAccessGrant, apiAccessGrantType } from "./apiAccessGrant";
 import { ApiRegistration } from "./apiRegistration";
 import { type ClientCredential, ClientRegistration } from "./clientRegistration";
-import { ClientSignIn } from "./clientSignIn";
+import { adoptedApi, adoptedClient, type AdoptedGrant } from "./adoption";
+import { ClientSignIn, redirectUriTypes } from "./clientSignIn";
 import { DelegatedAccessGrant, delegatedAccessGrantType } from "./delegatedAccessGrant";
 import type { ApiEntry } from "../config/schema";
 import { signedInUserRole } from "../config/clientKinds";
 import type { ClientConfig, Catalogue } from "../config/validate";
-import { grantAliases, grantName, originalName, renameAliases, stackRootAliases } from "./renames";
+import { grantAliases, grantName, originalName, renameAliases, signInName, stackRootAliases } from "./renames";
 import { federatedCredentialAudience } from "../entra/tokenProfile";
 import { replaceable } from "./protection";
+import { importIds } from "../entra/importIds";
 
 /** The identity half of a catalogue: each API's and each client's registration, by catalogue name. */
 export interface Identity {
@@ -32,26 +34,52 @@ function credentialOf(client: ClientConfig, authorityHost: string): ClientCreden
   }
 }
 
+/** The parts of a client's grant of an API that exist on the registrations both adopt. */
+function adoptedGrant(client: ClientConfig, api: ApiEntry): AdoptedGrant | undefined {
+  const grant = client.existing?.grants?.find((entry) => entry.api === api.name);
+  if (!client.existing || !api.existing || !grant) return undefined;
+  const { retainOnDelete } = client.existing;
+  const apiPrincipal = api.existing.servicePrincipal?.objectId;
+  const consent =
+    grant.appRoleAssignmentId && apiPrincipal
+      ? importIds.appRoleAssignment(apiPrincipal, grant.appRoleAssignmentId)
+      : grant.delegatedPermissionGrantId && importIds.delegatedPermissionGrant(grant.delegatedPermissionGrantId);
+  return {
+    ...(grant.permissionListed
+      ? {
+          permission: {
+            importId: importIds.apiAccess(client.existing.objectId, api.existing.clientId),
+            retainOnDelete,
+          },
+        }
+      : {}),
+    ...(consent ? { consent: { importId: consent, retainOnDelete } } : {}),
+  };
+}
+
 /**
  * Registers who may get a token for which API: the API and client registrations, user-facing clients' sign-in, and
  * the grants with admin consent (an app role for a daemon, the delegated scope for a client that acts for a user).
  * `deployer` is the deploying identity's object id: it owns every service principal, so it can update and delete them.
  */
 export function registerIdentity(config: Catalogue, parent: pulumi.Resource, deployer: pulumi.Input<string>): Identity {
-  const suffixed = (displayName: string) => (config.nameSuffix ? `${displayName}-${config.nameSuffix}` : displayName);
+  // A registration made by hand keeps its name: the suffix only keeps the program's own registrations apart.
+  const suffixed = (entry: { displayName: string; existing?: object }) =>
+    config.nameSuffix && !entry.existing ? `${entry.displayName}-${config.nameSuffix}` : entry.displayName;
   const apis = new Map(
     config.apis.map((api) => [
       api.name,
       new ApiRegistration(
         api.name,
         {
-          displayName: suffixed(api.displayName),
+          displayName: suffixed(api),
           tokenVersion: api.tokenVersion,
           appRole: api.appRole,
           scope: api.scope,
           protect: config.protect,
           owners: [deployer],
           idKey: originalName(api),
+          ...(api.existing ? { existing: adoptedApi(api.existing) } : {}),
           ...(api.callers.includes("users")
             ? { users: { roleValue: signedInUserRole, assignedPrincipals: api.assignedPrincipals ?? [] } }
             : {}),
@@ -66,11 +94,12 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
       new ClientRegistration(
         client.name,
         {
-          displayName: suffixed(client.displayName),
+          displayName: suffixed(client),
           credential: credentialOf(client, config.authorityHost),
           protect: config.protect,
           owners: [deployer],
           today: config.today,
+          ...(client.existing ? { existing: adoptedClient(client.existing) } : {}),
         },
         { ...replaceable(parent), aliases: stackRootAliases(renameAliases(client)) },
       ),
@@ -85,11 +114,23 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
     const clientApp = identity.client(client.name);
     if (client.kind !== "daemon") {
       new ClientSignIn(
-        `${client.name}-sign-in`,
-        { applicationId: clientApp.applicationId, kind: client.kind, redirectUris: client.redirectUris ?? [] },
+        signInName(client.name),
+        {
+          applicationId: clientApp.applicationId,
+          kind: client.kind,
+          redirectUris: client.redirectUris ?? [],
+          ...(client.existing?.redirectUris?.length
+            ? {
+                existingRedirectUris: {
+                  importId: importIds.redirectUris(client.existing.objectId, redirectUriTypes[client.kind]),
+                  retainOnDelete: client.existing.retainOnDelete,
+                },
+              }
+            : {}),
+        },
         {
           ...replaceable(parent),
-          aliases: stackRootAliases((client.formerNames ?? []).map((former) => ({ name: `${former}-sign-in` }))),
+          aliases: stackRootAliases((client.formerNames ?? []).map((former) => ({ name: signInName(former) }))),
         },
       );
     }
@@ -114,6 +155,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
             apiServicePrincipalObjectId: apiApp.servicePrincipalObjectId,
             scopeId: apiApp.scopeId,
             scope: api.scope,
+            existing: adoptedGrant(client, api),
           },
           grant(apiAccessGrantType),
         );
@@ -127,6 +169,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
           apiClientId: apiApp.clientId,
           apiServicePrincipalObjectId: apiApp.servicePrincipalObjectId,
           appRoleId: apiApp.appRoleId,
+          existing: adoptedGrant(client, api),
         },
         grant(delegatedAccessGrantType),
       );

@@ -18,6 +18,9 @@ export const originalName = (entry: Renamable) => entry.formerNames?.[0] ?? entr
 /** The name of the grant of `api` to `client`; `--` cannot occur inside a catalogue name. */
 export const grantName = (client: string, api: string) => `${client}--${api}`;
 
+/** The name of a user-facing client's sign-in settings (components/clientSignIn.ts). */
+export const signInName = (client: string) => `${client}-sign-in`;
+
 /** Aliases for a grant whose client or API was renamed: every earlier pairing of their names. */
 export function grantAliases(client: Renamable, api: Renamable): { name: string }[] {
   const current = grantName(client.name, api.name);

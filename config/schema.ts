@@ -116,6 +116,71 @@ const authorizationServer = z.strictObject({
   client: catalogueName,
 });
 
+/** A Graph object's id: a GUID as the portal and Graph show it. `what` says which id, and where the portal shows it. */
+const objectGuid = (what: string) => z.string().refine(isGuid, { error: badValue(`use ${what}, a GUID`) });
+
+/**
+ * An app role assignment's or delegated permission grant's id as Graph returns it: not a GUID, but a base64url string
+ * (microsoftgraph/microsoft-graph-docs#11839); it becomes a path segment of the import id, so no other characters.
+ */
+const graphRelationshipId = (what: string) =>
+  z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, {
+    error: badValue(
+      `use ${what} as Graph returns it (letters, digits, '-' and '_', e.g. 41W1zT6z1U-kJxf2S5JsRBUMOJp_AjVOqTnVqrLcP3M)`,
+    ),
+  });
+
+/** A role or scope that exists on an adopted app: kept with its id, which every consent and assignment names. */
+const existingPermission = (what: string) =>
+  z.strictObject({ id: objectGuid(`the ${what}'s id`), value: permissionValue });
+
+/** The service principal of an adopted app; its owners stay owners beside the deploying identity. */
+const existingServicePrincipal = z.strictObject({
+  objectId: objectGuid("the service principal's object id (portal: Enterprise applications → Object ID)"),
+  owners: z.array(objectGuid("an owner's object id")).default([]),
+});
+
+/**
+ * What `npm run adopt` observed of a registration made by hand: the program imports these objects instead of creating
+ * new ones, keeps their ids (so client ids, audiences, consents and assignments stay), and leaves them in the tenant
+ * when the stack is destroyed unless `retainOnDelete` is false.
+ */
+const adoptedRegistration = {
+  objectId: objectGuid("the app registration's object id (portal: App registrations → Overview → Object ID)"),
+  clientId: objectGuid("the app registration's application (client) id"),
+  servicePrincipal: existingServicePrincipal.optional(),
+  retainOnDelete: z.boolean({ error: badValue("use true or false") }).default(true),
+};
+
+export const existingApi = z.strictObject({
+  ...adoptedRegistration,
+  /** The identifier URI that exists: it can only be api://<clientId>, the audience the program's policy checks. */
+  identifierUri: z.string().optional(),
+  /** The scope `scope` manages; absent: the program adds its own scope. */
+  scope: existingPermission("scope").optional(),
+  /** The app role `appRole` manages; absent: the program adds its own role. */
+  appRole: existingPermission("app role").optional(),
+});
+
+/** A grant of an adopted API to an adopted client that exists, wholly or partly. */
+const existingGrant = z.strictObject({
+  /** The API granted: a name in the client's `apis`. */
+  api: catalogueName,
+  /** The client's API permissions list the API (requiredResourceAccess). */
+  permissionListed: z.boolean({ error: badValue("use true or false") }).default(false),
+  /** The admin consent of a daemon's application permission: the assignment of the API's existing app role. */
+  appRoleAssignmentId: graphRelationshipId("the app role assignment's id").optional(),
+  /** The tenant-wide admin consent of a signed-in user's client: the delegated permission grant. */
+  delegatedPermissionGrantId: graphRelationshipId("the delegated permission grant's id").optional(),
+});
+
+export const existingClient = z.strictObject({
+  ...adoptedRegistration,
+  /** The redirect URIs of the client kind's platform that exist (web, spa or native). */
+  redirectUris: z.array(z.string()).optional(),
+  grants: z.array(existingGrant).optional(),
+});
+
 export const apiEntry = z.strictObject({
   name: catalogueName,
   displayName,
@@ -163,6 +228,8 @@ export const apiEntry = z.strictObject({
       }),
     )
     .optional(),
+  /** A registration made by hand that this entry adopts (npm run adopt writes it). */
+  existing: existingApi.optional(),
 });
 
 // Entra: name 3–120 characters, alphanumeric, '-' or '_', starting with a letter or digit; issuer and subject at
@@ -232,6 +299,8 @@ export const clientEntry = z.strictObject({
     .default("daemon"),
   /** Where Entra may send a signed-in user's authorization code; checked per kind (config/clientKinds.ts). */
   redirectUris: z.array(z.string()).optional(),
+  /** A registration made by hand that this entry adopts (npm run adopt writes it). */
+  existing: existingClient.optional(),
 });
 
 /** Appended to every registration's display name (default: the stack name), so short and plain. */
@@ -292,6 +361,8 @@ export const isPublicClient = (kind: ParsedClient["kind"]): kind is "spa" | "nat
 const defaultCredential = (kind: ParsedClient["kind"]) => (isPublicClient(kind) ? "none" : "secret");
 
 export type ApiEntry = z.output<typeof apiEntry>;
+export type ExistingApi = z.output<typeof existingApi>;
+export type ExistingClient = z.output<typeof existingClient>;
 export type SecretEntry = z.output<typeof secretEntry>;
 export type ApimSettings = z.output<typeof apimSettings>;
 /** A client entry with its credential decided: the one it names, or its kind's default. */

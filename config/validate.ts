@@ -1,5 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
+import { adoptionNamesCollision, adoptionProblems } from "./adoption";
 import { clientKindProblems, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
 import { addDays } from "./clock";
 import { originalName } from "../components/renames";
@@ -369,7 +370,8 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
   if (duplicates(apiNames).length > 0 || duplicates(clientNames).length > 0) return problems;
 
   settings.apis.forEach((api, index) => {
-    if (api.appRole.toLowerCase() === api.scope.toLowerCase()) {
+    // An adopted role or scope that takes the other's value is refused by adoptionProblems, with the adopter's fix.
+    if (api.appRole.toLowerCase() === api.scope.toLowerCase() && !adoptionNamesCollision(api)) {
       problems.push(
         `${configKey(["apis", index, "scope"])}: "${api.scope}" equals the appRole value; an app's roles and scopes share one namespace, so give them different values (e.g. appRole "access_as_app", scope "access_as_user").`,
       );
@@ -469,6 +471,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
   }
   problems.push(...clientKindProblems(settings));
   problems.push(...userAssignmentProblems(settings));
+  problems.push(...adoptionProblems(settings));
   return problems;
 }
 

@@ -494,9 +494,7 @@ describe("the deploy's smoke step, run as written against stand-ins for Entra an
       secretKeys,
     );
     const deployed = entraDirectoryOf(evaluation);
-    directory.clients.push(...deployed.clients);
-    directory.apis.push(...deployed.apis);
-    directory.assignments.push(...deployed.assignments);
+    entra.seed(deployed);
     const outputs = structuredClone(evaluation.outputs) as { apis: Record<string, { url: string; policy: string }> };
     const backend = await startBackendStandIn();
     const gateway = await startGatewayStandIn({

@@ -235,6 +235,75 @@ describe("plan diff on a changed stack file", () => {
   });
 });
 
+describe("plan diff of registrations made by hand that a stack adopts", () => {
+  const legacy = {
+    name: "legacy",
+    displayName: "My-Client-App",
+    secretRotatedOn: "2026-11-23",
+    apis: ["orders"],
+    existing: {
+      objectId: "8f1c2d3e-4a5b-4c6d-9e7f-8a9b0c1d2e06",
+      clientId: "9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a507",
+      servicePrincipal: { objectId: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c08" },
+    },
+  };
+
+  it("import: the adopted app and principal are imported, not created; what the program adds is created", async () => {
+    const after = guideConfig({ clients: [guideClient(), legacy] });
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "= import ApplicationRegistration legacy-app (/applications/8f1c2d3e-4a5b-4c6d-9e7f-8a9b0c1d2e06)",
+      "= import ServicePrincipal legacy-sp (/servicePrincipals/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c08)",
+      "+ create ApplicationPassword legacy-secret-2026-11-23",
+      "+ create ApplicationApiAccess legacy--orders-permission",
+      "+ create AppRoleAssignment legacy--orders-admin-consent",
+      "3 to create, 0 to update, 0 to replace, 0 to delete, 2 to import",
+    ]);
+    // Once imported, the import id is in the stack: the next change is an ordinary one.
+    const renamed = guideConfig({ clients: [guideClient(), { ...legacy, displayName: "Reporting (legacy)" }] });
+    expect(await diffOf(after, renamed)).toEqual([
+      "~ update ApplicationRegistration legacy-app (displayName)",
+      "0 to create, 1 to update, 0 to replace, 0 to delete",
+    ]);
+  });
+
+  it("removing an adopted entry deletes what the program added; what was made by hand stays in the tenant, no `!`", async () => {
+    const adopting = guideConfig({ clients: [guideClient(), legacy] });
+    expect(await diffOf(adopting, guideConfig())).toEqual([
+      "- delete ApplicationRegistration legacy-app (it stays in the tenant: retainOnDelete)",
+      "- delete ServicePrincipal legacy-sp (it stays in the tenant: retainOnDelete)",
+      "- delete ApplicationPassword legacy-secret-2026-11-23",
+      "- delete ApplicationApiAccess legacy--orders-permission",
+      "- delete AppRoleAssignment legacy--orders-admin-consent",
+      "0 to create, 0 to update, 0 to replace, 5 to delete",
+    ]);
+  });
+
+  it("an entry of a deployed stack told to adopt another object: the import replaces the stack's own, `!`", async () => {
+    const adopting = guideConfig({ clients: [guideClient({ existing: legacy.existing })] });
+    expect(await diffOf(guideConfig(), adopting)).toEqual([
+      "+- replace ApplicationRegistration reporting-app by importing /applications/8f1c2d3e-4a5b-4c6d-9e7f-8a9b0c1d2e06: the stack's own object is deleted",
+      "  ! breaks client reporting's callers (granted orders): its app registration is replaced, so their token requests fail (AADSTS700016)",
+      "+- replace ServicePrincipal reporting-sp by importing /servicePrincipals/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c08: the stack's own object is deleted",
+      "  ! breaks client reporting's callers (granted orders): its service principal is replaced with its admin consent, so they get no token until it is granted again",
+      "+- replace ApplicationPassword reporting-secret-2026-11-23 (applicationId forces it)",
+      "  ! breaks client reporting's callers (granted orders): the secret in use (the newest, rotated 2026-11-23) is replaced, so their token requests fail (AADSTS7000215) until they have the new clientSecret; rotate in two changes: add the new secret, then remove this one",
+      "+- replace ApplicationApiAccess reporting--orders-permission (applicationId forces it)",
+      "+- replace AppRoleAssignment reporting--orders-admin-consent (principalObjectId forces it)",
+      "0 to create, 0 to update, 5 to replace, 0 to delete, 2 to import",
+    ]);
+  });
+
+  it("update: a new value for the app role leaves the tokens clients hold with the old one: `!`", async () => {
+    const after = guideConfig({ apis: [guideApi({ appRole: "orders.call" })] });
+    expect(await diffOf(guideConfig(), after)).toEqual([
+      "~ update ApplicationAppRole orders-app-role (value)",
+      '  ! breaks client reporting (granted the app role of orders): the role\'s value changes from "access_as_app" to "orders.call", and the tokens they hold carry "access_as_app" in roles, which the gateway refuses, until they are issued again',
+      "~ update ApiPolicy orders-policy (value)",
+      "0 to create, 2 to update, 0 to replace, 0 to delete",
+    ]);
+  });
+});
+
 describe("plan diff of a client's secrets", () => {
   const withSecrets = (...secrets: { rotatedOn: string; lifetimeDays: number }[]) =>
     guideConfig({ clients: [guideClient({ secretRotatedOn: undefined, secretLifetimeDays: undefined, secrets })] });

@@ -81,9 +81,7 @@ describe("smoke without a token", () => {
       }),
     );
     const deployed = entraDirectoryOf(evaluation);
-    directory.clients.push(...deployed.clients);
-    directory.apis.push(...deployed.apis);
-    directory.assignments.push(...deployed.assignments);
+    entra.seed(deployed);
     const api = (evaluation.outputs as { apis: { orders: { url: string; policy: string } } }).apis.orders;
     policy = api.policy;
     backend = await startBackendStandIn();

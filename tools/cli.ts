@@ -11,6 +11,11 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** Bad input that is no flag problem (an id that names nothing, …): printed without the usage, status 2. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -51,7 +56,10 @@ export function parseOrAnswer<T extends NonNullable<ParseArgsConfig["options"]>>
   return values;
 }
 
-/** Prints `error: …`, and the usage after a {@link UsageError}; returns the tools' exit status for bad input, 2. */
+/**
+ * Prints `error: …`, and the usage after a {@link UsageError} (not after an {@link InputError}); returns the tools'
+ * exit status for bad input, 2.
+ */
 export function reportInputError(io: Pick<CliIo, "err">, error: unknown, usage: string): number {
   io.err(`error: ${errorText(error)}`);
   if (error instanceof UsageError) io.err(usage);

@@ -5,6 +5,7 @@ import { guardReport, hasViolations, runGuard } from "../guard/rules";
 import { evaluateProgram, type MockEvaluation, ProgramError } from "./preview/mockEngine";
 import { breaksCallers, type DiffResource, diffPlans, formatPlanDiff, planAtRef } from "./preview/planDiff";
 import { planData, renderPlanMarkdown } from "./preview/planReport";
+import { importedStateOf } from "./preview/importedState";
 import { planFileOf, projectNameOf, readStackFileConfig } from "./preview/stackFiles";
 import { type CliIo, parseOrAnswer, reportInputError, runIfMain, UsageError } from "./cli";
 
@@ -58,7 +59,14 @@ export async function evaluateStack(
   dir = projectDir,
 ): Promise<MockEvaluation> {
   const { config, secretKeys } = readStackFileConfig(dir, stack);
-  return evaluateProgram({ stack, project: projectNameOf(dir), config, secretKeys, importProgram });
+  return evaluateProgram({
+    stack,
+    project: projectNameOf(dir),
+    config,
+    secretKeys,
+    importProgram,
+    importedState: importedStateOf(config),
+  });
 }
 
 /** The plan CLI without process globals: returns the exit status. */

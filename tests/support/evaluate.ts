@@ -12,7 +12,15 @@ export async function evaluate(
 ): Promise<MockEvaluation> {
   vi.resetModules();
   const { evaluateProgram } = await import("../../tools/preview/mockEngine.js");
-  return evaluateProgram({ stack, config, secretKeys, invokeResults, importProgram: () => import("../../index.js") });
+  const { importedStateOf } = await import("../../tools/preview/importedState.js");
+  return evaluateProgram({
+    stack,
+    config,
+    secretKeys,
+    invokeResults,
+    importedState: importedStateOf(config),
+    importProgram: () => import("../../index.js"),
+  });
 }
 
 /**

@@ -6,6 +6,8 @@ export interface BreakageContext {
   base: PlanEntries;
   /** Whether a base entry is still in the working tree's plan (matched by URN or alias). */
   stays(entry: Entry): boolean;
+  /** The working tree's side, for what it grants (the clients an update leaves working). */
+  head?: PlanEntries;
 }
 
 type Verb = "deleted" | "replaced";
@@ -131,4 +133,47 @@ export function whoBreaks(resource: DiffResource, verb: Verb, context: BreakageC
   return resource.type === typeOf.assignment
     ? `breaks client ${client}'s calls to ${api}: the grant is revoked, so its next token request for ${api} is refused (AADSTS501051)`
     : `breaks client ${client}'s calls to ${api}: the grant is revoked, so its users get no token for ${api} until it is granted again`;
+}
+
+/**
+ * Who breaks when a base resource is updated in place, in one sentence; undefined when no caller does. An API's service
+ * principal that starts requiring assignment refuses every app not assigned (adopting a registration made by hand
+ * does this); a role or scope whose value changes leaves the tokens callers hold with the old value, which the policy
+ * stops accepting at once.
+ */
+export function whoBreaksUpdate(
+  before: DiffResource,
+  after: DiffResource,
+  keys: string[],
+  context: BreakageContext,
+): string | undefined {
+  const entry = context.base.entryOf(before.urn);
+  if (entry?.role !== "api") return undefined;
+  const granted = context.base.grants?.filter((grant) => grant.api === entry.name);
+  if (
+    before.type === typeOf.servicePrincipal &&
+    keys.includes("appRoleAssignmentRequired") &&
+    before.inputs.appRoleAssignmentRequired !== true &&
+    after.inputs.appRoleAssignmentRequired === true
+  ) {
+    const assigned = [
+      ...new Set((context.head?.grants ?? []).filter((grant) => grant.api === entry.name).map((grant) => grant.client)),
+    ];
+    const kept =
+      assigned.length === 0
+        ? ""
+        : `; ${assigned.length === 1 ? `client ${list(assigned)} is` : `clients ${list(assigned)} are`} assigned in the same update, and may be refused until its assignment exists`;
+    return `breaks every app that gets tokens for ${entry.name} without being assigned to it: its service principal requires assignment from now on, so their token requests are refused (AADSTS501051)${kept}; first add every other app that calls ${entry.name} to this stack, granted (one made by hand: npm run adopt -- --client <its client id>)`;
+  }
+  if (!keys.includes("value") || (before.type !== typeOf.appRole && before.type !== typeOf.scope)) return undefined;
+  const [from, to] = [before.inputs.value, after.inputs.value].map((value) => JSON.stringify(value));
+  if (before.type === typeOf.scope) {
+    const users = granted?.filter((grant) => grant.delegated).map((grant) => grant.client);
+    if (users?.length === 0) return undefined;
+    return `breaks ${grantedClients(users, `the delegated scope of ${entry.name}`)}: the scope's value changes from ${from} to ${to}, and the tokens their users hold carry ${from} in scp, which the gateway refuses, until they are issued again`;
+  }
+  if ((before.inputs.allowedMemberTypes as unknown[] | undefined)?.includes("User")) return undefined;
+  const daemons = granted?.filter((grant) => !grant.delegated).map((grant) => grant.client);
+  if (daemons?.length === 0) return undefined;
+  return `breaks ${grantedClients(daemons, `the app role of ${entry.name}`)}: the role's value changes from ${from} to ${to}, and the tokens they hold carry ${from} in roles, which the gateway refuses, until they are issued again`;
 }

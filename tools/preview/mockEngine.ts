@@ -35,6 +35,10 @@ export interface MockedResource {
   customTimeouts?: pulumi.CustomTimeouts;
   /** URNs of the resources named in the `dependsOn` option (ordering that no input carries). */
   dependsOn?: string[];
+  /** The `import` option: the provider id of an existing object the resource takes over instead of creating. */
+  import?: string;
+  /** The `retainOnDelete` option: deleting the resource leaves the object in the cloud. */
+  retainOnDelete?: boolean;
 }
 
 export interface MockEvaluation {
@@ -73,6 +77,11 @@ export interface EvaluateOptions {
   importProgram: () => Promise<unknown>;
   /** Evaluate as `pulumi preview` does (`isDryRun()` true); default false. */
   preview?: boolean;
+  /**
+   * What the provider reads of objects imported by id (the `import` option), by import id: e.g. an adopted app's
+   * `clientId`, which its import id does not carry. Absent values stay `mock-` placeholders.
+   */
+  importedState?: Record<string, Record<string, unknown>>;
 }
 
 const kebab = (text: string) => text.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
@@ -85,6 +94,27 @@ const namingInputs: Record<string, string> = {
   "azure-native:apimanagement:AuthorizationServer": "authsid",
   "azure-native:apimanagement:ApiManagementService": "serviceName",
 };
+
+/** The object id an azuread import id ends with (`/applications/<object id>`, `/servicePrincipals/<object id>`). */
+const objectIdOf = (importId: string) => importId.slice(importId.lastIndexOf("/") + 1);
+
+/**
+ * What the provider would return for an imported resource: its import id as its id, an app's or principal's object id
+ * read from that id, and whatever else is known of the object (`importedState`), over the mock's placeholders.
+ */
+function importedMockState(
+  args: pulumi.runtime.MockResourceArgs,
+  importId: string,
+  known: Record<string, unknown> | undefined,
+): { id: string; state: Record<string, unknown> } {
+  const mocked = mockState(args);
+  const objectId =
+    args.type === "azuread:index/applicationRegistration:ApplicationRegistration" ||
+    args.type === "azuread:index/servicePrincipal:ServicePrincipal"
+      ? { objectId: objectIdOf(importId) }
+      : {};
+  return { id: importId, state: { ...mocked.state, ...objectId, ...known } };
+}
 
 /** What the providers would return for each resource type: inputs plus deterministic, readable placeholders. */
 function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
@@ -357,7 +387,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           throw new Error(`Expected one ${args.type} named ${args.name}, saw ${matches.length}.`);
         const record = matches[0] as MockedResource;
         record.inputs = unwrapSecrets(args.inputs, "", record.secretInputs) as Record<string, unknown>;
-        const mocked = mockState({ ...args, name: originalNameOf(record, registered) });
+        const named = { ...args, name: originalNameOf(record, registered) };
+        const mocked = args.id ? importedMockState(named, args.id, options.importedState?.[args.id]) : mockState(named);
         record.state = unwrapSecrets(mocked.state, "", []) as Record<string, unknown>;
         if (args.custom) record.id = mocked.id;
         return mocked;
@@ -422,6 +453,10 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<MockEva
           ],
           aliasUrns,
           ...(args.opts.customTimeouts ? { customTimeouts: args.opts.customTimeouts } : {}),
+          ...(typeof (args.opts as pulumi.CustomResourceOptions).import === "string"
+            ? { import: (args.opts as pulumi.CustomResourceOptions).import }
+            : {}),
+          ...(args.opts.retainOnDelete !== undefined ? { retainOnDelete: args.opts.retainOnDelete } : {}),
           ...(Array.isArray(args.opts.dependsOn) && args.opts.dependsOn.length > 0
             ? {
                 dependsOn: args.opts.dependsOn

@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import { projectName } from "../../config/validate";
 import { placeholderPrefix } from "./mockEngine";
 import type { PlanData } from "./planReport";
-import { type BreakageContext, whoBreaks } from "./breakage";
+import { type BreakageContext, whoBreaks, whoBreaksUpdate } from "./breakage";
 import { readPlanEntries } from "./planEntries";
 import { replaceOnChanges } from "./replaceOnChanges";
 import { renameHints } from "./renameHints";
@@ -23,9 +23,19 @@ export interface DiffResource {
   aliases?: string[];
   /** Per input: the resources feeding it, so a replaced source's new outputs show downstream. */
   inputSources?: Record<string, string[]>;
+  /** The existing object it takes over (the `import` option): imported unless the other side already did. */
+  import?: string;
+  /** Deleting it leaves the object where it is (`retainOnDelete`, as adopted objects have by default). */
+  retainOnDelete?: true;
+  /**
+   * On the base side: an object that exists but is not in the stack yet (as `npm run adopt` reads it), so importing it
+   * replaces nothing; a base resource without this is in the stack, and importing another object in its place
+   * replaces it.
+   */
+  observed?: true;
 }
 
-export type ChangeKind = "create" | "delete" | "update" | "replace" | "rename";
+export type ChangeKind = "create" | "delete" | "update" | "replace" | "rename" | "import";
 
 export interface PlannedChange {
   kind: ChangeKind;
@@ -39,6 +49,12 @@ export interface PlannedChange {
   breaks?: string;
   /** On the first delete of an entry that a new entry looks like the rename of: how to keep its ids. */
   hint?: string;
+  /** The import id of an object taken over; an update or replace with one happens right after the import. */
+  importId?: string;
+  /** The import takes the place of the resource the stack has, which Pulumi then deletes (an import-replacement). */
+  importReplaces?: true;
+  /** A delete of a resource with `retainOnDelete`: it leaves the stack, the object stays in the tenant. */
+  retained?: true;
 }
 
 const isComponent = (type: string) => type.startsWith(`${projectName}:`);
@@ -88,9 +104,14 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
   });
   const forcingOf = (i: number) =>
     (changedKeys[i] ?? []).filter((key) => (replaceOnChanges[pairs[i]?.head.type ?? ""] ?? []).includes(key));
+  // An imported object is no new object, unless it takes the place of the one the stack has.
+  const importReplaces = (after: DiffResource, before: DiffResource | undefined) =>
+    before !== undefined && !before.observed && after.import !== undefined && after.import !== before.import;
   const renewed = () =>
     new Set(
-      pairs.flatMap(({ head: after, base: before }, i) => (!before || forcingOf(i).length > 0 ? [after.urn] : [])),
+      pairs.flatMap(({ head: after, base: before }, i) =>
+        (!before && !after.import) || importReplaces(after, before) || forcingOf(i).length > 0 ? [after.urn] : [],
+      ),
     );
   for (let grew = true; grew;) {
     const fresh = renewed();
@@ -115,12 +136,45 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
     const text = whoBreaks(resource, verb, context);
     return text === undefined ? {} : { breaks: text };
   };
+  const headEntries = readPlanEntries(head);
+  const updateBreaks = (before: DiffResource, after: DiffResource, keys: string[]) => {
+    const text = whoBreaksUpdate(before, after, keys, { ...context, head: headEntries });
+    return text === undefined ? {} : { breaks: text };
+  };
   const changes: PlannedChange[] = pairs.flatMap(({ head: after, base: before }, i): PlannedChange[] => {
-    if (!before) return [{ kind: "create", type: after.type, name: after.name, keys: [] }];
+    // Pulumi imports when the object is not yet in the stack under this import id, then updates what differs.
+    const imported = after.import !== undefined && after.import !== before?.import ? { importId: after.import } : {};
+    if (!before) {
+      return [
+        {
+          kind: "importId" in imported ? "import" : "create",
+          type: after.type,
+          name: after.name,
+          keys: [],
+          ...imported,
+        },
+      ];
+    }
     const moved = before.name === after.name ? {} : { formerName: before.name };
+    if (importReplaces(after, before)) {
+      return [
+        {
+          kind: "replace",
+          type: after.type,
+          name: after.name,
+          keys: [],
+          ...moved,
+          ...imported,
+          importReplaces: true,
+          ...breaks(before, "replaced"),
+        },
+      ];
+    }
     const keys = [...(changedKeys[i] ?? [])].sort();
-    if (keys.length === 0)
+    if (keys.length === 0) {
+      if ("importId" in imported) return [{ kind: "import", type: after.type, name: after.name, keys, ...imported }];
       return "formerName" in moved ? [{ kind: "rename", type: after.type, name: after.name, keys, ...moved }] : [];
+    }
     const forcing = forcingOf(i).sort();
     return [
       forcing.length > 0
@@ -130,12 +184,20 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
             name: after.name,
             keys: forcing,
             ...moved,
+            ...imported,
             ...breaks(before, "replaced"),
           }
-        : { kind: "update", type: after.type, name: after.name, keys, ...moved },
+        : {
+            kind: "update",
+            type: after.type,
+            name: after.name,
+            keys,
+            ...moved,
+            ...imported,
+            ...updateBreaks(before, after, keys),
+          },
     ];
   });
-  const headEntries = readPlanEntries(head);
   const hints = renameHints(baseEntries, headEntries, {
     kept: context.stays,
     isNew: (entry) => headEntries.componentsOf(entry).every((component) => !matchedHead.has(component.urn)),
@@ -154,21 +216,30 @@ export function diffPlans(base: DiffResource[], head: DiffResource[]): PlannedCh
       type: before.type,
       name: before.name,
       keys: [],
-      ...breaks(before, "deleted"),
+      // Pulumi only forgets a resource with retainOnDelete: the object, made by hand, stays and breaks nobody.
+      ...(before.retainOnDelete ? { retained: true as const } : breaks(before, "deleted")),
       ...hintOn(before),
     });
   }
   return changes;
 }
 
-const symbols: Record<ChangeKind, string> = { create: "+", delete: "-", update: "~", replace: "+-", rename: "=" };
+const symbols: Record<ChangeKind, string> = {
+  create: "+",
+  delete: "-",
+  update: "~",
+  replace: "+-",
+  rename: "=",
+  import: "=",
+};
 
 /** `azuread:index/servicePrincipal:ServicePrincipal` → `ServicePrincipal`. */
 const kindOf = (type: string) => type.split(":").pop() ?? type;
 
 /**
- * One line per change in Pulumi's symbols (`=` a resource kept under a new name), `!` lines under the ones that break
- * callers and `?` lines under a delete that looks like half of a rename; `no changes` if none.
+ * One line per change in Pulumi's symbols (`=` a resource kept under a new name, or an existing object imported, then
+ * updated or replaced where the program differs), `!` lines under the ones that break callers and `?` lines under a
+ * delete that looks like half of a rename; `no changes` if none.
  */
 export function formatPlanDiff(changes: PlannedChange[]): string[] {
   if (changes.length === 0) return ["no changes"];
@@ -179,17 +250,25 @@ export function formatPlanDiff(changes: PlannedChange[]): string[] {
         : change.kind === "replace"
           ? ` (${change.keys.join(", ")} forces it)`
           : "";
+    const formerly = change.formerName ? `, formerly ${change.formerName}` : "";
+    const what = `${kindOf(change.type)} ${change.name}`;
     const line =
       change.kind === "rename"
         ? `= rename ${kindOf(change.type)} ${change.formerName} → ${change.name}`
-        : `${symbols[change.kind]} ${change.kind} ${kindOf(change.type)} ${change.name}${keys}${change.formerName ? `, formerly ${change.formerName}` : ""}`;
+        : change.importReplaces
+          ? `+- replace ${what} by importing ${change.importId}${formerly}: the stack's own object is deleted`
+          : change.importId === undefined
+            ? `${symbols[change.kind]} ${change.kind} ${what}${keys}${formerly}${change.retained ? " (it stays in the tenant: retainOnDelete)" : ""}`
+            : `= import ${what} (${change.importId})${formerly}${change.kind === "import" ? "" : `, then ${symbols[change.kind]} ${change.kind}${keys}`}`;
     return [line, ...(change.breaks ? [`  ! ${change.breaks}`] : []), ...(change.hint ? [`  ? ${change.hint}`] : [])];
   });
   const count = (kind: ChangeKind) => changes.filter((change) => change.kind === kind).length;
   const renamed = count("rename") > 0 ? `, ${count("rename")} renamed` : "";
+  const imports = changes.filter((change) => change.importId !== undefined).length;
+  const imported = imports > 0 ? `, ${imports} to import` : "";
   return [
     ...lines,
-    `${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete${renamed}`,
+    `${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete${imported}${renamed}`,
   ];
 }
 

@@ -17,6 +17,10 @@ export interface PlanData {
     inputSources?: Record<string, string[]>;
     /** Present (true) only for protected resources. */
     protect?: true;
+    /** The provider id of the existing object the resource imports (the `import` option); absent when it creates. */
+    import?: string;
+    /** Present (true) only for resources whose deletion leaves the object in the tenant (`retainOnDelete`). */
+    retainOnDelete?: true;
   }[];
   outputs: Record<string, unknown>;
   policies: Record<string, string>;
@@ -51,6 +55,8 @@ export function planData(evaluation: MockEvaluation): PlanData {
       inputs: redact(resource.inputs, resource.secretInputs) as Record<string, unknown>,
       ...(Object.keys(resource.inputSources).length > 0 ? { inputSources: resource.inputSources } : {}),
       ...(resource.protect ? { protect: true as const } : {}),
+      ...(resource.import ? { import: resource.import } : {}),
+      ...(resource.retainOnDelete ? { retainOnDelete: true as const } : {}),
     })),
     outputs,
     policies: Object.fromEntries(Object.entries(apis).map(([name, api]) => [name, api.policy ?? ""])),
@@ -127,6 +133,8 @@ function resourceLines(resource: MockedResource, data: PlanData, byUrn: Map<stri
   const former = formerNames(resource, byUrn);
   const flags = [
     ...(resource.protect ? ["protected"] : []),
+    ...(resource.import ? [`imports \`${resource.import}\``] : []),
+    ...(resource.retainOnDelete ? ["kept in the tenant when deleted"] : []),
     ...(former.length > 0 ? [`formerly ${former.map((name) => `\`${name}\``).join(", ")}`] : []),
   ]
     .map((flag) => ` — ${flag}`)
@@ -171,6 +179,12 @@ export function renderPlanMarkdown(evaluation: MockEvaluation): string {
     "> Values starting with `mock-` stand for what Azure assigns at deploy time (client and object ids, and the",
     "> tenant when `tenantId` is unset). `[secret]` marks secret values, which are never shown. `a ← b.c` means",
     "> input `a` is fed by output `c` of resource `b`, so `b` is created first.",
+    ...(evaluation.resources.some((resource) => resource.import)
+      ? [
+          "> `imports <id>` marks an object made by hand that the resource takes over (Pulumi's `import`) instead of",
+          "> creating one; `kept in the tenant when deleted` marks one that `pulumi destroy` leaves where it is.",
+        ]
+      : []),
     "",
     `## Resources (${custom} Azure resources in ${evaluation.resources.length - custom} components)`,
     "",

@@ -35,8 +35,8 @@ function hideSecure(value: unknown): { value: unknown; secret: boolean } {
  * A YAML file's content. A syntax error becomes a {@link ConfigError} naming the file and the line, in the
  * parser's one-line wording without its excerpt of the file; the errors after the first only follow from it.
  */
-function readYaml(file: string, stack: string): unknown {
-  const document = parseDocument(fs.readFileSync(file, "utf8"));
+function readYaml(file: string, stack: string, text = fs.readFileSync(file, "utf8")): unknown {
+  const document = parseDocument(text);
   const [error] = document.errors;
   if (!error) return document.toJS();
   const at = error.linePos?.[0];
@@ -78,9 +78,10 @@ export const projectNameOf = (projectDir: string): string => readProjectFile(pro
 
 /**
  * The configuration Pulumi would give the program for a stack: `Pulumi.yaml` defaults, overridden by
- * `Pulumi.<stack>.yaml`. Keys of other namespaces (providers) are left out; secure values are not decrypted.
+ * `Pulumi.<stack>.yaml` (or by `stackText`, that file's text as it would be after an edit). Keys of other namespaces
+ * (providers) are left out; secure values are not decrypted.
  */
-export function readStackFileConfig(projectDir: string, stack: string): StackFileConfig {
+export function readStackFileConfig(projectDir: string, stack: string, stackText?: string): StackFileConfig {
   const stackFile = stackFileOf(projectDir, stack);
   const project = readProjectFile(projectDir, stack);
   const namespace = project.name ?? projectName;
@@ -90,7 +91,7 @@ export function readStackFileConfig(projectDir: string, stack: string): StackFil
       declaration && typeof declaration === "object" ? (declaration as { default?: unknown }).default : declaration;
     if (defaultValue !== undefined) config[key.replace(`${namespace}:`, "")] = defaultValue;
   }
-  const stackYaml = (readYaml(stackFile, stack) ?? {}) as { config?: Record<string, unknown> };
+  const stackYaml = (readYaml(stackFile, stack, stackText) ?? {}) as { config?: Record<string, unknown> };
   const secretKeys: string[] = [];
   for (const [fullKey, raw] of Object.entries(stackYaml.config ?? {})) {
     const [keyNamespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [namespace, fullKey];

@@ -7,6 +7,7 @@ import { projectDir, runPlan } from "../../../tools/plan";
 import { evaluateStackFile, knownValidOn, projectWith, withToday } from "../stackFileChecks";
 import { type CodeBlock, codeBlocks, type MarkdownDoc, withBlockValues } from "./markdownDocs";
 import { applyEdit } from "./stackEdits";
+import { GraphFake, guideTenant, runAdoptAgainst, seedLikeTheGuide } from "../graphFake";
 
 /**
  * The stack the docs' edits start from: Pulumi.dev.yaml as shipped, the guide's pair (the fixture tests use, so
@@ -22,8 +23,17 @@ const evaluationOf =
   (stack) =>
     withToday(knownValidOn(stackYaml), () => evaluateStackFile(projectWith({ [stack]: stackYaml }), stack));
 
+/** The stack files of an example, as text: before and after its edits. */
+interface StackTexts {
+  before: string;
+  after: string;
+}
+
 /** The command a regenerated example shows, and what prints it; `$ <command>` is the block's first line. */
-const outputs: Record<string, { command: string; run(before: Evaluate, after: Evaluate): Promise<string[]> }> = {
+const outputs: Record<
+  string,
+  { command: string; run(before: Evaluate, after: Evaluate, stacks: StackTexts): Promise<string[]> }
+> = {
   // What `npm run plan -- --base HEAD` prints after the edits, the base side planned to JSON as the tool plans a ref.
   "plan-diff": {
     command: "npm run plan -- --base HEAD",
@@ -35,6 +45,19 @@ const outputs: Record<string, { command: string; run(before: Evaluate, after: Ev
       const print = (text: string) => lines.push(text);
       await runPlan(["--base", "HEAD"], { out: print, err: print, evaluate: after, planAtRef: () => base });
       return lines;
+    },
+  },
+  // What `npm run adopt` prints for the guide's pair, made in a tenant as seed-guide.txt's portal steps make them.
+  adopt: {
+    command: "npm run adopt -- --stack dev --api My-APIM-API --client My-Client-App",
+    async run(_before, _after, stacks) {
+      const fake = new GraphFake(guideTenant.tenantId, guideTenant.deployer);
+      seedLikeTheGuide(fake);
+      const dir = projectWith({ dev: stacks.after });
+      const run = await withToday(knownValidOn(stacks.after), () =>
+        runAdoptAgainst(fake, dir, ["--api", "My-APIM-API", "--client", "My-Client-App"]),
+      );
+      return [run.out, run.err];
     },
   },
   // What `npm run plan` prints for the edited stack when the program refuses it.
@@ -83,7 +106,7 @@ export async function exampleOutput(block: CodeBlock, edits: Map<string, CodeBlo
     throw new Error(`${block.where}: output=${block.attributes.output}; known outputs: ${outputKinds.join(", ")}`);
   const before = stackAfter(block.attributes.from, edits, block.where);
   const after = stackAfter(block.attributes.to, edits, block.where);
-  const lines = await kind.run(evaluationOf(before), evaluationOf(after));
+  const lines = await kind.run(evaluationOf(before), evaluationOf(after), { before, after });
   return [`$ ${kind.command}`, ...lines].join("\n");
 }
 

@@ -83,9 +83,9 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
       case "destroy":
         return await localDestroy(commandArgs(args, stackOption).values.stack ?? "dev", run);
       case "smoke": {
-        // smoke's own flags pass through; the stack defaults to dev as for up.
-        const stack = commandArgs(args, stackOption, true, false).values.stack;
-        return await localSmokeCommand(stack === undefined ? ["--stack", "dev", ...args] : args, run);
+        // smoke's own flags pass through, and it judges them; the stack defaults to dev as for up.
+        const { values } = parseArgs({ args, options: stackOption, strict: false, allowPositionals: true });
+        return await localSmokeCommand(values.stack === undefined ? ["--stack", "dev", ...args] : args, run);
       }
       case "start": {
         const { values } = commandArgs(args, { port: { type: "string" }, "replication-delay": { type: "string" } });
@@ -120,18 +120,14 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
 
 const stackOption = { stack: { type: "string", short: "s" } } as const;
 
-/**
- * A command's flags (and, where it takes them, positionals); a bad flag is a {@link UsageError}. Not strict: flags
- * it does not know are left for the tool the command passes them to.
- */
+/** A command's flags (and, where it takes them, positionals); a bad flag is a {@link UsageError}. */
 function commandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
   args: string[],
   options: T,
   positionals = false,
-  strict = true,
 ) {
   try {
-    return parseArgs({ args, options, strict, allowPositionals: positionals || !strict });
+    return parseArgs({ args, options, strict: true, allowPositionals: positionals });
   } catch (error) {
     throw new UsageError(errorText(error));
   }

@@ -171,18 +171,24 @@ describe("adopting the guide's pair into the shipped dev stack", () => {
       expect(outputs.clients.reporting?.clientId).toBe(client.appId);
       expect(outputs.apis.orders?.identifierUri).toBe(`api://${api.appId}`);
       const deployed = entraDirectoryOf(evaluation);
-      directory.clients.push(...deployed.clients);
-      directory.apis.push(...deployed.apis);
-      directory.assignments.push(...deployed.assignments);
-      expect(directory.apis).toEqual([expect.objectContaining({ clientId: api.appId, tokenVersion: 1 })]);
+      expect(deployed.apis).toEqual([expect.objectContaining({ clientId: api.appId, tokenVersion: 1 })]);
+      // The stand-in's tenant is seeded once, after start: the adopted client with the portal's secret, to which
+      // the first up added the program's own.
+      const programSecret = outputs.clients.reporting?.clientSecret as string;
+      entra.seed({
+        ...deployed,
+        clients: deployed.clients.map((each) =>
+          each.clientId === client.appId ? { ...each, secret: portalSecret } : each,
+        ),
+      });
+      const adopted = entra.directory.applicationByAppId(client.appId);
+      if (!adopted) throw new Error("the adopted client is not in the stand-in's directory");
+      entra.directory.addPassword(adopted.id, {}, programSecret);
       const gateway = await startGatewayStandIn({
         apis: [{ path: "orders", policyXml: outputs.apis.orders?.policy ?? "", backendUrl: backend.url }],
       });
       servers.push(gateway);
-      const reporting = directory.clients.find((each) => each.clientId === client.appId);
-      // The stand-in holds one secret per client: the portal's first, then the program's own.
-      for (const secret of [portalSecret, outputs.clients.reporting?.clientSecret as string]) {
-        if (reporting) reporting.secret = secret;
+      for (const secret of [portalSecret, programSecret]) {
         const { accessToken } = await requestToken({
           tokenEndpoint: `${entra.authorityHost}/${tenantId}/oauth2/v2.0/token`,
           clientId: client.appId,

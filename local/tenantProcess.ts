@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { CliIo } from "../tools/cli";
 import { defaultSettings, localTenantPaths, type PidFile, type TenantSettings } from "./server";
 
@@ -54,11 +55,14 @@ export async function startTenantProcess(
   writeFileSync(paths.settings, `${JSON.stringify(settings, null, 2)}\n`);
 
   const log = openSync(paths.log, "w");
-  const child = spawn(
-    process.execPath,
-    [require.resolve("tsx/cli"), join(__dirname, "server.ts"), "--root", paths.root],
-    { detached: true, stdio: ["ignore", log, log], cwd: join(__dirname, "..") },
-  );
+  // One process, Node with tsx's loader, rather than tsx's command line, which would keep a second Node process
+  // (about 50 MB) alive only to wait for the first.
+  const tsxLoader = pathToFileURL(require.resolve("tsx")).href;
+  const child = spawn(process.execPath, ["--import", tsxLoader, join(__dirname, "server.ts"), "--root", paths.root], {
+    detached: true,
+    stdio: ["ignore", log, log],
+    cwd: join(__dirname, ".."),
+  });
   closeSync(log);
   let exitCode: number | null = null;
   child.on("exit", (code) => {

@@ -10,8 +10,11 @@ import { engineBinDir } from "../local/engine";
 export interface LocalUpRun {
   /** Tenant start to the smoke test's last line (ms). */
   total: number;
-  /** Until the tenant listened, until the CLI began (providers, APIM service, stack), `pulumi up`, smoke (ms). */
-  phases: { start: number; prepare: number; up: number; smoke: number };
+  /**
+   * Until the tenant listened, until the CLI began (providers, APIM service, stack), `pulumi up` (its preview, then
+   * the update Pulumi times as Duration), smoke (ms).
+   */
+  phases: { start: number; prepare: number; up: number; update: number; smoke: number };
   /** The slowest resources as `pulumi up` timed them, e.g. `orders-app-role created (4.1s)`. */
   slowest: string[];
   /** A second `up` of the same stack: preview, no changes, smoke (ms). */
@@ -66,7 +69,13 @@ async function oneRun(): Promise<LocalUpRun> {
     const again = Date.now() - againBegan;
     return {
       total: ended - began,
-      phases: { start: started - began, prepare: prepared - started, up: upEnded - prepared, smoke: ended - upEnded },
+      phases: {
+        start: started - began,
+        prepare: prepared - started,
+        up: upEnded - prepared,
+        update: pulumiDuration(upOutput),
+        smoke: ended - upEnded,
+      },
       slowest: slowestResources(upOutput),
       again,
       residentMb: Number(resident),
@@ -75,6 +84,12 @@ async function oneRun(): Promise<LocalUpRun> {
     await runLocal(["stop"], { out: () => undefined, err: () => undefined }, { root });
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** `Duration: 1m3s` of `pulumi up`'s summary, in ms. */
+function pulumiDuration(upOutput: string): number {
+  const match = /^Duration: (?:(\d+)m)?(\d+)s$/m.exec(upOutput);
+  return match ? (Number(match[1] ?? 0) * 60 + Number(match[2])) * 1000 : Number.NaN;
 }
 
 /** The resources `pulumi up` took longest over, from its `<type> <name> created (<n>s)` lines. */

@@ -149,8 +149,15 @@ async function main() {
       `local up of dev, tenant start to smoke, warm CLI (s, median of ${localRuns})`,
       seconds(local.map((run) => run.total)),
     ]);
-    for (const phase of ["start", "prepare", "up", "smoke"] as const) {
-      rows.push([`  ${phase}`, seconds(local.map((run) => run.phases[phase]))]);
+    const phases = {
+      start: "  the tenant starts",
+      prepare: "  providers, APIM service, stack select",
+      up: "  pulumi up: preview, then update",
+      update: "    of which the update (pulumi's Duration)",
+      smoke: "  smoke test",
+    } as const;
+    for (const [phase, label] of Object.entries(phases)) {
+      rows.push([label, seconds(local.map((run) => run.phases[phase as keyof typeof phases]))]);
     }
     rows.push(["  slowest resources in pulumi up (first run)", (local[0]?.slowest ?? []).join("; ")]);
     rows.push(["local up again, no changes, with smoke (s)", seconds(local.map((run) => run.again))]);

@@ -15,7 +15,15 @@ import { writeShadowProject } from "../local/shadowProject";
 import { projectDir } from "../tools/plan";
 import { startTestTenant } from "./support/localTenant";
 
-const temporary = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+const made: string[] = [];
+const temporary = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** A project folder with this repository's Pulumi.yaml and the given stack files. */
 function projectWith(stackFiles: Record<string, string>): string {

@@ -1,7 +1,8 @@
 // The commands on a local stack: `up` (everything from a clean clone to a passing smoke test), `destroy`, `smoke`,
 // and the CLI itself (`pulumi <args…>`), all in the shadow project with the tenant's environment.
 import { ConfigError } from "../config/validate";
-import { installEngine, projectRoot } from "./engine";
+import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
+import { installEngine, projectRoot, runPulumi, type RunPulumiOptions } from "./engine";
 import {
   checkStackFile,
   ensureExistingService,
@@ -55,8 +56,33 @@ export async function localUp(stack: string, options: LocalRunOptions): Promise<
     io.err(`error: pulumi up of stack ${stack} failed (exit ${up.code}); the smoke test did not run.`);
     return up.code;
   }
-  const smoke = await localSmoke(["--stack", stack], cli, io);
-  return smoke.code === 0 ? 0 : 1;
+  return (await smokeEachClient(stack, cli, io)) ? 0 : 1;
+}
+
+/**
+ * The smoke test once for each client and API it is granted (smoke takes one pair at a time), or once for the stack
+ * when no client is granted any; whether every run passed. Smoke checks a user-facing or federated client without a
+ * token, as it does against Azure.
+ */
+async function smokeEachClient(stack: string, cli: RunPulumiOptions, io: LocalRunOptions["io"]): Promise<boolean> {
+  // Read quietly: the outputs hold the clients' secrets.
+  const read = await runPulumi(["stack", "output", "--json", "--show-secrets", "--stack", stack], {
+    ...cli,
+    stdio: "pipe",
+  });
+  if (read.code !== 0) {
+    io.err(`error: the outputs of stack ${stack} could not be read: ${read.stderr.trim()}`);
+    return false;
+  }
+  const outputs = parseStackOutputs(read.stdout, `stack ${stack}`);
+  const pairs = Object.entries(outputs.clients).flatMap(([client, { scopes }]) =>
+    Object.keys(scopes).map((api) => ["--client", client, "--api", api]),
+  );
+  let passed = true;
+  for (const pair of pairs.length > 0 ? pairs : [[]]) {
+    if ((await localSmoke(["--stack", stack, ...pair], cli, io)).code !== 0) passed = false;
+  }
+  return passed;
 }
 
 /** `npm run local -- destroy`: the real `pulumi destroy --yes` of the local stack. */

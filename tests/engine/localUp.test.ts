@@ -1,7 +1,7 @@
 // npm run local -- up of the committed Pulumi.dev.yaml as it is: the real Pulumi CLI (built by npm run local --
 // install) with our Node.js language host runs index.ts, our azuread and azure-native providers create the stack in
 // the local tenant's directory and ARM, and the smoke test calls the API through the local gateway, which enforces
-// the policy up deployed. The tenant, its state and the CLI's plugins and state live in a temporary .local root, on
+// the policy up deployed (and, for prod, once per client). The tenant, its state and the CLI's plugins and state live in a temporary .local root, on
 // a port the system chooses. What this cannot prove: that Microsoft's azuread and azure-native providers, Entra ID,
 // Graph and APIM behave as ours do (local/providers/*, local/graph.ts, local/arm.ts and local/gateway.ts follow their
 // documented behaviour); only the engine, the CLI and the program are the real thing.
@@ -214,5 +214,33 @@ describe("a deployer without AppRoleAssignment.ReadWrite.All", () => {
     // The administrator removes what the deployer made (it owns them, the administrator may delete anything).
     await localOk("destroy");
     expect(fs.readFileSync(stackFile)).toEqual(stackFileBytes);
+  });
+});
+
+describe("a stack with several clients (Pulumi.prod.yaml as it is)", () => {
+  it("deploys, and the smoke test runs for each client and API it is granted, without a token where smoke needs a person", async () => {
+    const prodFile = path.join(projectRoot, "Pulumi.prod.yaml");
+    const prodBytes = fs.readFileSync(prodFile);
+    // The group its assignedPrincipals names, which a person would have in the tenant already.
+    const group = await rest("POST", "graph:/v1.0/groups", {
+      id: "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+      displayName: "Orders developers",
+      mailEnabled: false,
+      mailNickname: "orders-developers",
+      securityEnabled: true,
+    });
+    expect(group.code).toBe(0);
+
+    const up = await localOk("up", "--stack", "prod");
+    const smokeRuns = up.out.split("\n").filter((line) => /checks passed/.test(line));
+    expect(smokeRuns).toEqual([
+      "4 of 4 checks passed, without a token",
+      "4 of 4 checks passed, without a token",
+      "9 of 9 checks passed",
+    ]);
+    expect(up.out).toContain("smoke: client orders-portal is a web client");
+    expect(up.out).toContain("smoke: client pipeline signs in with a federated credential");
+    expect(up.out).toContain("smoke: client reporting → API orders (v2 tokens)");
+    expect(fs.readFileSync(prodFile)).toEqual(prodBytes);
   });
 });

@@ -1,10 +1,10 @@
-// npm run local -- up of the committed Pulumi.dev.yaml as it is: the real Pulumi CLI (built by npm run local --
-// install) with our Node.js language host runs index.ts, our azuread and azure-native providers create the stack in
-// the local tenant's directory and ARM, and the smoke test calls the API through the local gateway, which enforces
-// the policy up deployed (and, for prod, once per client). The tenant, its state and the CLI's plugins and state live in a temporary .local root, on
-// a port the system chooses. What this cannot prove: that Microsoft's azuread and azure-native providers, Entra ID,
-// Graph and APIM behave as ours do (local/providers/*, local/graph.ts, local/arm.ts and local/gateway.ts follow their
-// documented behaviour); only the engine, the CLI and the program are the real thing.
+// npm run local -- up of the committed Pulumi.dev.yaml (and Pulumi.prod.yaml) as it is: the real Pulumi CLI (built by
+// npm run local -- install) with our Node.js language host runs index.ts, our azuread and azure-native providers
+// create the stack in the local tenant's directory and ARM, and the smoke test calls the API through the local
+// gateway, which enforces the policy up deployed. The tenant, its state and the CLI's plugins and state live in a
+// temporary .local root, on a port the system chooses. What this cannot prove: that Microsoft's azuread and
+// azure-native providers, Entra ID, Graph and APIM behave as ours do (local/providers/*, local/graph.ts, local/arm.ts
+// and local/gateway.ts follow their documented behaviour); only the engine, the CLI and the program are the real thing.
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";

@@ -1,7 +1,7 @@
 import { existingServiceTier } from "./components/apimService";
 import { catalogueArgs, EntraProtectedApis } from "./components/entraProtectedApis";
 import { loadCatalogue } from "./config/load";
-import { assertPortalTier, projectName } from "./config/validate";
+import { assertServiceTier, projectName } from "./config/validate";
 
 /**
  * The program: the stack's catalogue (config keys `apim-entra-auth:*`) as one EntraProtectedApis component. The config
@@ -12,7 +12,7 @@ import { assertPortalTier, projectName } from "./config/validate";
 export = async () => {
   const catalogue = loadCatalogue();
   const tier = await existingServiceTier(catalogue.apim);
-  if (tier) assertPortalTier(catalogue, tier);
+  if (tier) assertServiceTier(catalogue, tier);
   const protectedApis = new EntraProtectedApis(projectName, catalogueArgs(catalogue));
   return {
     authorityHost: protectedApis.authorityHost,

@@ -1,5 +1,5 @@
-// npm run bench: the figures the README quotes, measured in one run on this machine. Medians, not means:
-// a garbage collection or a busy neighbour moves a mean, rarely a median.
+// npm run bench: the figures the docs quote (docs/deploying.md), measured in one run on this machine. Medians, not
+// means: a garbage collection or a busy neighbour moves a mean, rarely a median.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";

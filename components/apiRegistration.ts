@@ -14,7 +14,7 @@ export interface ApiRegistrationArgs {
   appRole: string;
   /** Value of the admin-consent delegated scope; must differ from `appRole` (one namespace per app). */
   scope: string;
-  /** Protect the registration and its service principal from deletion (and nothing else: see README, protect). */
+  /** Protect the registration and its service principal from deletion and nothing else (docs/configuration.md). */
   protect?: boolean;
   /** Object ids of the service principal's owners: the deploying identity (see ClientRegistrationArgs.owners). */
   owners?: pulumi.Input<string>[];

@@ -4,7 +4,7 @@ import { apimService } from "./apimService";
 import { type ApiAccess, apiOutputs, type ClientAccess, clientOutputs } from "./catalogueOutputs";
 import { registerGateway } from "./gatewayWiring";
 import { registerIdentity } from "./identityWiring";
-import { assertComponentPortalTier, validateComponentArgs } from "../config/componentArgs";
+import { assertComponentServiceTier, validateComponentArgs } from "../config/componentArgs";
 import { projectName, type Catalogue } from "../config/validate";
 import { today } from "../config/clock";
 
@@ -102,6 +102,24 @@ export interface ExistingClientSpec {
   retainOnDelete?: boolean;
 }
 
+/** Calls one client may make to one API, counted on the client id of the token the gateway validated. */
+export interface CallLimitsSpec {
+  /** Calls per 60-second sliding window (rate-limit-by-key), 1–2147483647: beyond it, 429 with Retry-After. */
+  callsPerMinute?: number;
+  /** Calls per day from midnight UTC (quota-by-key), 1–2147483647: beyond it, 403 with Retry-After; not on v2 tiers. */
+  callsPerDay?: number;
+}
+
+/** An API's client limits: every client's, and clients with limits of their own. Not on the Consumption tier. */
+export interface LimitsSpec {
+  /** Calls per 60-second sliding window for every client not in `clients` (rate-limit-by-key), 1–2147483647. */
+  callsPerMinute?: number;
+  /** Calls per day from midnight UTC for every client not in `clients` (quota-by-key), 1–2147483647. */
+  callsPerDay?: number;
+  /** Limits of their own, by client name (in `clients`) or client id GUID; a number left out is the API's. */
+  clients?: Record<string, CallLimitsSpec>;
+}
+
 /** One API that APIM protects with an Entra ID token check. */
 export interface ApiSpec {
   /** Stable key in every resource name and the APIM API id: 1–32 lowercase letters, digits, single hyphens. */
@@ -136,6 +154,8 @@ export interface ApiSpec {
   assignedPrincipals?: string[];
   /** The registration made by hand this entry adopts: imported instead of created, keeping its ids and name. */
   existing?: ExistingApiSpec;
+  /** Calls per minute and per day, per client; beyond them the gateway answers 429 or 403 with Retry-After. */
+  limits?: LimitsSpec;
 }
 
 /** One client secret: valid from rotatedOn for lifetimeDays. */
@@ -156,6 +176,14 @@ export interface FederatedCredentialSpec {
   subject: string;
 }
 
+/** Where a managed identity the program creates lives. */
+export interface ManagedIdentitySpec {
+  /** Resource group of the identity, which must exist: 1–90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'. */
+  resourceGroupName: string;
+  /** Azure region name, e.g. westeurope. */
+  location: string;
+}
+
 /** One client allowed to call APIs: an app registration with a service principal and its credential. */
 export interface ClientSpec {
   /** Stable key in every resource name: 1–32 lowercase letters, digits, single hyphens. */
@@ -172,13 +200,17 @@ export interface ClientSpec {
   secretLifetimeDays?: number;
   /** This client is one API's developer portal client and is used for nothing else (required with protect). */
   portal?: boolean;
+  /** kind managedIdentity: create a user-assigned identity (named `<name>-<nameSuffix>`) here; or give principalId. */
+  identity?: ManagedIdentitySpec;
+  /** kind managedIdentity: the object id (GUID) of an existing managed identity's service principal; or give identity. */
+  principalId?: string;
   /** Federated credentials (credential "federated"): at most 20. */
   federatedCredentials?: FederatedCredentialSpec[];
   /** Names of the APIs this client is granted (admin consent): at most 50. */
   apis?: string[];
   /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
   formerNames?: string[];
-  /** "daemon" (default: client credentials), or a client that acts for a user: "web", "spa" or "native". */
+  /** "daemon" (default: client credentials), a client that acts for a user ("web", "spa" or "native"), or "managedIdentity". */
   kind?: string;
   /** Where Entra may return a signed-in user (web, spa, native): https, or http on 127.0.0.1 or localhost. */
   redirectUris?: string[];
@@ -251,7 +283,7 @@ export class EntraProtectedApis extends pulumi.ComponentResource {
     const tenantId: pulumi.Output<string> = catalogue.tenantId ? pulumi.output(catalogue.tenantId) : deployer.tenantId;
     const identity = registerIdentity(catalogue, this, deployer.objectId);
     const gateway = registerGateway(catalogue, identity, service, tenantId, this, (skuName) =>
-      assertComponentPortalTier(catalogue, name, skuName),
+      assertComponentServiceTier(catalogue, name, skuName),
     );
 
     this.authorityHost = pulumi.output(catalogue.authorityHost);

@@ -11,6 +11,8 @@ import { type OpenApiDocument, readOpenApiDocument } from "../config/openApi";
 import { originalName, renameAliases, stackRootAliases } from "./renames";
 import { authorizeEndpoint, tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
 import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
+import type { ClientLimits } from "../policies/clientLimits";
+import { limitsByClient } from "../config/clientLimits";
 
 /** The gateway half of a catalogue: each API's APIM API, by catalogue name, and the clients' token endpoint. */
 export interface Gateway {
@@ -35,7 +37,7 @@ export function registerGateway(
   service: ApimServiceReference,
   tenantId: pulumi.Output<string>,
   parent: pulumi.Resource,
-  checkPortalTier: (skuName: string) => void,
+  checkServiceTier: (skuName: string) => void,
 ): Gateway {
   const policyTemplate = fs.readFileSync(defaultPolicyTemplatePath, "utf8");
   const clientTokenEndpoint = tenantId.apply((tenant) => tokenEndpoint(config.authorityHost, tenant));
@@ -47,19 +49,36 @@ export function registerGateway(
     return pulumi.all(names.map((name) => (isGuid(name) ? pulumi.output(name) : identity.client(name).clientId)));
   }
 
+  /** The API's client limits, each listed client named by its client id. */
+  function clientLimits(api: ApiEntry): pulumi.Output<ClientLimits | undefined> {
+    if (!api.limits) return pulumi.output(undefined);
+    const { everyClient, clients } = limitsByClient(api);
+    const ids = clients.map(({ client }) =>
+      isGuid(client) ? pulumi.output(client) : identity.client(client).clientId,
+    );
+    return pulumi.all(ids).apply((clientIds) => ({
+      everyClient,
+      clients: clients.map(({ limits }, index) => ({ clientId: clientIds[index] as string, limits })),
+    }));
+  }
+
   // A component cannot await the lookup of an existing service: its tier is checked when the lookup answers, before
-  // the authorization server it would refuse is created. A program checks it before anything is registered.
-  const authorizeUrl = pulumi.all([tenantId, service.skuName]).apply(([tenant, skuName]) => {
-    checkPortalTier(skuName);
-    return authorizeEndpoint(config.authorityHost, tenant);
+  // the authorization server or the policy it would refuse is created. A program checks it before anything is
+  // registered.
+  const checkedTier = service.skuName.apply((skuName) => {
+    checkServiceTier(skuName);
+    return skuName;
   });
+  const authorizeUrl = pulumi
+    .all([tenantId, checkedTier])
+    .apply(([tenant]) => authorizeEndpoint(config.authorityHost, tenant));
 
   const protectedApis = new Map(
     config.apis.map((api) => {
       const registration = identity.api(api.name);
       const policyXml = pulumi
-        .all([tenantId, registration.clientId, allowedClientIds(api)])
-        .apply(([tenant, apiClientId, clientIds]) =>
+        .all([tenantId, registration.clientId, allowedClientIds(api), clientLimits(api), checkedTier])
+        .apply(([tenant, apiClientId, clientIds, limits]) =>
           renderApiPolicy(
             {
               validation: api.validation,
@@ -75,13 +94,14 @@ export function registerGateway(
               allowedClientIds: clientIds,
               callers: api.callers,
               scope: api.scope,
+              ...(limits ? { limits } : {}),
             },
             policyTemplate,
             defaultPolicyTemplatePath,
           ),
         );
       const server = api.authorizationServer?.enabled ? api.authorizationServer : undefined;
-      const portalClient = server ? identity.client(server.client) : undefined;
+      const portalClient = server ? identity.registration(server.client) : undefined;
       const portalSignsUserIn = config.clients.find((client) => client.name === server?.client)?.kind === "web";
       return [
         api.name,

@@ -12,11 +12,22 @@ import { grantAliases, grantName, originalName, renameAliases, signInName, stack
 import { federatedCredentialAudience } from "../entra/tokenProfile";
 import { replaceable } from "./protection";
 import { importIds } from "../entra/importIds";
+import type { ManagedIdentityClient } from "./managedIdentityClient";
+import { registerManagedIdentities } from "./managedIdentityWiring";
+
+/** Every client kind but a managed identity is an app registration (registerManagedIdentities makes the others). */
+const hasRegistration = (
+  client: ClientConfig,
+): client is ClientConfig & { kind: Exclude<ClientConfig["kind"], "managedIdentity"> } =>
+  client.kind !== "managedIdentity";
 
 /** The identity half of a catalogue: each API's and each client's registration, by catalogue name. */
 export interface Identity {
   api(name: string): ApiRegistration;
-  client(name: string): ClientRegistration;
+  /** A client's app registration, or a managed identity: either has the client id its tokens carry. */
+  client(name: string): ClientRegistration | ManagedIdentityClient;
+  /** A client's app registration; a managed identity has none. */
+  registration(name: string): ClientRegistration;
 }
 
 function credentialOf(client: ClientConfig, authorityHost: string): ClientCredential {
@@ -89,7 +100,7 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
     ]),
   );
   const clients = new Map(
-    config.clients.map((client) => [
+    config.clients.filter(hasRegistration).map((client) => [
       client.name,
       new ClientRegistration(
         client.name,
@@ -105,13 +116,15 @@ export function registerIdentity(config: Catalogue, parent: pulumi.Resource, dep
       ),
     ]),
   );
+  const managedIdentities = registerManagedIdentities(config, parent, (name) => apis.get(name) as ApiRegistration);
   const identity: Identity = {
     api: (name) => apis.get(name) as ApiRegistration,
-    client: (name) => clients.get(name) as ClientRegistration,
+    client: (name) => clients.get(name) ?? (managedIdentities.get(name) as ManagedIdentityClient),
+    registration: (name) => clients.get(name) as ClientRegistration,
   };
 
-  for (const client of config.clients) {
-    const clientApp = identity.client(client.name);
+  for (const client of config.clients.filter(hasRegistration)) {
+    const clientApp = identity.registration(client.name);
     if (client.kind !== "daemon") {
       new ClientSignIn(
         signInName(client.name),

@@ -30,7 +30,8 @@ export function clientKindProblems(settings: Settings): string[] {
         `${key("credential")}: "none" is not allowed for a web client: it redeems authorization codes on its server as a confidential client; use "secret" or "federated".`,
       );
     }
-    const uris = client.redirectUris ?? [];
+    // A managed identity's redirect URIs are refused outright (managedIdentityProblems), not judged by form.
+    const uris = kind === "managedIdentity" ? [] : (client.redirectUris ?? []);
     if (kind === "daemon" && uris.length > 0) {
       problems.push(
         `${key("redirectUris")}: a daemon signs no user in, so it has no redirect URIs; remove them or set kind to web, spa or native.`,
@@ -63,6 +64,12 @@ export function clientKindProblems(settings: Settings): string[] {
       if (kind === "daemon" && !callers.includes("applications")) {
         problems.push(
           `${key("apis", position)}: "${apiName}" accepts only signed-in users (${apiKey} is ${JSON.stringify(callers)}), and this daemon client has no user; add "applications" to the API's callers or use a web, spa or native client.`,
+        );
+      }
+      if (kind === "managedIdentity" && !callers.includes("applications")) {
+        // A managed identity's token is an app-only token (entra-docs how-to-use-vm-token.md), carrying roles, never scp.
+        problems.push(
+          `${key("apis", position)}: "${apiName}" accepts only signed-in users (${apiKey} is ${JSON.stringify(callers)}), and a managed identity's token is an application's, with no user; add "applications" to the API's callers or grant the API to a web, spa or native client.`,
         );
       }
     });

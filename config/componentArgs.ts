@@ -1,6 +1,6 @@
 import { RunError } from "@pulumi/pulumi";
 import { catalogueSchema } from "./schema";
-import { assertPortalTier, ConfigError, projectName, type Catalogue, validateCatalogue } from "./validate";
+import { assertServiceTier, ConfigError, projectName, type Catalogue, validateCatalogue } from "./validate";
 
 /** Thrown by the EntraProtectedApis component before it registers anything; `problems` holds one line per bad key. */
 export class ComponentArgsError extends RunError {
@@ -37,7 +37,7 @@ export function validateComponentArgs(args: object, component: string, stack: st
   return asComponentArgs(component, () => validateCatalogue({ ...args }, stack, today));
 }
 
-/** Refuses a developer portal on a Consumption service, naming the component's arguments. */
-export function assertComponentPortalTier(config: Catalogue, component: string, skuName: string): void {
-  asComponentArgs(component, () => assertPortalTier(config, skuName));
+/** Refuses what the existing service's tier cannot do (portal, client limits), naming the component's arguments. */
+export function assertComponentServiceTier(config: Catalogue, component: string, skuName: string): void {
+  asComponentArgs(component, () => assertServiceTier(config, skuName));
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isCalendarDate } from "./clock";
 import { authorityHostFault } from "../entra/loopback";
 import { publicCloudAuthorityHost } from "../entra/tokenProfile";
+import { maxCalls } from "../policies/clientLimits";
 
 /**
  * Builds an error message that shows the bad value and the allowed form. Given the key's length limits, a value outside
@@ -109,6 +110,18 @@ const isoDate = z.string().refine(isCalendarDate, {
   error: badValue("use a calendar date in the form YYYY-MM-DD (a day that exists)"),
 });
 
+// Azure: a resource group name has 1–90 letters, digits, '_', '-', '.', '(' or ')' and does not end with '.'
+// (learn.microsoft.com "Naming rules and restrictions for Azure resources", Microsoft.Resources resourcegroups).
+const resourceGroupName = z.string().regex(/^[-\w._()]{0,89}[-\w_()]$/u, {
+  error: badValue("use 1–90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'", { max: 90 }),
+});
+
+// ARM names a region by its programmatic name, lowercase letters and digits (westeurope, eastus2); the display name
+// ("West Europe") is accepted on create but read back as the name, which every later preview would show as a change.
+const azureRegion = z.string().regex(/^[a-z][a-z0-9]{1,39}$/, {
+  error: badValue("use an Azure region's name, lowercase letters and digits such as westeurope (not its display name)"),
+});
+
 const authorizationServer = z.strictObject({
   /** Whether the APIM OAuth 2.0 authorization server (developer portal / test console) is made. */
   enabled: z.boolean().default(true),
@@ -181,6 +194,20 @@ export const existingClient = z.strictObject({
   grants: z.array(existingGrant).optional(),
 });
 
+// APIM documents no maximum for the calls of rate-limit-by-key or quota-by-key; 2^31 - 1 keeps them 32-bit integers.
+const calls = (per: string) => {
+  const allowed = badValue(`use a whole number of calls per ${per} from 1 to ${maxCalls}`);
+  return z.int({ error: allowed }).min(1, { error: allowed }).max(maxCalls, { error: allowed }).optional();
+};
+
+/** Calls one client may make to one API: rate-limit-by-key per minute, quota-by-key per day (policies/clientLimits.ts). */
+export const callLimits = z.strictObject({ callsPerMinute: calls("minute"), callsPerDay: calls("day") });
+
+export const apiLimits = callLimits.extend({
+  /** Clients with limits of their own, by catalogue client name or client id GUID; unset numbers are the API's. */
+  clients: z.record(z.string(), callLimits).optional(),
+});
+
 export const apiEntry = z.strictObject({
   name: catalogueName,
   displayName,
@@ -230,6 +257,8 @@ export const apiEntry = z.strictObject({
     .optional(),
   /** A registration made by hand that this entry adopts (npm run adopt writes it). */
   existing: existingApi.optional(),
+  /** Calls per minute and per day, per client, counted on the client id of the token the gateway validated. */
+  limits: apiLimits.optional(),
 });
 
 // Entra: name 3–120 characters, alphanumeric, '-' or '_', starting with a letter or digit; issuer and subject at
@@ -280,6 +309,17 @@ export const clientEntry = z.strictObject({
   secretLifetimeDays: secretLifetimeDays.optional(),
   /** This client is the developer portal's: it is named by one API's authorizationServer and used for nothing else. */
   portal: z.boolean({ error: badValue("use true or false") }).optional(),
+  /** kind managedIdentity: create a user-assigned identity in this resource group and region. */
+  identity: z.strictObject({ resourceGroupName, location: azureRegion }).optional(),
+  /** kind managedIdentity: an existing identity, named by its service principal's object id (e.g. an app's own). */
+  principalId: z
+    .string()
+    .refine(isGuid, {
+      error: badValue(
+        "use the object id (GUID) of the managed identity's service principal (portal: the resource's Identity blade, Object (principal) ID)",
+      ),
+    })
+    .optional(),
   federatedCredentials: z
     .array(federatedCredential)
     .max(20, { error: tooMany("Entra ID allows at most 20 federated credentials per app.") })
@@ -293,9 +333,14 @@ export const clientEntry = z.strictObject({
     .default([]),
   /** Names this client had before, oldest first: a rename then keeps its registration and secret. */
   formerNames: z.array(catalogueName).optional(),
-  /** daemon: no user (client credentials); web, spa, native: act for a signed-in user (delegated scope). */
+  /**
+   * daemon: no user (client credentials); web, spa, native: act for a signed-in user (delegated scope);
+   * managedIdentity: an Azure-hosted caller whose platform holds its credential (no app registration).
+   */
   kind: z
-    .enum(["daemon", "web", "spa", "native"], { error: badValue(`use "daemon", "web", "spa" or "native"`) })
+    .enum(["daemon", "web", "spa", "native", "managedIdentity"], {
+      error: badValue(`use "daemon", "web", "spa", "native" or "managedIdentity"`),
+    })
     .default("daemon"),
   /** Where Entra may send a signed-in user's authorization code; checked per kind (config/clientKinds.ts). */
   redirectUris: z.array(z.string()).optional(),
@@ -315,7 +360,7 @@ const apimSku = z.enum(["Consumption", "Developer", "Basic", "Standard", "BasicV
 const apimCreate = z.strictObject({
   sku: apimSku,
   capacity: z.int().min(0).max(12).optional(),
-  location: z.string().regex(/^[a-z0-9]+$/, { error: badValue("use an Azure region name such as westeurope") }),
+  location: azureRegion,
   // APIM: ApiManagementServiceProperties.publisherName and .publisherEmail maxLength 100 (azure-rest-api-specs
   // apimanagement 2024-05-01, apimdeployment.json).
   publisherName: z
@@ -327,9 +372,7 @@ const apimCreate = z.strictObject({
 });
 
 export const apimSettings = z.strictObject({
-  resourceGroupName: z.string().regex(/^[-\w._()]{1,89}[-\w_()]$/u, {
-    error: badValue("use 1–90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'", { max: 90 }),
-  }),
+  resourceGroupName,
   serviceName: z.string().regex(/^[a-zA-Z](?:[a-zA-Z0-9-]{0,48}[a-zA-Z0-9])?$/, {
     error: badValue("use 1–50 letters, digits or hyphens, starting with a letter and not ending with a hyphen", {
       max: 50,
@@ -357,8 +400,12 @@ type ParsedClient = z.output<typeof clientEntry>;
 export const isPublicClient = (kind: ParsedClient["kind"]): kind is "spa" | "native" =>
   kind === "spa" || kind === "native";
 
-/** A public client has no credential; a daemon or web client has a secret unless it names another. */
-const defaultCredential = (kind: ParsedClient["kind"]) => (isPublicClient(kind) ? "none" : "secret");
+/**
+ * A public client or a managed identity has no credential of the program's (Azure holds a managed identity's); a daemon
+ * or web client has a secret unless it names another.
+ */
+const defaultCredential = (kind: ParsedClient["kind"]) =>
+  isPublicClient(kind) || kind === "managedIdentity" ? "none" : "secret";
 
 export type ApiEntry = z.output<typeof apiEntry>;
 export type ExistingApi = z.output<typeof existingApi>;

@@ -2,7 +2,9 @@ import { RunError } from "@pulumi/pulumi";
 import type { z } from "zod";
 import { adoptionNamesCollision, adoptionProblems } from "./adoption";
 import { clientKindProblems, portalCallbackUri, userAssignmentProblems } from "./clientKinds";
+import { clientLimitProblems, tierProblems } from "./clientLimits";
 import { addDays } from "./clock";
+import { managedIdentityProblems } from "./managedIdentity";
 import { originalName } from "../components/renames";
 import { issuerWithoutStraySlash } from "../entra/federatedIssuers";
 import { readOpenApiDocument } from "./openApi";
@@ -157,7 +159,10 @@ function allowedKeysAt(path: Path, root: { shape: Record<string, unknown> }): st
   for (const part of path.slice(1)) {
     node = unwrap(node);
     if (typeof part === "number") node = (node as { element?: unknown }).element;
-    else node = (node as { shape?: Record<string, unknown> }).shape?.[String(part)];
+    else {
+      const container = node as { shape?: Record<string, unknown>; valueType?: unknown };
+      node = container.shape ? container.shape[String(part)] : container.valueType;
+    }
   }
   const object = unwrap(node) as { shape?: Record<string, unknown> } | undefined;
   return Object.keys(object?.shape ?? {});
@@ -172,7 +177,7 @@ function unwrap(node: unknown): unknown {
 }
 
 /** The end of a sentence about an unknown name: ` — did you mean "orders"?` when one of `names` is close, else ".". */
-function endWithSuggestion(value: string, names: readonly string[]): string {
+export function endWithSuggestion(value: string, names: readonly string[]): string {
   const near = closestKey(value, names);
   return near ? ` — did you mean "${near}"?` : ".";
 }
@@ -325,7 +330,7 @@ function portalProblems(settings: CatalogueSettings): string[] {
 }
 
 /** Checks that span entries: names, references between APIs and clients, and tier limits. */
-function crossChecks(settings: CatalogueSettings, today: string): string[] {
+function crossChecks(settings: CatalogueSettings, today: string, stack: string): string[] {
   const problems: string[] = [];
   const apiNames = settings.apis.map((api) => api.name);
   const clientNames = settings.clients.map((client) => client.name);
@@ -436,8 +441,9 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
     for (const apiName of duplicates(client.apis)) {
       problems.push(`${configKey(["clients", index, "apis"])}: "${apiName}" is listed more than once.`);
     }
-    // A spa or native client's credential keys are refused for its kind alone (clientKindProblems).
-    if (isPublicClient(client.kind)) return;
+    // A spa or native client's credential keys are refused for its kind alone (clientKindProblems), a managed
+    // identity's too (managedIdentityProblems).
+    if (isPublicClient(client.kind) || client.kind === "managedIdentity") return;
     problems.push(...secretProblems(client, index, today));
     if (client.credential !== "secret" && client.secretRotatedOn) {
       problems.push(
@@ -457,6 +463,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
     problems.push(...federatedProblems(client, index));
   });
   problems.push(...portalProblems(settings));
+  problems.push(...managedIdentityProblems(settings, settings.nameSuffix ?? stack));
 
   const create = settings.apim.create;
   if (create?.sku === "Consumption" && (create.capacity ?? 0) !== 0) {
@@ -472,6 +479,7 @@ function crossChecks(settings: CatalogueSettings, today: string): string[] {
   problems.push(...clientKindProblems(settings));
   problems.push(...userAssignmentProblems(settings));
   problems.push(...adoptionProblems(settings));
+  problems.push(...clientLimitProblems(settings));
   return problems;
 }
 
@@ -483,12 +491,18 @@ function consumptionPortalProblem(apiIndex: number, service: "create" | string):
   return `${configKey(["apis", apiIndex, "authorizationServer"])}: the Consumption tier has no developer portal, so it has no OAuth 2.0 authorization servers (${where}); set enabled: false.`;
 }
 
-/** Stops when an API asks for the portal's authorization server on a Consumption service found by lookup. */
-export function assertPortalTier(config: Catalogue, skuName: string): void {
-  if (skuName !== "Consumption") return;
-  const problems = config.apis.flatMap((api, index) =>
-    api.authorizationServer?.enabled ? [consumptionPortalProblem(index, config.apim.serviceName)] : [],
-  );
+/**
+ * Stops when the existing service found by lookup is on a tier without what an API asks for: the portal's
+ * authorization server (not on Consumption) or the policies its client limits need.
+ */
+export function assertServiceTier(config: Catalogue, skuName: string): void {
+  const remedy = `the existing service ${config.apim.serviceName} is on it`;
+  const problems = config.apis.flatMap((api, index) => [
+    ...(skuName === "Consumption" && api.authorizationServer?.enabled
+      ? [consumptionPortalProblem(index, config.apim.serviceName)]
+      : []),
+    ...tierProblems(api, index, skuName, remedy),
+  ]);
   if (problems.length > 0) throw new ConfigError(config.stackName, problems, config);
 }
 
@@ -529,7 +543,7 @@ export function validateCatalogue(raw: Record<string, unknown>, stack: string, t
     throw new ConfigError(stack, [...stackName, ...issues.map((issue) => describeIssue(issue, raw))], raw);
   }
   const settings = withDefaultCredentials(parsed.data);
-  const problems = [...stackName, ...crossChecks(settings, today)];
+  const problems = [...stackName, ...crossChecks(settings, today, stack)];
   if (problems.length > 0) throw new ConfigError(stack, problems, raw);
   const { nameSuffix, authorityHost, clients, ...rest } = settings;
   return {

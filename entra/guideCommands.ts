@@ -19,3 +19,17 @@ export function tokenRequestCommand(tokenEndpoint: string, scope: string): strin
 export function apiCallCommand(apiUrl: string): string {
   return `curl -sS -i ${quote(`${apiUrl}/`)} -H "Authorization: Bearer $ACCESS_TOKEN"`;
 }
+
+/**
+ * A managed identity's token for an API in two lines of JavaScript with Azure Identity (@azure/identity): the scope
+ * `api://<api client id>/.default`, which its ManagedIdentityCredential turns into the host's `resource`. A user-assigned
+ * identity is chosen by its client id (`managedIdentityClientId`); a resource's system-assigned identity is the
+ * default one, and App Service documents `client_id` for user-assigned identities only.
+ */
+export function managedIdentityTokenExample(clientId: string, scope: string, assignedBy: "user" | "system"): string {
+  const options = assignedBy === "user" ? `{ managedIdentityClientId: ${JSON.stringify(clientId)} }` : "";
+  return [
+    `const credential = new DefaultAzureCredential(${options});`,
+    `const { token } = await credential.getToken(${JSON.stringify(scope)});`,
+  ].join("\n");
+}

@@ -106,3 +106,64 @@ export function tokenProfile(args: TokenProfileArgs): TokenProfile {
     clientIdClaim: "azp",
   };
 }
+
+/**
+ * What a managed identity asks its Azure host for: the API's identifier URI as `resource` on the host's token endpoint
+ * (IMDS `GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=…`, entra-docs
+ * managed-identities-azure-resources/how-to-use-vm-token.md; App Service's `IDENTITY_ENDPOINT?api-version=2019-08-01&
+ * resource=…`, azure-docs app-service/overview-managed-identity.md), or the scope `<uri>/.default` that Azure Identity's
+ * `getToken` takes and turns into that resource by removing `/.default` (@azure/identity ManagedIdentityCredential,
+ * `mapScopesToResource`). The identifier URI, not the client id, so that a v1 token's `aud` is the URI the policy checks
+ * (access-token-claims-reference.md, `aud`: in v1 tokens "the client ID or the resource URI used in the request").
+ */
+export function managedIdentityRequest(profile: TokenProfile): { resource: string; scope: string } {
+  return { resource: profile.identifierUri, scope: profile.scope };
+}
+
+/** The claims that decide a gateway's verdict on an app-only token: a daemon's or a managed identity's. */
+export interface AppOnlyClaims {
+  aud: string;
+  iss: string;
+  ver: TokenProfile["ver"];
+  /** `appid` (v1) or `azp` (v2): the client id. */
+  clientIdClaim: TokenProfile["clientIdClaim"];
+  clientId: string;
+  /** The caller's service principal object id (also `sub` in an app-only token). */
+  oid: string;
+  idtyp: "app";
+  /** The values of the API's app roles assigned to the caller's service principal; absent when none is. */
+  roles?: string[];
+}
+
+/**
+ * The claims of an app-only token for the API, the same for a daemon's client credentials and a managed identity's
+ * token; facts from Microsoft Learn (entra-docs identity-platform and managed-identities-azure-resources):
+ * - a managed identity's token is an app-only access token issued for its service principal, "suitable for use as a
+ *   bearer token in service-to-service calls requiring client credentials" (how-to-use-vm-token.md, Overview);
+ * - its version, and with it `aud`, `iss` and the client-id claim, follows the API app's `requestedAccessTokenVersion`
+ *   (`accessTokenAcceptedVersion`) whatever endpoint issues it: "The Microsoft identity platform supports issuing any
+ *   token version from any version endpoint" (access-tokens.md, Token ownership); IMDS's `resource=` form is v1's;
+ * - `appid` (v1) or `azp` (v2) is the client id, which "can also represent a service principal object", as a managed
+ *   identity's client id does (access-token-claims-reference.md);
+ * - `oid` is "the verified identity of the user or service principal": the identity's principal id;
+ * - `roles` are the permissions the requesting application "has been given permission to call": its app role
+ *   assignments, for client credentials "in place of user scopes" (access-token-claims-reference.md);
+ * - `idtyp` is `app` in an app-only token, "the most accurate way for an API to determine if a token is an app token
+ *   or an app+user token" (optional-claims-reference.md).
+ * So the policy, `explain` and the allow-list judge a managed identity exactly as an app-only client, by its client id.
+ */
+export function appOnlyClaims(
+  profile: TokenProfile,
+  caller: { clientId: string; principalId: string; roles: string[] },
+): AppOnlyClaims {
+  return {
+    aud: profile.audience,
+    iss: profile.issuer,
+    ver: profile.ver,
+    clientIdClaim: profile.clientIdClaim,
+    clientId: caller.clientId,
+    oid: caller.principalId,
+    idtyp: "app",
+    ...(caller.roles.length > 0 ? { roles: caller.roles } : {}),
+  };
+}

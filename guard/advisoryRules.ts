@@ -33,7 +33,7 @@ const productionName = /(^|[-_.])(prod|prd|production|live)([-_.]|$)/i;
 
 /**
  * Resources whose loss breaks clients: what `protect: true` is for. Not passwords: the program never protects
- * them, so that a two-slot rotation can delete the old one (README, protect).
+ * them, so that a two-slot rotation can delete the old one (docs/configuration.md, protect).
  */
 const worthProtecting = new Set<string>([
   types.applicationRegistration,

@@ -9,7 +9,9 @@ import {
 import { defaultGuardOptions, type Finding, type GuardOptions, type GuardResource, type GuardRule } from "./model";
 import {
   apiPolicyPresent,
+  limitsAfterTokenCheck,
   tokenCheckAudiences,
+  tokenCheckChallenge,
   tokenCheckIssuer,
   tokenCheckRoles,
   tokenCheckSignedAndExpiring,
@@ -24,6 +26,8 @@ export const guardRules: GuardRule[] = [
   tokenCheckIssuer,
   tokenCheckRoles,
   tokenCheckSignedAndExpiring,
+  tokenCheckChallenge,
+  limitsAfterTokenCheck,
   secretMaxLifetime,
   daemonWithoutRedirects,
   roleAndScopeIdsAreUuids,

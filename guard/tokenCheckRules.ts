@@ -1,3 +1,5 @@
+import { limitsBeforeTokenCheck } from "../policies/readClientLimits";
+import { readTokenChallenge, type TokenChallengeSpec } from "../policies/readTokenChallenge";
 import { readTokenCheck, type TokenCheckSpec } from "../policies/readTokenCheck";
 import { finding, type Finding, type GuardResource, type GuardRule, isUnknown, ResourceGraph, types } from "./model";
 
@@ -215,6 +217,58 @@ export const tokenCheckSignedAndExpiring: GuardRule = {
         ...(spec.requireExpirationTime
           ? []
           : [finding(this, policy, 'require-expiration-time="false" accepts tokens that never expire; remove it')]),
+      ];
+    });
+  },
+};
+
+export const limitsAfterTokenCheck: GuardRule = {
+  name: "limits-after-token-check",
+  level: "mandatory",
+  description:
+    "A rate-limit-by-key or quota-by-key that reads the token comes after the token check, so a caller without a valid token gets 401, never 500.",
+  check(resources) {
+    return checkedPolicies(resources).flatMap(({ policy }) =>
+      limitsBeforeTokenCheck(policy.inputs.value as string).map((tag) =>
+        finding(
+          this,
+          policy,
+          `<${tag}> reads the token before the token check: a request without a valid token makes its key expression fail with 500 instead of 401; put it after the check and key it on the validated token (output-token-variable-name), as policies/clientLimits.ts does`,
+        ),
+      ),
+    );
+  },
+};
+
+const challengeCases: { key: keyof TokenChallengeSpec; request: string }[] = [
+  { key: "tokenMissing", request: "a request without a token" },
+  { key: "tokenInvalid", request: "a token that fails the check" },
+];
+
+export const tokenCheckChallenge: GuardRule = {
+  name: "token-check-challenge",
+  level: "mandatory",
+  description:
+    "The policy's <on-error> answers a refused token with a literal WWW-Authenticate: Bearer header (RFC 6750 §3), naming the scope to request.",
+  check(resources) {
+    return checkedPolicies(resources).flatMap(({ policy }): Finding[] => {
+      let spec: TokenChallengeSpec;
+      try {
+        spec = readTokenChallenge(policy.inputs.value as string);
+      } catch (error) {
+        return [finding(this, policy, `${(error as Error).message}; render the policy with policies/renderPolicy.ts`)];
+      }
+      const refused = challengeCases.filter(({ key }) => !/^Bearer(\s|$)/.test(spec[key] ?? ""));
+      if (refused.length === 0) return [];
+      const got = refused.map(({ key, request }) =>
+        spec[key] === undefined ? `${request} gets none` : `${request} gets ${JSON.stringify(spec[key])}`,
+      );
+      return [
+        finding(
+          this,
+          policy,
+          `no WWW-Authenticate: Bearer header with the 401 (${got.join("; ")}), so the client is not told to send a bearer token or which scope to request; keep the <entra-token-challenge /> marker in the template's <on-error>`,
+        ),
       ];
     });
   },

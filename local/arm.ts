@@ -7,6 +7,7 @@ import { type ArmTarget, parseArmPath } from "./armIds";
 import { type ResourceContext, type ResourceKind, armTypes, kindOf } from "./armResources";
 import { isPermitted } from "./armRoles";
 import type { ArmStore } from "./armStore";
+import { detachedPrincipals, type ManagedIdentityPrincipals } from "./armManagedIdentities";
 
 /** The audiences Azure Resource Manager accepts in a token's aud claim (its InvalidAuthenticationTokenAudience error). */
 export const armAudiences: readonly string[] = [
@@ -30,6 +31,8 @@ export interface ArmOptions {
   now?: () => Date;
   /** The path ARM is served under, e.g. `/arm`; default the root. */
   mount?: string;
+  /** A user-assigned identity's service principal: the local tenant's directory; default made-up ids. */
+  managedIdentities?: ManagedIdentityPrincipals;
 }
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
@@ -132,6 +135,7 @@ async function handle(
     now: options.now?.() ?? new Date(),
     caller,
     gatewayUrlOf: options.gatewayUrlOf,
+    managedIdentities: options.managedIdentities ?? detachedPrincipals,
   };
   if (kind.virtual) {
     if (method !== "GET") throw methodNotAllowed(method);
@@ -175,6 +179,7 @@ async function handle(
       if (!existing) return { status: 204 };
       checkIfMatch(request, existing.etag);
       store.delete(existing.id);
+      kind.afterDelete?.(existing, context);
       return { status: 200 };
     default:
       throw methodNotAllowed(method);

@@ -29,6 +29,8 @@ const canonicalWords = new Map(
     "authorizationServers",
     "roleAssignments",
     "roleDefinitions",
+    "Microsoft.ManagedIdentity",
+    "userAssignedIdentities",
   ].map((word) => [word.toLowerCase(), word]),
 );
 

@@ -3,6 +3,7 @@ import { ArmError, validationError } from "./armError";
 import type { ArmTarget } from "./armIds";
 import { builtInRoles, roleAssignmentType, roleGuidOf, assignmentScope } from "./armRoles";
 import type { ArmStore, StoredResource } from "./armStore";
+import { type ManagedIdentityPrincipals, userAssignedIdentity } from "./armManagedIdentities";
 
 /** What a resource kind's handlers see of the request. */
 export interface ResourceContext {
@@ -12,6 +13,8 @@ export interface ResourceContext {
   /** The caller's object id (the token's oid). */
   caller: string;
   gatewayUrlOf: (serviceName: string) => string;
+  /** Creates and deletes a user-assigned identity's service principal: the directory's, or made-up ids. */
+  managedIdentities: ManagedIdentityPrincipals;
 }
 
 /** How ARM treats one resource type: which versions it serves, what a PUT must hold, what a GET answers. */
@@ -29,6 +32,8 @@ export interface ResourceKind {
     context: ResourceContext,
     existing?: StoredResource,
   ) => Record<string, unknown>;
+  /** Runs after the resource is deleted, e.g. a managed identity's service principal going with it. */
+  afterDelete?: (resource: StoredResource, context: ResourceContext) => void;
   /** Runs after the PUT is stored, e.g. an API's import creating its operations. */
   afterPut?: (resource: StoredResource, context: ResourceContext) => void;
   present: (resource: StoredResource, context: ResourceContext) => Record<string, unknown>;
@@ -512,6 +517,7 @@ export const resourceKinds: readonly ResourceKind[] = [
   authorizationServer,
   roleAssignment,
   roleDefinition,
+  userAssignedIdentity,
 ];
 
 export function kindOf(type: string): ResourceKind | undefined {

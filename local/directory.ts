@@ -55,6 +55,8 @@ interface StoredServicePrincipal {
   owners: string[];
   /** For a first-party application registered in another tenant (Microsoft Graph, Azure Resource Manager). */
   firstParty?: { displayName: string; appRoles: AppRole[] };
+  /** For a managed identity: the ARM id of the user-assigned identity Azure made it for. */
+  managedIdentity?: { resourceId: string };
 }
 
 /** What .local/state.json holds: everything the directory knows. */
@@ -531,7 +533,7 @@ export class Directory {
         : [],
       resourceSpecificApplicationPermissions: [],
       servicePrincipalNames: [sp.appId, ...(application?.identifierUris ?? [])],
-      servicePrincipalType: "Application",
+      servicePrincipalType: stored.managedIdentity ? "ManagedIdentity" : "Application",
       signInAudience: application?.signInAudience ?? "AzureADMultipleOrgs",
       tokenEncryptionKeyId: null,
       verifiedPublisher: { displayName: null, verifiedPublisherId: null, addedDateTime: null },
@@ -605,6 +607,33 @@ export class Directory {
     }
     this.changed();
     return this.servicePrincipalView(stored);
+  }
+
+  /**
+   * The service principal Azure creates for a user-assigned identity when ARM creates it: type ManagedIdentity, a client
+   * id of its own, no application, and the identity's resource id among its alternative names (Graph servicePrincipal
+   * `alternativeNames`: "full resource IDs for managed identities"; `isExplicit=True` marks a user-assigned one).
+   */
+  createManagedIdentityServicePrincipal(identity: { resourceId: string; name: string }): ServicePrincipalView {
+    const servicePrincipal = {
+      ...newServicePrincipal(randomUUID(), identity.name),
+      alternativeNames: ["isExplicit=True", identity.resourceId],
+    };
+    const stored: StoredServicePrincipal = {
+      servicePrincipal,
+      owners: [],
+      managedIdentity: { resourceId: identity.resourceId },
+    };
+    this.state.servicePrincipals.push(stored);
+    this.changed();
+    return this.servicePrincipalView(stored);
+  }
+
+  /** The managed identities' service principals, as a replica sees them. */
+  managedIdentities(view: View = "primary"): ServicePrincipalView[] {
+    return this.state.servicePrincipals
+      .filter((stored) => stored.managedIdentity && this.storedServicePrincipal(stored.servicePrincipal.id, view))
+      .map((stored) => this.servicePrincipalView(stored, view));
   }
 
   /** PATCH /servicePrincipals/{id}. */

@@ -2,9 +2,13 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from "node:https";
 import { XMLValidator } from "fast-xml-parser";
 import { descendants, parseOrderedXml, tagOf, type XmlNode } from "../policies/orderedXml";
+import { type ClientLimitsSpec, readClientLimits } from "../policies/readClientLimits";
+import { readTokenChallenge, type TokenChallengeSpec } from "../policies/readTokenChallenge";
 import { readTokenCheck, type TokenCheckSpec } from "../policies/readTokenCheck";
+import { challengeFor } from "../tools/gateway/challenge";
 import { evaluateToken } from "../tools/gateway/evaluateToken";
 import { loadDocument } from "../tools/gateway/keys";
+import { CallCounters } from "../tools/gateway/limits";
 import { armTypes } from "./armResources";
 import type { ArmStore } from "./armStore";
 import { BodyTooLarge, type BoundedServer, listenBounded, readBody, sendJson } from "./http";
@@ -68,7 +72,10 @@ export const gatewayMount = "/gateway";
 export const localGatewayUrl = (tenantUrl: string, serviceName: string) =>
   `${tenantUrl.replace(/\/+$/, "")}${gatewayMount}/${serviceName}`;
 
-type PolicyReading = { spec: TokenCheckSpec } | { none: true } | { problem: string };
+type PolicyReading =
+  | { spec: TokenCheckSpec; challenge: TokenChallengeSpec; limits?: ClientLimitsSpec }
+  | { none: true }
+  | { problem: string };
 
 /**
  * The token check of a policy. A well-formed policy without any token check lets every request through, as APIM
@@ -77,7 +84,8 @@ type PolicyReading = { spec: TokenCheckSpec } | { none: true } | { problem: stri
 function readPolicy(policyXml: string | undefined): PolicyReading {
   if (policyXml === undefined) return { none: true };
   try {
-    return { spec: readTokenCheck(policyXml) };
+    const limits = readClientLimits(policyXml);
+    return { spec: readTokenCheck(policyXml), challenge: readTokenChallenge(policyXml), ...(limits ? { limits } : {}) };
   } catch (error) {
     if (XMLValidator.validate(policyXml) !== true) return { problem: (error as Error).message };
     const root = parseOrderedXml(policyXml) as XmlNode[];
@@ -107,13 +115,15 @@ function templateMatches(urlTemplate: string, path: string): boolean {
 /**
  * The gateway's request handling: the API whose path is the longest prefix of the request's, then one of its
  * operations, then the token check of its policy (APIM's order), then the backend. A request outside every API, or
- * matching none of its operations, gets APIM's 404; a rejected token gets the policy's status and message.
+ * matching none of its operations, gets APIM's 404; a rejected token gets the policy's status and message, with the
+ * WWW-Authenticate header its <on-error> sets; a call beyond its client limits gets 429 or 403 with Retry-After.
  */
 export function gatewayHandler(
   options: GatewayOptions,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
   const mount = (options.mount ?? "").replace(/\/+$/, "");
   const readings = new Map<string, PolicyReading>();
+  const counters = new CallCounters(() => options.now?.() ?? new Date());
   const documents = new Map<string, Promise<unknown>>();
   const fetchDocument = (url: string): Promise<unknown> => {
     let pending = documents.get(url);
@@ -185,7 +195,14 @@ export function gatewayHandler(
         const message =
           spec.failedValidationErrorMessage ??
           (verdict.check === "header" ? "JWT not present." : "JWT validation failed.");
-        sendJson(response, status, { statusCode: status, message });
+        const challenge = challengeFor(policy.challenge, verdict.check);
+        sendJson(response, status, { statusCode: status, message }, challenge ? { "www-authenticate": challenge } : {});
+        return true;
+      }
+      const limited = policy.limits && counters.admit(api.prefix, policy.limits, verdict.claims);
+      if (limited && !limited.admitted) {
+        const { status, message, retryAfterSeconds } = limited;
+        sendJson(response, status, { statusCode: status, message }, { "retry-after": String(retryAfterSeconds) });
         return true;
       }
     }

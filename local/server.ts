@@ -12,6 +12,7 @@ import { listenBounded, requestUrl, requestWithCa, sendJson } from "./http";
 import { ensureTls } from "./tls";
 import { today } from "../config/clock";
 import { generateSigningKey, type SigningKey, tokenService, type TokenService } from "./tokens";
+import { directoryIdentities, managedIdentityEndpoint } from "./managedIdentityEndpoint";
 
 /** Where the local tenant keeps its state: `.local/` at the project root (git-ignored). */
 export const defaultLocalRoot = join(__dirname, "..", ".local");
@@ -79,6 +80,8 @@ export interface TenantContext {
    * throws otherwise. The audience is the caller's to check, e.g. ARM's against {@link TenantEndpoints.arm}.
    */
   verifyToken(token: string): Promise<Record<string, unknown>>;
+  /** Signs claims with the tenant's key (a token only the tenant's own services issue). */
+  signToken(claims: Record<string, unknown>): Promise<string>;
   /** Verifies the request's bearer token for Graph or ARM; the claims, or a 401 with Graph's reason. */
   authenticate(
     request: IncomingMessage,
@@ -153,6 +156,7 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
     ca: tls.caPem,
     admin,
     authenticate,
+    signToken: (claims) => tokens.sign(claims),
     verifyToken: async (token) => {
       const verified = await tokens.verify(token);
       if ("failure" in verified) throw new Error(verified.failure);
@@ -384,6 +388,16 @@ export function armMount(store: ArmStore): Mount {
       audiences: [context.endpoints.arm, `${context.endpoints.arm}/`],
       gatewayUrlOf: (serviceName) => localGatewayUrl(context.endpoints.login, serviceName),
       mount: "/arm",
+      // Azure creates a user-assigned identity's service principal with the identity, and deletes it with it.
+      managedIdentities: {
+        create: (identity) => {
+          const sp = context.directory.createManagedIdentityServicePrincipal(identity);
+          return { clientId: sp.appId, principalId: sp.id };
+        },
+        delete: ({ principalId }) => {
+          if (context.directory.servicePrincipal(principalId)) context.directory.deleteServicePrincipal(principalId);
+        },
+      },
     });
     return {
       prefix: "/arm",
@@ -394,6 +408,35 @@ export function armMount(store: ArmStore): Mount {
       },
     };
   };
+}
+
+/** The value of IDENTITY_HEADER for the local tenant's identity endpoint: it stands for the secret a host rotates. */
+export const localIdentityHeader = "local-tenant";
+
+/**
+ * The identity endpoint an Azure host gives its code (local/managedIdentityEndpoint.ts) for the directory's managed
+ * identities: App Service's shape under `/msi` (IDENTITY_ENDPOINT=<login>/msi/token, IDENTITY_HEADER=
+ * {@link localIdentityHeader}) and IMDS's at `/metadata/identity/oauth2/token`.
+ */
+export function managedIdentityMounts(): Mount[] {
+  const mountAt =
+    (prefix: string): Mount =>
+    (context) => {
+      const handle = managedIdentityEndpoint({
+        directory: directoryIdentities(context.directory, context.admin.tenantId),
+        authorityHost: () => context.endpoints.login,
+        sign: (claims) => context.signToken(claims),
+        identityHeader: localIdentityHeader,
+        now: () => context.directory.time() / 1000,
+      });
+      return {
+        prefix,
+        handler: async (request, response) => {
+          if (!(await handle(request, response))) sendJson(response, 404, { error: "not_found" });
+        },
+      };
+    };
+  return [mountAt("/msi"), mountAt("/metadata/identity")];
 }
 
 /**
@@ -436,7 +479,7 @@ async function serve(argv: string[]): Promise<void> {
       now: tenantClock(process.env),
       port: settings.port,
       replicationDelaySeconds: settings.replicationDelaySeconds,
-      mounts: [armMount(arm), gatewayMountOver(arm, echo.url)],
+      mounts: [armMount(arm), gatewayMountOver(arm, echo.url), ...managedIdentityMounts()],
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -75,6 +75,8 @@ export interface TokenService {
   handle(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
   /** The user (default: the first in the directory) signs in on the device-code page with this user code. */
   approveDeviceCode(userCode: string, userId?: string): void;
+  /** Signs claims with the tenant's key, as every token it issues is (the managed-identity endpoint's too). */
+  sign(claims: JWTPayload): Promise<string>;
   /** Verifies a token this tenant issued (for one of `audiences`, when given); the claims, or why not. */
   verify(token: string, audiences?: string[]): Promise<{ claims: JWTPayload } | { failure: string }>;
 }
@@ -626,6 +628,8 @@ export function tokenService(options: TokenServiceOptions): TokenService {
         throw new Error(userId ? `no user ${userId} in the directory` : "the directory holds no user to sign in");
       pending.userId = user.id;
     },
+
+    sign,
 
     async verify(token, audiences) {
       try {

@@ -27,6 +27,17 @@ export function childrenOf(node: XmlNode): XmlNode[] {
   return Array.isArray(children) ? (children as XmlNode[]) : [];
 }
 
+/** The child elements of a node, without its text and comments. */
+export function elementsOf(node: XmlNode): XmlNode[] {
+  return childrenOf(node).filter((child) => tagOf(child) !== "#text" && tagOf(child) !== "#comment");
+}
+
+/** A section of a well-formed policy (`inbound`, `on-error`, …), directly inside `<policies>`. */
+export function policySection(policyXml: string, section: string): XmlNode | undefined {
+  const policies = (parseOrderedXml(policyXml) as XmlNode[]).find((node) => tagOf(node) === "policies");
+  return policies && childrenOf(policies).find((node) => tagOf(node) === section);
+}
+
 export function childElements(node: XmlNode, tag: string): XmlNode[] {
   return childrenOf(node).filter((child) => tagOf(child) === tag);
 }

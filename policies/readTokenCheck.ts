@@ -4,6 +4,7 @@ import {
   childElements,
   childrenOf,
   descendants,
+  elementsOf,
   parseOrderedXml,
   rawAttributesOf,
   tagOf,
@@ -34,6 +35,8 @@ interface CommonSpec {
   failedValidationHttpCode: number;
   /** Absent: APIM answers with its own message, which depends on the failure. */
   failedValidationErrorMessage?: string;
+  /** The context variable that receives the validated token (`output-token-variable-name`), when it is set. */
+  outputTokenVariable?: string;
   audiences: string[];
   requiredClaims: RequiredClaim[];
   /**
@@ -120,9 +123,7 @@ function callerChoiceOf(inbound: XmlNode, checks: XmlNode[]): TokenCheckSpec | u
     );
   };
   if (chooses.length > 1 || checks.length !== 2) return refuse("is not the one choice between two token checks");
-  const branches = childrenOf(chooses[0] as XmlNode).filter(
-    (node) => tagOf(node) !== "#text" && tagOf(node) !== "#comment",
-  );
+  const branches = elementsOf(chooses[0] as XmlNode);
   const [when, otherwise] = branches;
   if (branches.length !== 2 || tagOf(when as XmlNode) !== "when" || tagOf(otherwise as XmlNode) !== "otherwise") {
     return refuse("is not one <when> and one <otherwise>");
@@ -131,7 +132,7 @@ function callerChoiceOf(inbound: XmlNode, checks: XmlNode[]): TokenCheckSpec | u
     return refuse(`has the condition ${JSON.stringify(rawAttributesOf(when as XmlNode).condition ?? "")}`);
   }
   const onlyCheck = (branch: XmlNode): XmlNode => {
-    const elements = childrenOf(branch).filter((node) => tagOf(node) !== "#text" && tagOf(node) !== "#comment");
+    const elements = elementsOf(branch);
     const [only] = elements;
     if (elements.length !== 1 || only === undefined || !checks.includes(only)) {
       return refuse(`has a <${tagOf(branch)}> that holds more than the token check`);
@@ -195,10 +196,12 @@ function readValidateAzureAdToken(element: XmlNode): ValidateAzureAdTokenSpec {
 function readCommon(element: XmlNode, tag: string): CommonSpec {
   const attrs = attributesOf(element);
   const message = attrs["failed-validation-error-message"];
+  const output = attrs["output-token-variable-name"];
   return {
     tokenSource: readTokenSource(attrs, tag),
     failedValidationHttpCode: readInteger(attrs, "failed-validation-httpcode", 401),
     ...(message !== undefined ? { failedValidationErrorMessage: message } : {}),
+    ...(output ? { outputTokenVariable: output } : {}),
     audiences: valuesOf(element, "audiences", "audience"),
     requiredClaims: childElements(element, "required-claims").flatMap((list) =>
       childElements(list, "claim").map(readClaim),

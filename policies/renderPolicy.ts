@@ -1,8 +1,11 @@
 import * as path from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { create } from "xmlbuilder2";
+import { clientLimitElements } from "./clientLimits";
 import { parseOrderedXml } from "./orderedXml";
-import { type TokenCheck, tokenCheckElement, type XmlElementSpec } from "./tokenCheck";
+import { tokenChallengeElement, tokenChallengeMarker } from "./tokenChallenge";
+import { type TokenCheck, tokenCheckElement } from "./tokenCheck";
+import type { XmlElementSpec } from "./xmlElement";
 
 export type { TokenCheck } from "./tokenCheck";
 
@@ -27,30 +30,39 @@ const writerOptions = {
 
 /**
  * Renders an APIM API policy: parses `template`, replaces its one `<entra-token-check />` (directly inside
- * `<policies><inbound>`) with the token check for `check`, and serialises the `<policies>` element with LF line
- * endings, 2-space indentation and a trailing newline. The template's own elements and comments inside
- * `<policies>` are kept; its whitespace, XML declaration and comments outside `<policies>` are not.
- * `templateName` (e.g. the file path) names the template in errors.
+ * `<policies><inbound>`) with the token check for `check` followed by its client limits, and its one
+ * `<entra-token-challenge />` (directly inside `<policies><on-error>`) with the 401's WWW-Authenticate header, and
+ * serialises the `<policies>` element with LF line endings, 2-space indentation and a trailing newline. The
+ * template's own elements and comments inside `<policies>` are kept; its whitespace, XML declaration and comments
+ * outside `<policies>` are not. `templateName` (e.g. the file path) names the template in errors.
  */
 export function renderApiPolicy(check: TokenCheck, template: string, templateName = "policy template"): string {
-  const tokenCheck = tokenCheckElement(check);
+  const inbound = [tokenCheckElement(check), ...clientLimitElements(check.limits, check.profile.clientIdClaim)];
+  const onError = [tokenChallengeElement(check)];
   const fail = (problem: string): never => {
     throw new Error(`${templateName}: ${problem}`);
   };
   const root = parseTemplate(template, fail);
-  const marker = findMarker(root, fail);
-  const markerNode = marker.node;
-  const inbound = markerNode.parentNode;
-  if (inbound === null) return fail(`<${tokenCheckMarker} /> has no parent`);
-  const position = elementChildren(inbound).indexOf(markerNode);
-
-  // Built inside the marker, then moved into its place: every value goes through the XML library.
-  const built = appendElement(marker, tokenCheck);
-  inbound.replaceChild(built.node, markerNode);
+  const replacements = [
+    { marker: findMarker(root, tokenCheckMarker, "inbound", fail), section: "inbound", elements: inbound },
+    { marker: findMarker(root, tokenChallengeMarker, "on-error", fail), section: "on-error", elements: onError },
+  ].map(({ marker, section, elements }) => ({ section, elements, position: replaceMarker(marker, elements, fail) }));
 
   const xml = `${root.toString(writerOptions)}\n`;
-  verifyRendered(xml, position, tokenCheck, templateName);
+  verifyRendered(xml, replacements, templateName);
   return xml;
+}
+
+/** Puts `elements` where the marker is, and returns the marker's position among its parent's elements. */
+function replaceMarker(marker: Builder, elements: XmlElementSpec[], fail: (problem: string) => never): number {
+  const markerNode = marker.node;
+  const parent = markerNode.parentNode;
+  if (parent === null) return fail(`<${markerNode.nodeName} /> has no parent`);
+  const position = elementChildren(parent).indexOf(markerNode);
+  // Built inside the marker, then moved into its place: every value goes through the XML library.
+  for (const spec of elements) parent.insertBefore(appendElement(marker, spec).node, markerNode);
+  parent.removeChild(markerNode);
+  return position;
 }
 
 function parseTemplate(template: string, fail: (problem: string) => never): Builder {
@@ -94,30 +106,22 @@ function strayAmpersand(xml: string): string | undefined {
   return `"&" must start &amp;, &lt;, &gt;, &quot;, &apos; or a character reference (line ${before.length}, column ${column})`;
 }
 
-function findMarker(root: Builder, fail: (problem: string) => never): Builder {
-  const markers = root.filter(
-    (node) => node.node.nodeType === elementNode && node.node.nodeName === tokenCheckMarker,
-    false,
-    true,
-  );
+function findMarker(
+  root: Builder,
+  name: string,
+  section: "inbound" | "on-error",
+  fail: (problem: string) => never,
+): Builder {
+  const place = `directly inside <policies><${section}>`;
+  const markers = root.filter((node) => node.node.nodeType === elementNode && node.node.nodeName === name, false, true);
   const [marker] = markers;
-  if (marker === undefined) {
-    return fail(`has no <${tokenCheckMarker} /> marker; put exactly one directly inside <policies><inbound>`);
-  }
-  if (markers.length > 1) {
-    fail(
-      `has ${markers.length} <${tokenCheckMarker} /> markers; keep exactly one, directly inside <policies><inbound>`,
-    );
-  }
+  if (marker === undefined) return fail(`has no <${name} /> marker; put exactly one ${place}`);
+  if (markers.length > 1) fail(`has ${markers.length} <${name} /> markers; keep exactly one, ${place}`);
   const parent = marker.node.parentNode;
-  if (parent?.nodeName !== "inbound" || parent.parentNode !== root.node) {
-    fail(
-      `<${tokenCheckMarker} /> must be directly inside <policies><inbound>, found it inside ${ancestry(marker.node)}`,
-    );
+  if (parent?.nodeName !== section || parent.parentNode !== root.node) {
+    fail(`<${name} /> must be ${place}, found it inside ${ancestry(marker.node)}`);
   }
-  if (marker.toString() !== `<${tokenCheckMarker}/>`) {
-    fail(`<${tokenCheckMarker} /> takes no attributes or content`);
-  }
+  if (marker.toString() !== `<${name}/>`) fail(`<${name} /> takes no attributes or content`);
   return marker;
 }
 
@@ -143,10 +147,14 @@ function appendElement(parent: Builder, spec: XmlElementSpec): Builder {
 }
 
 /**
- * Parses the output with a second, independent parser and checks that the token check reads back exactly as
- * intended: a rendering bug fails here, not at the gateway.
+ * Parses the output with a second, independent parser and checks that what replaced each marker reads back exactly
+ * as intended: a rendering bug fails here, not at the gateway.
  */
-function verifyRendered(xml: string, position: number, expected: XmlElementSpec, templateName: string): void {
+function verifyRendered(
+  xml: string,
+  replacements: { section: string; position: number; elements: XmlElementSpec[] }[],
+  templateName: string,
+): void {
   const fail: (problem: string) => never = (problem) => {
     throw new Error(`${templateName}: internal error, the rendered policy ${problem}`);
   };
@@ -156,12 +164,12 @@ function verifyRendered(xml: string, position: number, expected: XmlElementSpec,
   if (ampersand !== undefined) fail(`is not well-formed XML: ${ampersand}`);
   const parsed = parseOrderedXml(xml);
   const policies = orderedElements(parsed).find((node) => node.name === "policies");
-  const inbound = policies?.children.find((node) => node.name === "inbound");
-  const actual = inbound?.children[position];
-  if (actual === undefined) fail("has no token check in <inbound>");
-  const want = JSON.stringify(canonical(expected));
-  const got = JSON.stringify(canonical(actual));
-  if (want !== got) fail(`reads back as ${got}, expected ${want}`);
+  for (const { section, position, elements } of replacements) {
+    const actual = policies?.children.find((node) => node.name === section)?.children ?? [];
+    const want = JSON.stringify(elements.map(canonical));
+    const got = JSON.stringify(actual.slice(position, position + elements.length).map(canonical));
+    if (want !== got) fail(`reads back in <${section}> as ${got}, expected ${want}`);
+  }
 }
 
 /** fast-xml-parser's `preserveOrder` tree (an array of one-key objects plus `:@` attributes) as element specs. */

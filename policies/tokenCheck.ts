@@ -1,5 +1,7 @@
 import { publicCloudAuthorityHost, type TokenProfile } from "../entra/tokenProfile";
 import { assertApimLiteral } from "./apimLiteral";
+import { type ClientLimits, hasClientLimits, validatedTokenVariable } from "./clientLimits";
+import { element, textElement, type XmlElementSpec } from "./xmlElement";
 
 /** What the gateway checks on every request's bearer token. */
 export interface TokenCheck {
@@ -30,6 +32,11 @@ export interface TokenCheck {
   callers?: readonly Caller[];
   /** The delegated scope required in a user token's `scp` claim; required when `callers` includes `users`. */
   scope?: string;
+  /**
+   * Calls per minute and per day, per client: rendered after the check, keyed on the client id of the token it
+   * validated (`profile.clientIdClaim`). Absent or empty, the check stays exactly as without limits.
+   */
+  limits?: ClientLimits;
 }
 
 export type Caller = "applications" | "users";
@@ -44,14 +51,6 @@ export type Caller = "applications" | "users";
  */
 export const userTokenCondition =
   '@(context.Request.Headers.GetValueOrDefault("Authorization", "").Split(\' \').Last().AsJwt()?.Claims.ContainsKey("scp") == true)';
-
-/** An element to be written by the XML library: attributes in this order, then text or children. */
-export interface XmlElementSpec {
-  name: string;
-  attributes: ReadonlyArray<readonly [string, string]>;
-  text?: string;
-  children: XmlElementSpec[];
-}
 
 /** Same message for every failure, so a caller cannot probe which check it failed. */
 export const failedValidationMessage = "Unauthorized";
@@ -103,6 +102,7 @@ function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElement
   });
   const clientIds = sortedUnique(check.allowedClientIds ?? []);
   const authority = urlOrigin(profile.metadataUrl);
+  const output = hasClientLimits(check.limits) ? [["output-token-variable-name", validatedTokenVariable] as const] : [];
 
   if (check.validation === "validate-jwt") {
     if (!Number.isInteger(check.clockSkewSeconds) || check.clockSkewSeconds < 0) {
@@ -122,6 +122,7 @@ function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElement
         ["require-expiration-time", "true"],
         ["require-signed-tokens", "true"],
         ["clock-skew", String(check.clockSkewSeconds)],
+        ...output,
       ],
       [
         element("openid-config", [["url", profile.metadataUrl]]),
@@ -156,6 +157,7 @@ function singleCheck(check: TokenCheck, callerClaim: XmlElementSpec): XmlElement
         ...(authority === publicCloudAuthorityHost ? [] : [["authentication-endpoint", authority] as const]),
         ["failed-validation-httpcode", "401"],
         ["failed-validation-error-message", failedValidationMessage],
+        ...output,
       ],
       [
         element(
@@ -188,18 +190,6 @@ function claim(name: string, values: string[], separator?: string): XmlElementSp
     [["name", name], ["match", "any"], ...(separator === undefined ? [] : [["separator", separator] as const])],
     values.map((value) => textElement("value", value)),
   );
-}
-
-function element(
-  name: string,
-  attributes: ReadonlyArray<readonly [string, string]>,
-  children: XmlElementSpec[] = [],
-): XmlElementSpec {
-  return { name, attributes, children };
-}
-
-function textElement(name: string, text: string): XmlElementSpec {
-  return { name, attributes: [], text, children: [] };
 }
 
 /** Code-unit order, not locale order: the output must not depend on the machine's locale. */

@@ -172,23 +172,21 @@ describe("adopting the guide's pair into the shipped dev stack", () => {
       expect(outputs.apis.orders?.identifierUri).toBe(`api://${api.appId}`);
       const deployed = entraDirectoryOf(evaluation);
       expect(deployed.apis).toEqual([expect.objectContaining({ clientId: api.appId, tokenVersion: 1 })]);
-      // The stand-in's tenant is seeded once, after start: the adopted client with the portal's secret, to which
-      // the first up added the program's own.
-      const programSecret = outputs.clients.reporting?.clientSecret as string;
+      // The hand-made client keeps the portal's secret; the program's own is added beside it, as in Entra.
       entra.seed({
         ...deployed,
         clients: deployed.clients.map((each) =>
           each.clientId === client.appId ? { ...each, secret: portalSecret } : each,
         ),
       });
-      const adopted = entra.directory.applicationByAppId(client.appId);
-      if (!adopted) throw new Error("the adopted client is not in the stand-in's directory");
-      entra.directory.addPassword(adopted.id, {}, programSecret);
+      const reporting = entra.directory.applicationByAppId(client.appId);
+      if (!reporting) expect.fail("the adopted client is not in the stand-in's directory");
+      entra.directory.addPassword(reporting.id, {}, outputs.clients.reporting?.clientSecret as string);
       const gateway = await startGatewayStandIn({
         apis: [{ path: "orders", policyXml: outputs.apis.orders?.policy ?? "", backendUrl: backend.url }],
       });
       servers.push(gateway);
-      for (const secret of [portalSecret, programSecret]) {
+      for (const secret of [portalSecret, outputs.clients.reporting?.clientSecret as string]) {
         const { accessToken } = await requestToken({
           tokenEndpoint: `${entra.authorityHost}/${tenantId}/oauth2/v2.0/token`,
           clientId: client.appId,

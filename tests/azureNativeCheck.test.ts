@@ -43,6 +43,8 @@ const S = {
   assignmentCreate:
     "azure-rest-api-specs authorization 2022-04-01 authorization-RoleAssignmentsCalls.json RoleAssignments_Create",
 };
+const identityNames =
+  "MicrosoftDocs/azure-docs resource-name-rules.md Microsoft.ManagedIdentity userAssignedIdentities";
 const entityPattern = "does not match ^[^*#&+:<>?]+$: use no *, #, &, +, :, <, > or ?";
 
 const without = (inputs: Record<string, unknown>, name: string) =>
@@ -332,6 +334,24 @@ const cases: Case[] = [
     "principalType",
     set("principalType", "Application"),
     `"Application" is not allowed; use one of User, Group, ServicePrincipal, ForeignGroup (${S.assignment})`,
+  ],
+  [
+    "managedidentity:UserAssignedIdentity",
+    "resourceName",
+    set("resourceName", "wk"),
+    `"wk" is 2 characters long; use 3 to 128 characters (${identityNames})`,
+  ],
+  [
+    "managedidentity:UserAssignedIdentity",
+    "resourceName",
+    set("resourceName", "-worker"),
+    `"-worker" does not match alphanumerics, hyphens and underscores, starting with a letter or number: use letters, digits, '-' and '_', starting with a letter or digit (${identityNames})`,
+  ],
+  [
+    "managedidentity:UserAssignedIdentity",
+    "location",
+    drop("location"),
+    "is required (azure-rest-api-specs common-types resource-management v5 types.json TrackedResource)",
   ],
 ];
 

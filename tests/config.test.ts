@@ -178,7 +178,7 @@ const badInputs: [string, (config: Config) => void, string][] = [
   [
     "typo in a client entry",
     (c) => (c.clients[0].secretLifetime = 90),
-    `apim-entra-auth:clients[0] (reporting).secretLifetime: unknown key. Allowed keys: name, displayName, credential, secrets, secretRotatedOn, secretLifetimeDays, portal, federatedCredentials, apis, formerNames, kind, redirectUris, existing.`,
+    `apim-entra-auth:clients[0] (reporting).secretLifetime: unknown key. Allowed keys: name, displayName, credential, secrets, secretRotatedOn, secretLifetimeDays, portal, identity, principalId, federatedCredentials, apis, formerNames, kind, redirectUris, existing.`,
   ],
   [
     "typo in a top-level key",

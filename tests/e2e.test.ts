@@ -200,7 +200,18 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
       "access_as_app",
       "pass",
     ]);
-    expect(row("GET without token").split(/\s+/)).toEqual(["GET", "without", "token", "401", "401", "pass"]);
+    // A refused call shows the WWW-Authenticate header: the scope to request, and invalid_token when a token was sent.
+    const scope = `scope="api://${apiClientId}/.default"`;
+    expect(row("GET without token").split(/\s+/)).toEqual([
+      "GET",
+      "without",
+      "token",
+      "401",
+      "401",
+      "Bearer",
+      scope,
+      "pass",
+    ]);
     expect(row("GET with tampered token").split(/\s+/)).toEqual([
       "GET",
       "with",
@@ -208,6 +219,9 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
       "token",
       "401",
       "401",
+      "Bearer",
+      'error="invalid_token",',
+      scope,
       "pass",
     ]);
     expect(row("GET with token").split(/\s+/)).toEqual(["GET", "with", "token", "not", "401/403", "200", "pass"]);
@@ -267,6 +281,9 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
         "not",
         "401/403",
         "401",
+        "Bearer",
+        'error="invalid_token",',
+        `scope="api://${outputs.apis.orders?.clientId}/.default"`,
         "(Unauthorized)",
         "FAIL",
       ]);

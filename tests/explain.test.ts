@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,6 +6,9 @@ import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ExplainIo, runExplain, stackPolicyResolver, usage } from "../tools/explain";
 import { runPlan } from "../tools/plan";
+import { tokenProfile } from "../entra/tokenProfile";
+import { defaultPolicyTemplatePath, renderApiPolicy } from "../policies/renderPolicy";
+import type { ClientLimits } from "../policies/clientLimits";
 import { evaluate, guideConfig } from "./support/evaluate";
 
 const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -366,6 +370,71 @@ describe("explain", () => {
       "ACCEPT",
       `  note: kid unlisted was not found in the keys from the given JWKS, but key published verifies the signature; APIM tries every signing key when no kid matches, so this is accepted`,
     ]);
+  });
+
+  describe("with the program's policy", () => {
+    const rendered = async (name: string, limits?: ClientLimits) => {
+      const file = join(dir, name);
+      const profile = tokenProfile({
+        authorityHost: "https://login.microsoftonline.com",
+        tenantId: tid,
+        apiClientId: apiId,
+        tokenVersion: 2,
+      });
+      const check = { validation: "validate-jwt" as const, profile, tenantId: tid, appRole: "access_as_app" };
+      const template = readFileSync(defaultPolicyTemplatePath, "utf8");
+      await writeFile(
+        file,
+        renderApiPolicy({ ...check, clockSkewSeconds: 60, ...(limits ? { limits } : {}) }, template),
+      );
+      return file;
+    };
+
+    it("names the WWW-Authenticate header the gateway answers a rejected token with", async () => {
+      const result = await run([
+        "--policy",
+        await rendered("challenge.xml"),
+        "--token",
+        `@${files.v1Token}`,
+        ...offline(),
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.out.split("\n")).toEqual([
+        `REJECT: issuer: issuer https://sts.windows.net/${tid}/ is a v1 issuer; this policy accepts ${v2Issuer} — the API app's token version and the policy disagree`,
+        "  fix: set the API's apis[].tokenVersion to 2 (the version this policy checks) and run pulumi up, so its app registration issues v2 tokens; then request a new token",
+        `  WWW-Authenticate: Bearer error="invalid_token", scope="api://${apiId}/.default"`,
+      ]);
+    });
+
+    it("names the limits that apply to the accepted token's client: its own, or every client's", async () => {
+      const everyClient = { callsPerMinute: 100 };
+      const own = await rendered("own-limits.xml", {
+        everyClient,
+        clients: [{ clientId, limits: { callsPerMinute: 5, callsPerDay: 50 } }],
+      });
+      const accepted = await run(["--policy", own, "--token", token, ...offline()]);
+      expect(accepted.code).toBe(0);
+      expect(accepted.out.split("\n").at(-1)).toBe(
+        `  limits: 5 calls per minute, 50 calls per day for client ${clientId} (its own; 429 or 403 with Retry-After beyond)`,
+      );
+      const others = await rendered("other-limits.xml", {
+        everyClient,
+        clients: [{ clientId: "c11e0000-aaaa-4bbb-8ccc-00000000000f", limits: { callsPerDay: 1 } }],
+      });
+      expect((await run(["--policy", others, "--token", token, ...offline()])).out.split("\n").at(-1)).toBe(
+        `  limits: 100 calls per minute for client ${clientId} (every client's; 429 or 403 with Retry-After beyond)`,
+      );
+    });
+
+    it("still judges the token when it cannot read the policy's limits, and says so", async () => {
+      const own = await rendered("hand-edited.xml", { everyClient: { callsPerMinute: 100 } });
+      await writeFile(own, readFileSync(own, "utf8").replace('renewal-period="60"', 'renewal-period="600"'));
+      const accepted = await run(["--policy", own, "--token", token, ...offline()]);
+      expect(accepted.code).toBe(0);
+      expect(accepted.out.split("\n").at(-1)).toBe(
+        '  limits: not evaluated: policy\'s <rate-limit-by-key> has renewal-period="600"; APIM allows 1 to 300 seconds',
+      );
+    });
   });
 
   it("names explain's own offline options, not --outputs, when the pulumi CLI is missing", async () => {

@@ -67,6 +67,14 @@ describe("every rule passes the program's own plans", () => {
     ["token version 1, validate-jwt", guideConfig({ apis: [guideApi({ tokenVersion: 1 })] })],
     ["validate-azure-ad-token", guideConfig({ apis: [guideApi({ validation: "validate-azure-ad-token" })] })],
     [
+      "client limits, with a client of its own",
+      guideConfig({
+        apis: [
+          guideApi({ limits: { callsPerMinute: 60, callsPerDay: 1000, clients: { reporting: { callsPerDay: 5 } } } }),
+        ],
+      }),
+    ],
+    [
       "two APIs, a portal client",
       guideConfig({
         apis: [
@@ -160,6 +168,34 @@ describe.each<[string, string, Weaken, string]>([
     "orders-policy",
   ],
   [
+    "limits-after-token-check",
+    "a limit keyed on the raw token goes before the check",
+    editPolicy((xml) =>
+      xml.replace(
+        "    <validate-jwt",
+        `    <rate-limit-by-key calls="5" renewal-period="60" counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;, &quot;&quot;).AsJwt()?.Subject)" />\n    <validate-jwt`,
+      ),
+    ),
+    "orders-policy",
+  ],
+  [
+    "token-check-challenge",
+    "the WWW-Authenticate header is dropped from on-error",
+    editPolicy((xml) => xml.replace(/<choose>\s*<when condition="@\(\(context\.LastError[\s\S]*?<\/choose>/, "")),
+    "orders-policy",
+  ],
+  [
+    "token-check-challenge",
+    "the WWW-Authenticate header echoes the request",
+    editPolicy((xml) =>
+      xml.replaceAll(
+        /<value>Bearer [^<]*<\/value>/g,
+        '<value>@("Bearer error=\\"invalid_token\\", token=" + context.Request.Headers.GetValueOrDefault("Authorization", ""))</value>',
+      ),
+    ),
+    "orders-policy",
+  ],
+  [
     "secret-max-lifetime",
     "the password ends 731 days after its rotation day",
     (resources) => {
@@ -235,6 +271,31 @@ describe("rules that need the whole stack", () => {
     editPolicy((xml) => xml.replace("<value>access_as_app</value>", "<value>billing_app</value>"))(resources);
     expect(findingsOf(resources, "token-check-roles").map((f) => f.fix)).toEqual([
       "roles billing_app are not app roles of orders-app; require this API's app role only",
+    ]);
+  });
+
+  it("limits-after-token-check: the program's own limits moved before the check are refused, an IP limit is not", async () => {
+    const resources = await planOf(guideConfig({ apis: [guideApi({ limits: { callsPerMinute: 60 } })] }));
+    expect(findingsOf(resources, "limits-after-token-check")).toEqual([]);
+    const ipLimit = '<rate-limit-by-key calls="100" renewal-period="60" counter-key="@(context.Request.IpAddress)" />';
+    editPolicy((xml) => xml.replace("    <validate-jwt", `    ${ipLimit}\n    <validate-jwt`))(resources);
+    expect(findingsOf(resources, "limits-after-token-check")).toEqual([]);
+    editPolicy((xml) => {
+      const limit = /\n {4}(<rate-limit-by-key calls="60"[^\n]*)/.exec(xml)?.[1] as string;
+      return xml.replace(`\n    ${limit}`, "").replace("    <validate-jwt", `    ${limit}\n    <validate-jwt`);
+    })(resources);
+    expect(findingsOf(resources, "limits-after-token-check").map((f) => f.fix)).toEqual([
+      "<rate-limit-by-key> reads the token before the token check: a request without a valid token makes its key expression fail with 500 instead of 401; put it after the check and key it on the validated token (output-token-variable-name), as policies/clientLimits.ts does",
+    ]);
+  });
+
+  it("token-check-challenge: says which refusal lacks the header, and a header without Bearer is none", async () => {
+    const resources = await planOf(guideConfig());
+    editPolicy((xml) => xml.replace('<value>Bearer error="invalid_token", ', '<value>Basic error="invalid_token", '))(
+      resources,
+    );
+    expect(findingsOf(resources, "token-check-challenge").map((f) => f.fix)).toEqual([
+      'no WWW-Authenticate: Bearer header with the 401 (a token that fails the check gets "Basic error=\\"invalid_token\\", scope=\\"api://mock-orders-app-client-id/.default\\""), so the client is not told to send a bearer token or which scope to request; keep the <entra-token-challenge /> marker in the template\'s <on-error>',
     ]);
   });
 

@@ -10,6 +10,27 @@ const apiClientId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const clientA = "0a0a0a0a-0000-0000-0000-00000000000a";
 const clientB = "0b0b0b0b-0000-0000-0000-00000000000b";
 const defaultTemplate = readFileSync(defaultPolicyTemplatePath, "utf8");
+const failedCheck =
+  "context.LastError.Source == &quot;validate-jwt&quot; || context.LastError.Source == &quot;validate-azure-ad-token&quot;";
+
+/** The `<on-error>` choose that answers a refused token with WWW-Authenticate, for the given scope, at depth 2. */
+function challengeLinesFor(scope: string): string[] {
+  return [
+    "    <choose>",
+    `      <when condition="@((${failedCheck}) &amp;&amp; context.LastError.Reason == &quot;TokenNotPresent&quot;)">`,
+    '        <set-header name="WWW-Authenticate" exists-action="override">',
+    `          <value>Bearer scope="${scope}"</value>`,
+    "        </set-header>",
+    "      </when>",
+    `      <when condition="@(${failedCheck})">`,
+    '        <set-header name="WWW-Authenticate" exists-action="override">',
+    `          <value>Bearer error="invalid_token", scope="${scope}"</value>`,
+    "        </set-header>",
+    "      </when>",
+    "    </choose>",
+  ];
+}
+const challengeLines = challengeLinesFor("api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/.default");
 
 function profileFor(tokenVersion: TokenVersion, authorityHost = "https://login.microsoftonline.com") {
   return tokenProfile({ authorityHost, tenantId, apiClientId, tokenVersion });
@@ -342,12 +363,12 @@ describe("determinism", () => {
     {
       name: "all on one line",
       template:
-        "<policies><inbound><base/><entra-token-check/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>",
+        "<policies><inbound><base/><entra-token-check/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/><entra-token-challenge/></on-error></policies>",
     },
     {
       name: "CRLF, tabs and an XML declaration",
       template:
-        '<?xml version="1.0" encoding="utf-8"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n\t\t<entra-token-check />\r\n\t</inbound>\r\n\t<backend>\r\n\t\t<base />\r\n\t</backend>\r\n\t<outbound>\r\n\t\t<base />\r\n\t</outbound>\r\n\t<on-error>\r\n\t\t<base />\r\n\t</on-error>\r\n</policies>\r\n',
+        '<?xml version="1.0" encoding="utf-8"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n\t\t<entra-token-check />\r\n\t</inbound>\r\n\t<backend>\r\n\t\t<base />\r\n\t</backend>\r\n\t<outbound>\r\n\t\t<base />\r\n\t</outbound>\r\n\t<on-error>\r\n\t\t<base />\r\n\t\t<entra-token-challenge />\r\n\t</on-error>\r\n</policies>\r\n',
     },
   ])("template whitespace doesn't change the output: $name", ({ template }) => {
     const check = jwtCheck(2);
@@ -440,6 +461,31 @@ describe("policy template", () => {
       error: "custom.xml: root element must be <policies>, found <fragment>",
     },
     {
+      what: "no challenge marker",
+      template: "<policies><inbound><entra-token-check /></inbound><on-error><base /></on-error></policies>",
+      error:
+        "custom.xml: has no <entra-token-challenge /> marker; put exactly one directly inside <policies><on-error>",
+    },
+    {
+      what: "the challenge marker in inbound",
+      template: "<policies><inbound><entra-token-check /><entra-token-challenge /></inbound></policies>",
+      error:
+        "custom.xml: <entra-token-challenge /> must be directly inside <policies><on-error>, found it inside <policies><inbound>",
+    },
+    {
+      what: "two challenge markers",
+      template:
+        "<policies><inbound><entra-token-check /></inbound><on-error><entra-token-challenge /><entra-token-challenge /></on-error></policies>",
+      error:
+        "custom.xml: has 2 <entra-token-challenge /> markers; keep exactly one, directly inside <policies><on-error>",
+    },
+    {
+      what: "a challenge marker with content",
+      template:
+        "<policies><inbound><entra-token-check /></inbound><on-error><entra-token-challenge>x</entra-token-challenge></on-error></policies>",
+      error: "custom.xml: <entra-token-challenge /> takes no attributes or content",
+    },
+    {
       what: "a DOCTYPE",
       template: '<!DOCTYPE policies [<!ENTITY x "y">]><policies><inbound><entra-token-check /></inbound></policies>',
       error: "custom.xml: must not declare a DOCTYPE",
@@ -479,6 +525,10 @@ describe("policy template", () => {
       "  </outbound>",
       "  <on-error>",
       "    <base />",
+      "    <entra-token-challenge />",
+      '    <set-header name="X-Error" exists-action="override">',
+      "      <value>@(context.LastError.Reason)</value>",
+      "    </set-header>",
       "  </on-error>",
       "</policies>",
     ].join("\n");
@@ -502,6 +552,10 @@ describe("policy template", () => {
         "  </outbound>",
         "  <on-error>",
         "    <base />",
+        ...challengeLines,
+        '    <set-header name="X-Error" exists-action="override">',
+        "      <value>@(context.LastError.Reason)</value>",
+        "    </set-header>",
         "  </on-error>",
         "</policies>",
         "",
@@ -542,8 +596,173 @@ describe("golden", () => {
   </outbound>
   <on-error>
     <base />
+${challengeLines.join("\n")}
   </on-error>
 </policies>
 `);
+  });
+});
+
+describe("the 401's WWW-Authenticate header", () => {
+  it.each([
+    { callers: undefined, scope: "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/.default" },
+    { callers: ["applications", "users"] as const, scope: "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/.default" },
+    { callers: ["users"] as const, scope: "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/access_as_user" },
+  ])("names the scope to request for callers $callers, v1 and v2 alike", ({ callers, scope }) => {
+    for (const tokenVersion of [1, 2] as const) {
+      const check = jwtCheck(tokenVersion, { callers, scope: "access_as_user" });
+      const onError = renderApiPolicy(check, defaultTemplate).split("  <on-error>\n")[1]?.split("\n") ?? [];
+      expect(onError.slice(0, 14)).toEqual(["    <base />", ...challengeLinesFor(scope), "  </on-error>"]);
+    }
+  });
+
+  it("is the same for validate-azure-ad-token, whose failures land in on-error under its own name", () => {
+    const policy = renderApiPolicy(adTokenCheck(2), defaultTemplate);
+    expect(policy).toContain(challengeLines.join("\n"));
+  });
+
+  it("refuses a scope a quoted WWW-Authenticate attribute cannot carry", () => {
+    const check = jwtCheck(2, { callers: ["users"], scope: 'a"b' });
+    expect(() => renderApiPolicy(check, defaultTemplate)).toThrow(
+      new Error(
+        'the scope "api://aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/a\\"b" cannot be carried in a WWW-Authenticate scope attribute',
+      ),
+    );
+  });
+});
+
+describe("client limits", () => {
+  const counterKey = (claim: string) =>
+    `@(context.Api.Id + &quot;|&quot; + ((Jwt)context.Variables[&quot;validated-token&quot;]).Claims.GetValueOrDefault(&quot;${claim}&quot;, &quot;&quot;))`;
+  const clientIs = (claim: string, id: string) =>
+    `@(((Jwt)context.Variables[&quot;validated-token&quot;]).Claims.GetValueOrDefault(&quot;${claim}&quot;, &quot;&quot;) == &quot;${id}&quot;)`;
+  /** The lines between the token check and the end of inbound. */
+  const afterCheck = (policy: string) => {
+    const lines = policy.split("\n");
+    const end = lines.findIndex((line) => /^ {4}<\/validate-/.test(line));
+    return lines.slice(end + 1, lines.indexOf("  </inbound>"));
+  };
+
+  it("without limits, the check sets no output variable and nothing follows it", () => {
+    for (const limits of [undefined, { everyClient: {} }, { everyClient: {}, clients: [] }]) {
+      const policy = renderApiPolicy(jwtCheck(2, { limits }), defaultTemplate);
+      expect(policy).toBe(renderApiPolicy(jwtCheck(2), defaultTemplate));
+      expect(policy).not.toContain("output-token-variable-name");
+      expect(afterCheck(policy)).toEqual([]);
+    }
+  });
+
+  it.each([
+    { tokenVersion: 2 as const, claim: "azp" },
+    { tokenVersion: 1 as const, claim: "appid" },
+  ])(
+    "v$tokenVersion: every client's limits follow the check, keyed on the validated $claim",
+    ({ tokenVersion, claim }) => {
+      const check = jwtCheck(tokenVersion, { limits: { everyClient: { callsPerMinute: 100, callsPerDay: 10000 } } });
+      const policy = renderApiPolicy(check, defaultTemplate);
+      expect(tokenCheckLines(policy).split("\n")[0]).toBe(
+        '    <validate-jwt header-name="Authorization" require-scheme="Bearer" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized" require-expiration-time="true" require-signed-tokens="true" clock-skew="60" output-token-variable-name="validated-token">',
+      );
+      expect(afterCheck(policy)).toEqual([
+        `    <rate-limit-by-key calls="100" renewal-period="60" counter-key="${counterKey(claim)}" />`,
+        `    <quota-by-key calls="10000" renewal-period="86400" counter-key="${counterKey(claim)}" />`,
+      ]);
+    },
+  );
+
+  it("validate-azure-ad-token sets the same output variable", () => {
+    const policy = renderApiPolicy(adTokenCheck(2, { limits: { everyClient: { callsPerDay: 5 } } }), defaultTemplate);
+    expect(tokenCheckLines(policy).split("\n")[0]).toBe(
+      '    <validate-azure-ad-token tenant-id="11111111-2222-3333-4444-555555555555" header-name="Authorization" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized" output-token-variable-name="validated-token">',
+    );
+    expect(afterCheck(policy)).toEqual([
+      `    <quota-by-key calls="5" renewal-period="86400" counter-key="${counterKey("azp")}" />`,
+    ]);
+  });
+
+  it("clients with limits of their own get a branch each, compared with their id in lower case, sorted by id", () => {
+    const limits = {
+      everyClient: { callsPerMinute: 10 },
+      clients: [
+        { clientId: clientB.toUpperCase(), limits: { callsPerMinute: 1000, callsPerDay: 50000 } },
+        { clientId: clientA, limits: { callsPerDay: 7 } },
+      ],
+    };
+    const policy = renderApiPolicy(jwtCheck(2, { limits }), defaultTemplate);
+    expect(afterCheck(policy)).toEqual([
+      "    <choose>",
+      `      <when condition="${clientIs("azp", clientA)}">`,
+      `        <quota-by-key calls="7" renewal-period="86400" counter-key="${counterKey("azp")}" />`,
+      "      </when>",
+      `      <when condition="${clientIs("azp", clientB)}">`,
+      `        <rate-limit-by-key calls="1000" renewal-period="60" counter-key="${counterKey("azp")}" />`,
+      `        <quota-by-key calls="50000" renewal-period="86400" counter-key="${counterKey("azp")}" />`,
+      "      </when>",
+      "      <otherwise>",
+      `        <rate-limit-by-key calls="10" renewal-period="60" counter-key="${counterKey("azp")}" />`,
+      "      </otherwise>",
+      "    </choose>",
+    ]);
+    const reversed = { ...limits, clients: [...limits.clients].reverse() };
+    expect(renderApiPolicy(jwtCheck(2, { limits: reversed }), defaultTemplate)).toBe(policy);
+  });
+
+  it("limits only some clients when every client's are empty: no otherwise", () => {
+    const limits = { everyClient: {}, clients: [{ clientId: clientA, limits: { callsPerMinute: 3 } }] };
+    expect(afterCheck(renderApiPolicy(jwtCheck(1, { limits }), defaultTemplate))).toEqual([
+      "    <choose>",
+      `      <when condition="${clientIs("appid", clientA)}">`,
+      `        <rate-limit-by-key calls="3" renewal-period="60" counter-key="${counterKey("appid")}" />`,
+      "      </when>",
+      "    </choose>",
+    ]);
+  });
+
+  it.each([
+    {
+      what: "a client id that would end the string literal",
+      limits: { everyClient: {}, clients: [{ clientId: 'x" || true || "', limits: { callsPerMinute: 1 } }] },
+      error:
+        'ClientLimits.clients[0].clientId must be a client id (a GUID: letters, digits and hyphens), got "x\\" || true || \\""',
+    },
+    {
+      what: "a named value as a client id",
+      limits: { everyClient: {}, clients: [{ clientId: "{{client}}", limits: { callsPerMinute: 1 } }] },
+      error:
+        'ClientLimits.clients[0].clientId must be a client id (a GUID: letters, digits and hyphens), got "{{client}}"',
+    },
+    {
+      what: "the same client twice, in another case",
+      limits: {
+        everyClient: {},
+        clients: [
+          { clientId: clientA, limits: { callsPerMinute: 1 } },
+          { clientId: clientA.toUpperCase(), limits: { callsPerDay: 1 } },
+        ],
+      },
+      error: `ClientLimits.clients lists the client id ${clientA} more than once`,
+    },
+    {
+      what: "a client without a limit",
+      limits: { everyClient: { callsPerDay: 1 }, clients: [{ clientId: clientA, limits: {} }] },
+      error: "ClientLimits.clients[0].limits sets no limit; give callsPerMinute and/or callsPerDay",
+    },
+    {
+      what: "no calls per minute",
+      limits: { everyClient: { callsPerMinute: 0 } },
+      error: "ClientLimits.everyClient.callsPerMinute must be a whole number from 1 to 2147483647, got 0",
+    },
+    {
+      what: "a fraction of a call per day",
+      limits: { everyClient: { callsPerDay: 1.5 } },
+      error: "ClientLimits.everyClient.callsPerDay must be a whole number from 1 to 2147483647, got 1.5",
+    },
+    {
+      what: "more calls than a 32-bit integer",
+      limits: { everyClient: {}, clients: [{ clientId: clientA, limits: { callsPerDay: 2 ** 31 } }] },
+      error: "ClientLimits.clients[0].limits.callsPerDay must be a whole number from 1 to 2147483647, got 2147483648",
+    },
+  ])("refuses $what", ({ limits, error }) => {
+    expect(() => renderApiPolicy(jwtCheck(2, { limits }), defaultTemplate)).toThrow(new Error(error));
   });
 });

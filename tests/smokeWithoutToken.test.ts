@@ -123,11 +123,12 @@ describe("smoke without a token", () => {
     );
     expect(out[2]).toBe(`smoke: API orders at ${gateway.url}/orders/`);
     const issuer = `${entra.authorityHost}/${tenantId}/v2.0`;
+    const scope = `scope="api://${(evaluation.outputs as { apis: { orders: { clientId: string } } }).apis.orders.clientId}/.default"`;
     expect(rowsOf(out)).toEqual([
       ["metadata issuer", issuer, issuer, "pass"],
       ["metadata signing keys", "at least 1", `1 from ${entra.authorityHost}/${tenantId}/discovery/v2.0/keys`, "pass"],
-      ["GET without token", "401", "401", "pass"],
-      ["GET with forged token", "401", "401", "pass"],
+      ["GET without token", "401", `401 Bearer ${scope}`, "pass"],
+      ["GET with forged token", "401", `401 Bearer error="invalid_token", ${scope}`, "pass"],
     ]);
     expect(out.at(-1)).toBe("4 of 4 checks passed, without a token");
   });

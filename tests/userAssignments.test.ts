@@ -92,7 +92,7 @@ describe("an API that accepts users", () => {
 
   it("makes each assignment wait for the user role, which users added to a deployed API create in the same run", async () => {
     // On that second run the API's service principal already exists, so its own dependsOn orders nothing. What a mock
-    // cannot prove: that Graph's copy of the roles on the principal has caught up by then (README, troubleshooting).
+    // cannot prove: that Graph's copy of the roles on the principal has caught up by then (docs/troubleshooting.md).
     const evaluation = await evaluate(stack({ assignedPrincipals: [user, group] }));
     const role = only(evaluation, T.role, "orders-user-role");
     for (const principal of [user, group]) {

@@ -293,7 +293,7 @@ const refusals: [string, (config: Config) => void, string][] = [
     (c) => {
       (c.clients[1] as Record<string, unknown>).kind = "mobile";
     },
-    `apim-entra-auth:clients[1] (portal).kind: "mobile" is not allowed; use "daemon", "web", "spa" or "native"`,
+    `apim-entra-auth:clients[1] (portal).kind: "mobile" is not allowed; use "daemon", "web", "spa", "native" or "managedIdentity"`,
   ],
   [
     "no callers",

@@ -110,7 +110,7 @@ describe.each([1, 2] as const)("token version %i: users sign in and call the gat
         scopes: [{ id: "0d0e0000-0000-4000-8000-000000000002", value: "access_as_user" }],
       })),
       assignments: [],
-      // An administrator assigned the test user to both APIs, which require assignment (README).
+      // An administrator assigned the test user to both APIs, which require assignment (docs/user-clients.md).
       userAssignments: apis.map((api) => ({ userObjectId: defaultTestUser.objectId, apiClientId: api.clientId })),
       // Both clients hold consent for both APIs' scope, even the applications-only one (a consent made outside this
       // program): the gateway must still refuse the user's token there.

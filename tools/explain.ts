@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 import type { JSONWebKeySet, JWTPayload } from "jose";
+import { challengeFor } from "./gateway/challenge";
 import { evaluateToken } from "./gateway/evaluateToken";
 import { loadDocument, openIdConfigUrlsOf, type SigningMaterial } from "./gateway/keys";
+import { describeLimits } from "./gateway/limits";
+import { readClientLimits } from "../policies/readClientLimits";
+import { readTokenChallenge } from "../policies/readTokenChallenge";
+import { challengeHeader } from "../policies/tokenChallenge";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { type Exec, pulumiMissingMessage, readStackOutputs } from "./sign-in/stackOutputs";
 import { type CliIo, parseOrAnswer, type parseToolArgs, reportInputError, runIfMain, UsageError } from "./cli";
@@ -16,11 +21,12 @@ export const usage = `usage: explain (--policy <file> | --plan <plan.json> --api
                --token <jwt|@file> [--openid-config <file|url>] [--jwks <file|url>] [--now <iso-8601>]
 
 Says whether the API's token check (validate-jwt or validate-azure-ad-token) accepts the token, and
-if not, which check fails and why, then (when the cause has one) the fix. The policy comes from a
-file, from the JSON of \`npm run plan -- --json <plan.json>\`, or from a deployed stack's outputs.
---jwks (the keys) replaces the documents the policy would fetch, for offline use; add --openid-config
-when the policy takes its issuers from the metadata. Exit status: 0 accepted, 1 rejected, 2 usage or
-input error, or the keys could not be loaded (the token was not judged).`;
+if not, which check fails and why, then (when the cause has one) the fix and the WWW-Authenticate
+header the gateway answers with; if so, the calls per minute and per day the policy allows the token's
+client. The policy comes from a file, from the JSON of \`npm run plan -- --json <plan.json>\`, or from
+a deployed stack's outputs. --jwks (the keys) replaces the documents the policy would fetch, for offline
+use; add --openid-config when the policy takes its issuers from the metadata. Exit status: 0 accepted,
+1 rejected, 2 usage or input error, or the keys could not be loaded (the token was not judged).`;
 
 const options = {
   policy: { type: "string" },
@@ -71,15 +77,38 @@ async function explain(argv: string[], io: ExplainIo): Promise<number> {
     return 2;
   }
   if (!verdict.accepted) {
+    const challenge = evaluated(() => challengeFor(readTokenChallenge(policyXml), verdict.check));
     io.out(
-      [`REJECT: ${verdict.check}: ${verdict.reason}`, ...(verdict.fix ? [`  fix: ${verdict.fix}`] : [])].join("\n"),
+      [
+        `REJECT: ${verdict.check}: ${verdict.reason}`,
+        ...(verdict.fix ? [`  fix: ${verdict.fix}`] : []),
+        ...(challenge === undefined ? [] : [`  ${challengeHeader}: ${challenge}`]),
+      ].join("\n"),
     );
     return 1;
   }
+  const limits = evaluated(() => {
+    const spec = readClientLimits(policyXml);
+    return spec && describeLimits(spec, verdict.claims);
+  });
   io.out(
-    ["ACCEPT", ...(verdict.notes ?? []).map((note) => `  note: ${note}`), ...describeClaims(verdict.claims)].join("\n"),
+    [
+      "ACCEPT",
+      ...(verdict.notes ?? []).map((note) => `  note: ${note}`),
+      ...describeClaims(verdict.claims),
+      ...(limits === undefined ? [] : [`  limits: ${limits}`]),
+    ].join("\n"),
   );
   return 0;
+}
+
+/** What a reader of the policy's other parts says, or why it could not say it: the verdict stands either way. */
+function evaluated(read: () => string | undefined): string | undefined {
+  try {
+    return read();
+  } catch (error) {
+    return `not evaluated: ${(error as Error).message}`;
+  }
 }
 
 type ExplainArgs = ReturnType<typeof parseToolArgs<typeof options>>;
@@ -156,7 +185,8 @@ async function readText(path: string, option: string): Promise<string> {
 }
 
 function describeClaims(claims: JWTPayload): string[] {
-  const shown = ["iss", "aud", "azp", "appid", "roles", "scp", "ver", "tid", "sub"];
+  // idtyp and oid name the caller: "app" and its service principal for a daemon's or a managed identity's token.
+  const shown = ["iss", "aud", "azp", "appid", "idtyp", "oid", "roles", "scp", "ver", "tid", "sub"];
   const lines = shown
     .filter((name) => claims[name] !== undefined)
     .map((name) => {

@@ -4,6 +4,7 @@ import { requestToken } from "./sign-in/clientCredentials";
 import { insecureUrlFault } from "../entra/loopback";
 import {
   assertionSources,
+  managedIdentityWithoutToken,
   readClientAssertion,
   type ResolvedTokenRequest,
   resolveTokenRequest,
@@ -24,7 +25,7 @@ import {
   type StackClientOutputs,
   type StackOutputs,
 } from "./sign-in/stackOutputs";
-import { callApi, checksWithoutToken, type SmokeRow, type WithoutTokenIo } from "./gateway/withoutToken";
+import { callApi, checksWithoutToken, shownAnswer, type SmokeRow, type WithoutTokenIo } from "./gateway/withoutToken";
 import { errorText, parseOrAnswer, runIfMain, UsageError } from "./cli";
 
 export type { SmokeRow } from "./gateway/withoutToken";
@@ -52,7 +53,7 @@ const options = { ...tokenValueOptions, "api-url": { type: "string" } } as const
 
 export type SmokeResult = SmokeRow["result"];
 
-const userFacing = (client: StackClientOutputs) => (client.kind ?? "daemon") !== "daemon";
+const userFacing = (client: StackClientOutputs) => !["daemon", "managedIdentity"].includes(client.kind ?? "daemon");
 
 /** The smoke CLI without process globals: returns the exit status. */
 export async function runSmoke(argv: string[], io: SmokeIo): Promise<number> {
@@ -114,6 +115,9 @@ async function tokenUnavailable(
     };
   }
   const { name, client } = chooseClient(outputs, values.client);
+  if (client.kind === "managedIdentity") {
+    return { reason: managedIdentityWithoutToken(name), apis: [checked(name, values.api)] };
+  }
   if (userFacing(client)) {
     const getIt =
       client.kind === "spa"
@@ -242,8 +246,7 @@ async function smokeChecks(
         : index < 2
           ? answer.status === 401
           : answer.status !== 401 && answer.status !== 403;
-    const actual = answer.status === undefined ? answer.detail : `${answer.status}${ok ? "" : answer.detail}`;
-    rows.push({ check: call.check, expected: call.expected, actual, result: verdict(ok) });
+    rows.push({ check: call.check, expected: call.expected, actual: shownAnswer(answer, ok), result: verdict(ok) });
   }
   return rows;
 }

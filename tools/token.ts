@@ -224,6 +224,9 @@ function proofFor(
   clientId: string,
   given: ClientProof | undefined,
 ): ClientProof {
+  if (clientId === client.clientId && client.kind === "managedIdentity") {
+    throw new UsageError(managedIdentityWithoutToken(clientName));
+  }
   if (clientId === client.clientId && client.credential === "federated" && given?.clientAssertion === undefined) {
     throw new UsageError(
       `client ${clientName} has a federated credential, so it signs in with a client assertion (a token from the credential's issuer), not a secret: give one with ${assertionSources}`,
@@ -231,6 +234,10 @@ function proofFor(
   }
   return given ?? { clientSecret: stackSecret(clientName, client, clientId) };
 }
+
+/** A managed identity's token comes from its Azure host's endpoint, never from a secret or assertion given here. */
+export const managedIdentityWithoutToken = (clientName: string) =>
+  `client ${clientName} is a managed identity: Azure holds its credential, so only code running on its Azure host gets its token (from the host's identity endpoint, e.g. with the stack's clients.${clientName}.examples); get it there and judge it with npm run explain`;
 
 function stackSecret(clientName: string, client: StackClientOutputs, clientId: string): string {
   if (clientId !== client.clientId) {

@@ -35,6 +35,11 @@ export const validInputs: Record<string, Record<string, unknown>> = {
     clientAuthenticationMethod: ["Body"],
     bearerTokenSendingMethods: ["authorizationHeader"],
   },
+  "managedidentity:UserAssignedIdentity": {
+    resourceGroupName: "rg-workers",
+    resourceName: "worker-dev",
+    location: "westeurope",
+  },
   "authorization:RoleAssignment": {
     scope: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim",
     principalId: "de000000-0000-4000-8000-000000000002",

@@ -1,5 +1,5 @@
 import { generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from "jose";
-import { armRoutes } from "../../local/arm";
+import { type ArmOptions, armRoutes } from "../../local/arm";
 import { ensureRoleAssignment, ensureSubscription, ownerRoleId } from "../../local/armSeed";
 import { ArmStore } from "../../local/armStore";
 import { type BoundedServer, listenBounded } from "../../local/http";
@@ -34,7 +34,10 @@ export interface ArmFixture {
  * The local ARM over an in-memory store on a loopback port, with a subscription whose Owner is `adminId`. Tokens are
  * signed by a key of this fixture and verified against it: what local/tokens.ts will verify is not exercised here.
  */
-export async function startArmFixture(store: ArmStore = ArmStore.open()): Promise<ArmFixture> {
+export async function startArmFixture(
+  store: ArmStore = ArmStore.open(),
+  options: Pick<ArmOptions, "managedIdentities"> = {},
+): Promise<ArmFixture> {
   const { publicKey, privateKey } = await generateKeyPair("RS256");
   const issuer = `https://sts.windows.net/${tenantId}/`;
   ensureSubscription(store, { subscriptionId, tenantId });
@@ -47,6 +50,7 @@ export async function startArmFixture(store: ArmStore = ArmStore.open()): Promis
     verifyToken: async (token) => (await jwtVerify(token, publicKey, { issuer })).payload,
     gatewayUrlOf,
     now: () => armNow,
+    ...options,
   });
   const server = await listenBounded(async (request, response) => {
     if (!(await routes(request, response))) {

@@ -54,8 +54,7 @@ export async function checksWithoutToken(policyXml: string, apiUrl: string, io: 
   ] as const) {
     const answer = await callApi(doFetch, apiUrl, token);
     const ok = String(answer.status) === refused;
-    const actual = answer.status === undefined ? answer.detail : `${answer.status}${ok ? "" : answer.detail}`;
-    rows.push({ check, expected: refused, actual, result: ok ? "pass" : "FAIL" });
+    rows.push({ check, expected: refused, actual: shownAnswer(answer, ok), result: ok ? "pass" : "FAIL" });
   }
   return rows;
 }
@@ -98,12 +97,25 @@ function claimValue(claim: RequiredClaim): string | string[] {
   return claim.name === "roles" || values.length > 1 ? values : (values[0] ?? "");
 }
 
-/** GETs `<api url>/`, with the token as a bearer token if given: the status, and the gateway's message if it sent one. */
-export async function callApi(
-  doFetch: typeof fetch,
-  apiUrl: string,
-  token: string | undefined,
-): Promise<{ status?: number; detail: string }> {
+interface Answer {
+  status?: number;
+  /** The gateway's message, or why there was no answer. */
+  detail: string;
+  /** The WWW-Authenticate header, which tells a refused client why (RFC 6750 §3). */
+  challenge?: string;
+}
+
+/** What a row shows of an answer: its status and WWW-Authenticate header, and its message when it is not the one expected. */
+export function shownAnswer(answer: Answer, expected: boolean): string {
+  if (answer.status === undefined) return answer.detail;
+  return `${answer.status}${answer.challenge ? ` ${answer.challenge}` : ""}${expected ? "" : answer.detail}`;
+}
+
+/**
+ * GETs `<api url>/`, with the token as a bearer token if given: the status, the gateway's message if it sent one,
+ * and its WWW-Authenticate header.
+ */
+export async function callApi(doFetch: typeof fetch, apiUrl: string, token: string | undefined): Promise<Answer> {
   try {
     const response = await doFetch(`${apiUrl}/`, {
       method: "GET",
@@ -119,7 +131,8 @@ export async function callApi(
     } catch {
       // not JSON: the status alone says enough
     }
-    return { status: response.status, detail: message };
+    const challenge = response.headers.get("www-authenticate");
+    return { status: response.status, detail: message, ...(challenge ? { challenge } : {}) };
   } catch (error) {
     return { detail: `no answer: ${(error as Error).message}` };
   }

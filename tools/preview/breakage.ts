@@ -36,6 +36,7 @@ const typeOf = {
   assignment: "azuread:index/appRoleAssignment:AppRoleAssignment",
   delegatedConsent: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
   api: "azure-native:apimanagement:Api",
+  managedIdentity: "azure-native:managedidentity:UserAssignedIdentity",
 } as const;
 
 /** A password's rotation day (`rotateWhenChanged.rotatedOn`); a program before two-slot rotation set none. */
@@ -67,6 +68,8 @@ export function whoBreaks(resource: DiffResource, verb: Verb, context: BreakageC
     switch (resource.type) {
       case typeOf.registration:
         return `${callers}: its app registration is ${verb}, so their token requests fail (AADSTS700016)`;
+      case typeOf.managedIdentity:
+        return `${callers}: its managed identity is ${verb}, so the code running as it gets a new client id and principal, with no grant until it is granted again, or no token at all`;
       case typeOf.servicePrincipal:
         return `${callers}: its service principal is ${verb} with its admin consent, so they get no token until it is granted again`;
       case typeOf.password: {

@@ -134,6 +134,21 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
         state: { ...inputs, objectId, appRoleAssignmentRequired: inputs.appRoleAssignmentRequired },
       };
     }
+    case "azure-native:managedidentity:UserAssignedIdentity": {
+      // Azure assigns the client id, the service principal's object id and the tenant (Microsoft.ManagedIdentity
+      // 2023-01-31 UserAssignedIdentityProperties, all read-only).
+      const id = `/subscriptions/${placeholderPrefix}subscription-id/resourceGroups/${inputs.resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}`;
+      return {
+        id,
+        state: {
+          ...inputs,
+          name: inputs.resourceName,
+          clientId: placeholder(name, "clientId"),
+          principalId: placeholder(name, "principalId"),
+          tenantId: placeholderTenantId,
+        },
+      };
+    }
     case "azuread:index/applicationPassword:ApplicationPassword":
       return {
         id: placeholder(name, "id"),
@@ -207,6 +222,25 @@ function mockServicePrincipal(clientId: string): Record<string, unknown> {
   };
 }
 
+/**
+ * The service principal of an existing managed identity, looked up by object id: Azure made it for a resource's
+ * system-assigned identity (its alternative names hold that resource's id), with a client id of its own.
+ */
+function mockManagedIdentityPrincipal(objectId: string): Record<string, unknown> {
+  return {
+    objectId,
+    clientId: `${placeholderPrefix}identity-${objectId}-client-id`,
+    displayName: `${placeholderPrefix}identity-${objectId}`,
+    type: "ManagedIdentity",
+    alternativeNames: [
+      "isExplicit=False",
+      `/subscriptions/${placeholderPrefix}subscription-id/resourceGroups/${placeholderPrefix}resource-group/providers/Microsoft.Web/sites/${placeholderPrefix}site`,
+    ],
+    appRoles: [],
+    appRoleIds: {},
+  };
+}
+
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
     case "azuread:index/getClientConfig:getClientConfig":
@@ -225,7 +259,9 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       };
     }
     case "azuread:index/getServicePrincipal:getServicePrincipal":
-      return mockServicePrincipal(String(args.inputs.clientId));
+      return args.inputs.objectId === undefined
+        ? mockServicePrincipal(String(args.inputs.clientId))
+        : mockManagedIdentityPrincipal(String(args.inputs.objectId));
     case "azure-native:authorization:getRoleDefinition": {
       const roleDefinitionId = String(args.inputs.roleDefinitionId);
       return {

@@ -22,6 +22,15 @@ const roleOfComponent: Record<string, Role> = {
   "apim-entra-auth:gateway:ProtectedApi": "api",
   "apim-entra-auth:identity:ApiAccessGrant": "grant",
   "apim-entra-auth:identity:DelegatedAccessGrant": "grant",
+  "apim-entra-auth:identity:ManagedIdentityClient": "client",
+  "apim-entra-auth:identity:ManagedIdentityGrant": "grant",
+};
+
+/** A managed identity's grant has no permission list: its component's name, `<client>--<api>`, says who is granted. */
+const managedIdentityGrant = "apim-entra-auth:identity:ManagedIdentityGrant";
+const grantParties = (name: string) => {
+  const [client, api] = name.split("--");
+  return { client, api };
 };
 
 const apiAccess = "azuread:index/applicationApiAccess:ApplicationApiAccess";
@@ -59,7 +68,10 @@ export function readPlanEntries(resources: DiffResource[]): PlanEntries {
     return owner?.role === entry.role && owner.name === entry.name;
   };
   const partiesOf = (resource: DiffResource) => {
-    const parties: { client?: string; api?: string } = {};
+    const owner = resource.parent ? byUrn.get(resource.parent) : undefined;
+    // An existing managed identity's principal is a literal, fed by no resource: its grant's name names it.
+    const parties: { client?: string; api?: string } =
+      owner?.type === managedIdentityGrant ? grantParties(owner.name) : {};
     for (const urn of Object.values(resource.inputSources ?? {}).flat()) {
       const entry = entryOf(urn);
       if (entry?.role === "client") parties.client = entry.name;
@@ -67,12 +79,17 @@ export function readPlanEntries(resources: DiffResource[]): PlanEntries {
     }
     return parties;
   };
-  const grants = resources
-    .filter((resource) => resource.type === apiAccess)
-    .map((resource): Grant | undefined => {
-      const { client, api } = partiesOf(resource);
-      return client && api ? { client, api, delegated: "scopeIds" in resource.inputs } : undefined;
-    });
+  const grants = [
+    ...resources
+      .filter((resource) => resource.type === apiAccess)
+      .map((resource): Grant | undefined => {
+        const { client, api } = partiesOf(resource);
+        return client && api ? { client, api, delegated: "scopeIds" in resource.inputs } : undefined;
+      }),
+    ...resources
+      .filter((resource) => resource.type === managedIdentityGrant)
+      .map((resource): Grant => ({ ...(grantParties(resource.name) as Omit<Grant, "delegated">), delegated: false })),
+  ];
   const entries = new Map<string, Entry>();
   for (const resource of resources) {
     const role = roleOfComponent[resource.type];

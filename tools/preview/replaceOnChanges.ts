@@ -12,7 +12,10 @@
  * parameters). Paths from the API Management REST reference (learn.microsoft.com/rest/api/apimanagement):
  * `.../service/{serviceName}/apis/{apiId}[/policies/{policyId} | /operations/{operationId}]`,
  * `.../service/{serviceName}/authorizationServers/{authsid}`; role assignments (bootstrap/) from the Authorization REST
- * reference: `{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}`.
+ * reference: `{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}`; user-assigned identities
+ * from Microsoft.ManagedIdentity 2023-01-31 (azure-rest-api-specs specification/msi): `.../resourceGroups/
+ * {resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}`, and `location`, which
+ * its PATCH body (IdentityUpdate) marks create-only (`x-ms-mutability: read, create`).
  */
 export const replaceOnChanges: Readonly<Record<string, readonly string[]>> = {
   "azuread:index/applicationRegistration:ApplicationRegistration": [],
@@ -47,4 +50,5 @@ export const replaceOnChanges: Readonly<Record<string, readonly string[]>> = {
   "azure-native:apimanagement:ApiOperation": ["resourceGroupName", "serviceName", "apiId", "operationId"],
   "azure-native:apimanagement:AuthorizationServer": ["resourceGroupName", "serviceName", "authsid"],
   "azure-native:authorization:RoleAssignment": ["scope", "roleAssignmentName"],
+  "azure-native:managedidentity:UserAssignedIdentity": ["resourceGroupName", "resourceName", "location"],
 };

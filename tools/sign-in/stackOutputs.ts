@@ -12,7 +12,7 @@ const clientOutputs = z.object({
   clientSecret: z.string().optional().nullable(),
   secretEndDate: z.string().optional().nullable(),
   /** Absent in stacks deployed before client kinds: a daemon. */
-  kind: z.enum(["daemon", "web", "spa", "native"]).optional(),
+  kind: z.enum(["daemon", "web", "spa", "native", "managedIdentity"]).optional(),
   redirectUris: z.array(z.string()).optional(),
 });
 

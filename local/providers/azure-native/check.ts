@@ -10,7 +10,8 @@ export interface CheckFailure {
 const int32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
 
 export function cite(source: SpecSource): string {
-  return `azure-rest-api-specs ${source.spec} ${source.file} ${source.definition}`;
+  const where = source.spec === "azure-docs" ? "MicrosoftDocs/azure-docs" : `azure-rest-api-specs ${source.spec}`;
+  return `${where} ${source.file} ${source.definition}`;
 }
 
 /** The inputs a rule's property names, with their paths: one for `a` or `a.b`, one per item for `a[]`. */

@@ -96,6 +96,15 @@ export const resourceTypes: Readonly<Record<string, ResourceType>> = {
     nameInput: "authsid",
     writeOnly: ["clientSecret", "resourceOwnerPassword"],
   },
+  "azure-native:managedidentity:UserAssignedIdentity": {
+    token: "azure-native:managedidentity:UserAssignedIdentity",
+    apiVersion: "2023-01-31",
+    idTemplate:
+      "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
+    nameInput: "resourceName",
+    topLevel: ["location", "tags"],
+    readOnly: ["tenantId", "principalId", "clientId"],
+  },
   "azure-native:authorization:RoleAssignment": {
     token: "azure-native:authorization:RoleAssignment",
     apiVersion: "2022-04-01",

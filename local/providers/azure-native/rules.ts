@@ -40,6 +40,12 @@ const authorization = (definition: string): SpecSource => ({
   definition,
 });
 
+const msi = (definition: string): SpecSource => ({
+  spec: "msi 2023-01-31",
+  file: "ManagedIdentity.json",
+  definition,
+});
+
 /** `^[^*#&+:<>?]+$`: the identifiers of APIs, authorization servers and other APIM entities. */
 const entityIdPattern = {
   expression: /^[^*#&+:<>?]+$/,
@@ -309,6 +315,28 @@ export const rules: Readonly<Record<string, readonly Rule[]>> = {
       enum: ["User", "Group", "ServicePrincipal", "ForeignGroup"],
       source: authorization("RoleAssignmentProperties"),
     },
+  ],
+  "azure-native:managedidentity:UserAssignedIdentity": [
+    resourceGroupName,
+    { property: "resourceName", required: true, source: msi("ResourceNameParameter") },
+    {
+      property: "resourceName",
+      minLength: 3,
+      maxLength: 128,
+      pattern: {
+        expression: /^[A-Za-z0-9][A-Za-z0-9_-]*$/,
+        spec: "alphanumerics, hyphens and underscores, starting with a letter or number",
+        meaning: "letters, digits, '-' and '_', starting with a letter or digit",
+      },
+      // The spec leaves the name free; Azure's naming rules limit it (learn.microsoft.com "Naming rules and
+      // restrictions for Azure resources", MicrosoftDocs/azure-docs resource-name-rules.md, Microsoft.ManagedIdentity).
+      source: {
+        spec: "azure-docs",
+        file: "resource-name-rules.md",
+        definition: "Microsoft.ManagedIdentity userAssignedIdentities",
+      },
+    },
+    { property: "location", required: true, source: common("TrackedResource") },
   ],
   "azure-native:apimanagement:getApiManagementService": [resourceGroupName, serviceName],
   "azure-native:authorization:getRoleDefinition": [

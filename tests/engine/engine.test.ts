@@ -217,10 +217,15 @@ describe("this repository's component package", () => {
     const schema = await pulumiOk("package", "get-schema", projectRoot);
 
     // The CLI reads the schema into Pulumi's package schema format and writes that back: the SDK analyser's
-    // `optional` flags, which the format lacks (optionality is in the required lists), and an empty dependencies
-    // list drop out, and an empty config appears. Everything else must be the same.
+    // `optional` flags, which the format lacks (optionality is in the required lists), an empty dependencies list
+    // and an object type's empty required list (`required,omitempty` in the format's Go types: a type whose every
+    // property is optional, such as the limits) drop out, and an empty config appears. Everything else must be the
+    // same.
     const { dependencies, ...fromSdk } = JSON.parse(JSON.stringify(await packageSchema()), (key, value: unknown) =>
-      key === "optional" && typeof value === "boolean" ? undefined : value,
+      (key === "optional" && typeof value === "boolean") ||
+      (key === "required" && Array.isArray(value) && !value.length)
+        ? undefined
+        : value,
     ) as Record<string, unknown>;
     expect(dependencies).toEqual([]);
     expect(JSON.parse(schema.stdout)).toEqual({ ...fromSdk, config: {} });

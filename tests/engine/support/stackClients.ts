@@ -63,7 +63,7 @@ function applicationIdentity(app: Record<string, unknown>): DirectoryApplication
 
 /**
  * What a deployment must never lose, as the tenant holds it: every app registration (with its passwords), every
- * service principal, and the ids of the APIM APIs of the stack's service. Equal snapshots before and after an `up`
+ * service principal and admin consent, and the ids of the APIM APIs of the stack's service. Equal snapshots before and after an `up`
  * mean nothing was replaced or deleted and made again.
  */
 export async function identitySnapshot(
@@ -73,11 +73,20 @@ export async function identitySnapshot(
   const service = `/subscriptions/${localSubscriptionId}/resourceGroups/${apim.resourceGroupName}/providers/${armTypes.service}/${apim.serviceName}`;
   const list = async (target: string) => (await session.restOk("GET", target)).value as Record<string, unknown>[];
   const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+  const servicePrincipals = (await list("graph:/v1.0/servicePrincipals"))
+    .map((sp) => ({ id: sp.id as string, appId: sp.appId as string }))
+    .sort(byId);
+  const assignments = await Promise.all(
+    servicePrincipals.map(({ id }) => list(`graph:/v1.0/servicePrincipals/${id}/appRoleAssignedTo`)),
+  );
   return {
     applications: (await list("graph:/v1.0/applications")).map(applicationIdentity).sort(byId),
-    servicePrincipals: (await list("graph:/v1.0/servicePrincipals"))
-      .map((sp) => ({ id: sp.id as string, appId: sp.appId as string }))
-      .sort(byId),
+    servicePrincipals,
+    /** The admin consents (app role assignments), by id: one deleted and made again gets a new id. */
+    appRoleAssignments: assignments
+      .flat()
+      .map((assignment) => assignment.id as string)
+      .sort(),
     apimApis: (await list(`arm:${service}/apis?api-version=${apimApiVersion}`)).map((api) => api.id as string).sort(),
   };
 }

@@ -12,6 +12,8 @@ import { driftChanges } from "../tools/drift/driftChanges";
 import { type PreviewDigest, type PreviewStep, readPreviewDigest } from "../tools/drift/previewDigest";
 import { smokeFindings } from "../tools/drift/smokeFindings";
 import { previewArgs, runDrift, type CommandRun, type DriftIo } from "../tools/drift";
+import { driftIssueBody, findingsOf } from "../tools/pipeline/driftIssue";
+import { commentLimit } from "../tools/pipeline/previewComment";
 import { projectDir } from "../tools/plan";
 import { formatPlanDiff } from "../tools/preview/planDiff";
 import { readStackFileConfig } from "../tools/preview/stackFiles";
@@ -329,5 +331,42 @@ describe("npm run drift", () => {
     expect(run.status).toBe(2);
     expect(run.err.split("\n")[0]).toContain(message);
     expect(run.calls).toEqual([]);
+  });
+});
+
+describe("the drift issue's text", () => {
+  const findings = [
+    "drift: stack dev differs from the program; pulumi up --refresh would change it back:",
+    "~ update ApiPolicy orders-policy (value)",
+    "  ! breaks client reporting (granted orders), or lets through calls the program refuses: …",
+    "check          expected       actual                       result",
+    "token issued   access token   issued, expires in 3599 s    pass",
+    "! smoke: GET without token: expected 401, got 200 (trace 1)",
+  ].join("\n");
+
+  it("starts with the stack's marker and a digest of what drifted, which ignores what changes from run to run", () => {
+    const body = driftIssueBody("dev", findings, "https://github.com/contoso/apim-entra-auth/actions/runs/7");
+    const firstLine = (text: string) => text.split("\n")[0];
+    expect(firstLine(body)).toMatch(/^<!-- apim-entra-auth drift: dev; findings [0-9a-f]{16} -->$/);
+    expect(body).toContain(findings);
+    const nextDay = findings.replace("3599", "4012").replace("trace 1", "trace 2");
+    expect(firstLine(driftIssueBody("dev", nextDay, "https://example.com/run/8"))).toBe(firstLine(body));
+    const moreDrift = `${findings}\n+ create AppRoleAssignment reporting--orders-admin-consent`;
+    expect(firstLine(driftIssueBody("dev", moreDrift, "https://example.com/run/8"))).not.toBe(firstLine(body));
+    expect(findingsOf(findings)).toEqual([
+      "~ update ApiPolicy orders-policy (value)",
+      "  ! breaks client reporting (granted orders), or lets through calls the program refuses: …",
+      "! smoke: GET without token",
+    ]);
+  });
+
+  it("stays within GitHub's 65,536 characters, keeping the start and the end, and cannot close its code block early", () => {
+    const huge = `START\n${"~ update ApiOperation x (value)\n".repeat(5000)}\`\`\`\nEND`;
+    const body = driftIssueBody("prod", huge, "https://github.com/contoso/apim-entra-auth/actions/runs/7");
+    expect(body.length).toBeLessThanOrEqual(commentLimit);
+    expect(body).toContain("START");
+    expect(body).toContain("'''\nEND");
+    expect(body).toMatch(/characters cut here/);
+    expect(body.match(/```/g)).toHaveLength(2);
   });
 });

@@ -354,7 +354,7 @@ describe("azure-pipelines.yml", () => {
     expect(up?.dependsOn).toBe("preview");
     expect(up?.environment).toBe("${{ stack }}");
     const previewScript = String(stepsOf(preview).find((step) => step.task === "AzureCLI@2")?.inputs?.inlineScript);
-    expect(previewScript).toContain('pulumi preview --diff --stack "$stack"');
+    expect(previewScript).toContain('pulumi preview --diff --refresh --stack "$stack"');
     const upScript = String(stepsOf(up).find((step) => step.task === "AzureCLI@2")?.inputs?.inlineScript);
     expect(upScript.indexOf("pulumi up --yes")).toBeGreaterThan(-1);
     expect(upScript.indexOf('npm run smoke -- --stack "$stack"')).toBeGreaterThan(upScript.indexOf("pulumi up"));

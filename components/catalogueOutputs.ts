@@ -120,8 +120,8 @@ function managedIdentityOutputs(client: ClientConfig, identity: Identity, gatewa
     ),
     principalId: managed.principalId,
     ...(managed.resourceId ? { identityResourceId: managed.resourceId } : {}),
-    clientSecret: pulumi.output(undefined),
-    secretEndDate: pulumi.output(undefined),
+    clientSecret: pulumi.output<string | undefined>(undefined),
+    secretEndDate: pulumi.output<string | undefined>(undefined),
     secrets: [],
   };
 }

@@ -82,8 +82,8 @@ export class ClientRegistration extends pulumi.ComponentResource {
       { ...keep, ...adoptedAs(adoptedPrincipal) },
     );
 
-    let clientSecret: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    let endDate: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    let clientSecret = pulumi.output<string | undefined>(undefined);
+    let endDate = pulumi.output<string | undefined>(undefined);
     let secrets: { rotatedOn: string; endDate: string }[] = [];
     const credential = args.credential;
     if (credential.kind === "secret") {

@@ -51,7 +51,7 @@ export function registerGateway(
 
   /** The API's client limits, each listed client named by its client id. */
   function clientLimits(api: ApiEntry): pulumi.Output<ClientLimits | undefined> {
-    if (!api.limits) return pulumi.output(undefined);
+    if (!api.limits) return pulumi.output<ClientLimits | undefined>(undefined);
     const { everyClient, clients } = limitsByClient(api);
     const ids = clients.map(({ client }) =>
       isGuid(client) ? pulumi.output(client) : identity.client(client).clientId,

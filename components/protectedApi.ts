@@ -155,7 +155,7 @@ export class ProtectedApi extends pulumi.ComponentResource {
     this.apiName = api.name;
     // The rendered XML, byte for byte: APIM answers with its own re-formatted copy (azure-rest-api-specs #25306).
     this.policyXml = pulumi.output(args.policyXml);
-    this.authorizationServerName = server ? server.name : pulumi.output(undefined);
+    this.authorizationServerName = server ? server.name : pulumi.output<string | undefined>(undefined);
     this.registerOutputs({
       apiName: this.apiName,
       policyXml: this.policyXml,

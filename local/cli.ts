@@ -11,7 +11,7 @@ import { type AdminCredentials, defaultSettings, localTenantPaths, type PidFile,
 export const usage = `Usage: npm run local -- <command>
 
   install [--build]
-                 build the Pulumi CLI and its Node.js language host into .local/engine (cached; nothing is
+                 build the Pulumi CLI and its language hosts into .local/engine (cached; nothing is
                  built when the official pulumi is on PATH, unless --build)
   pulumi <args...>
                  the Pulumi CLI with the local environment (file backend and plugins under .local/)

@@ -27,22 +27,72 @@ export function engineBinDir(version = engineVersion()): string {
 interface EngineBinary {
   name: string;
   description: string;
+  /** The Go module it is built in, relative to local/engine: the CLI and our Node.js host share the engine's. */
+  moduleDir: string;
   goPackage: string;
-  /** What the binary is built from, besides go.mod and go.sum (relative to local/engine). */
+  /** The module (in moduleDir's go.mod) whose version the binary reports, and the variable that holds it. */
+  versionOf: { module: string; variable: string };
+  /** What the binary is built from, besides its module's go.mod and go.sum (relative to local/engine). */
   sourceDir?: string;
+  /** Files of moduleDir installed beside the binary, which it runs from its own folder. */
+  companions?: string[];
 }
+
+const pulumiSdkVersion = {
+  module: "github.com/pulumi/pulumi/sdk/v3",
+  variable: "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version",
+};
+
+// The Python and Go hosts are the official ones: the proxy serves their modules only at pseudo-versions of
+// pulumi/pulumi's history, the newest from 2025-08-06, which build against pkg/v3 and sdk/v3 v3.188.0 (their own
+// go.mod pins those). They report that pseudo-version. The YAML host is pulumi-yaml's tagged release.
+const officialHost = (language: string, path: string, description: string): EngineBinary => ({
+  name: `pulumi-language-${language}`,
+  description,
+  moduleDir: `hosts/${language}`,
+  goPackage: path,
+  versionOf: { module: path, variable: pulumiSdkVersion.variable },
+});
 
 const engineBinaries: EngineBinary[] = [
   {
     name: "pulumi",
     description: "the Pulumi CLI (minutes the first time: Go downloads and compiles its modules)",
+    moduleDir: ".",
     goPackage: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+    versionOf: pulumiSdkVersion,
   },
   {
     name: "pulumi-language-nodejs",
     description: "the Node.js language host (ours)",
+    moduleDir: ".",
     goPackage: "./cmd/pulumi-language-nodejs",
+    versionOf: pulumiSdkVersion,
     sourceDir: "cmd/pulumi-language-nodejs",
+  },
+  {
+    ...officialHost(
+      "python",
+      "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3",
+      "the Python language host (the official one)",
+    ),
+    // The official host runs programs through this shim, which Pulumi ships beside it but not in its Go module.
+    companions: ["pulumi-language-python-exec"],
+  },
+  officialHost(
+    "go",
+    "github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3",
+    "the Go language host (the official one)",
+  ),
+  {
+    name: "pulumi-language-yaml",
+    description: "the YAML language host (pulumi-yaml's)",
+    moduleDir: "hosts/yaml",
+    goPackage: "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml",
+    versionOf: {
+      module: "github.com/pulumi/pulumi-yaml",
+      variable: "github.com/pulumi/pulumi-yaml/pkg/version.Version",
+    },
   },
 ];
 
@@ -75,30 +125,31 @@ export async function installEngine(options: InstallOptions = {}): Promise<Insta
     const reported = await capture(official, ["version"]);
     log(
       `Using the Pulumi CLI on PATH (${official}, ${reported.stdout.trim() || "version unknown"}); it brings its ` +
-        `own Node.js language host, so nothing is built. The project's @pulumi/pulumi is ${version}.`,
+        `own language hosts, so nothing is built. The project's @pulumi/pulumi is ${version}.`,
     );
     return { cli: official, source: "official" };
   }
 
   const stale = engineBinaries.filter((binary) => !isCurrent(binDir, binary));
   if (stale.length === 0) {
-    log(`The Pulumi CLI v${version} and its Node.js language host are installed (cached in ${binDir}).`);
+    log(`The Pulumi CLI v${version} and its language hosts are installed (cached in ${binDir}).`);
     return { cli: path.join(binDir, "pulumi"), source: "cached" };
   }
 
   await requireGo(version);
   fs.mkdirSync(binDir, { recursive: true });
   for (const binary of stale) {
-    log(`Building ${binary.description} v${version} with Go into ${binDir}...`);
+    const binaryVersion = moduleVersion(path.join(engineModuleDir, binary.moduleDir), binary.versionOf.module);
+    log(`Building ${binary.description} ${binaryVersion} with Go into ${binDir}...`);
     const started = Date.now();
-    await goBuild(binary, version, binDir, log);
+    await goBuild(binary, binDir, log);
     log(`Built ${binary.name} in ${formatDuration(Date.now() - started)}.`);
   }
   return { cli: path.join(binDir, "pulumi"), source: "built" };
 }
 
 function sourceHash(binary: EngineBinary): string {
-  const files = ["go.mod", "go.sum"];
+  const files = ["go.mod", "go.sum", ...(binary.companions ?? [])].map((file) => path.join(binary.moduleDir, file));
   if (binary.sourceDir) {
     const dir = path.join(engineModuleDir, binary.sourceDir);
     for (const file of fs.readdirSync(dir).sort()) files.push(path.join(binary.sourceDir, file));
@@ -114,7 +165,8 @@ function sourceHash(binary: EngineBinary): string {
 const stampOf = (binDir: string, binary: EngineBinary) => path.join(binDir, `.${binary.name}.sha256`);
 
 function isCurrent(binDir: string, binary: EngineBinary): boolean {
-  if (!fs.existsSync(path.join(binDir, binary.name))) return false;
+  const installed = [binary.name, ...(binary.companions ?? [])];
+  if (!installed.every((file) => fs.existsSync(path.join(binDir, file)))) return false;
   try {
     return fs.readFileSync(stampOf(binDir, binary), "utf8") === sourceHash(binary);
   } catch {
@@ -134,20 +186,34 @@ async function requireGo(version: string): Promise<void> {
   }
 }
 
-async function goBuild(binary: EngineBinary, version: string, binDir: string, log: (line: string) => void) {
+async function goBuild(binary: EngineBinary, binDir: string, log: (line: string) => void) {
+  const moduleDir = path.join(engineModuleDir, binary.moduleDir);
+  for (const companion of binary.companions ?? []) {
+    fs.copyFileSync(path.join(moduleDir, companion), path.join(binDir, companion));
+    fs.chmodSync(path.join(binDir, companion), 0o755);
+  }
   // Built beside the target and renamed, so an interrupted build never leaves a binary that looks installed.
   const partial = path.join(binDir, `.${binary.name}.${process.pid}.partial`);
-  const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`;
+  const ldflags = `-X ${binary.versionOf.variable}=${moduleVersion(moduleDir, binary.versionOf.module)}`;
   const built = await capture("go", ["build", "-o", partial, "-ldflags", ldflags, binary.goPackage], {
-    cwd: engineModuleDir,
+    cwd: moduleDir,
     onStderrLine: log,
   });
   if (built.code !== 0) {
     fs.rmSync(partial, { force: true });
-    throw new Error(`go build of ${binary.name} failed (exit ${built.code}) in ${engineModuleDir}:\n${built.stderr}`);
+    throw new Error(`go build of ${binary.name} failed (exit ${built.code}) in ${moduleDir}:\n${built.stderr}`);
   }
   fs.renameSync(partial, path.join(binDir, binary.name));
   fs.writeFileSync(stampOf(binDir, binary), sourceHash(binary));
+}
+
+/** The version of `module` that the go.mod in moduleDir requires, e.g. v3.276.0. */
+function moduleVersion(moduleDir: string, module: string): string {
+  const goMod = fs.readFileSync(path.join(moduleDir, "go.mod"), "utf8");
+  const escaped = module.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const required = new RegExp(`^\\s*${escaped} (v\\S+)`, "m").exec(goMod);
+  if (!required) throw new Error(`${path.join(moduleDir, "go.mod")} does not require ${module}`);
+  return required[1] as string;
 }
 
 export interface EngineEnvironmentOptions {

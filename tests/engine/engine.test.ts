@@ -1,7 +1,7 @@
 // The engine tier's first test: the real Pulumi CLI with our Node.js language host (local/engine) runs a TypeScript
-// program whose one resource comes from a Node.js provider of ours installed in the plugin cache, a TypeScript policy
-// pack, and this repository's component package. State, plugins and the provider's "cloud" live in a temporary
-// folder. What it cannot prove: anything about Entra ID or APIM; the fixture provider stands in for the local azuread
+// program whose one resource comes from a Node.js provider of ours installed in the plugin cache, and a TypeScript
+// policy pack (the component package's schema and SDKs: sdks.test.ts). State, plugins and the provider's "cloud" live
+// in a temporary folder. What it cannot prove: anything about Entra ID or APIM; the fixture provider stands in for the local azuread
 // and azure-native providers only as far as how the CLI finds and runs them.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,7 +18,6 @@ import {
   type RunPulumiOptions,
   sdkProviderVersion,
 } from "../../local/engine";
-import { packageSchema } from "../../tools/schema";
 
 const fixtures = path.join(__dirname, "fixtures");
 const greetingProvider = path.join(fixtures, "program", "greeting", "provider.ts");
@@ -199,30 +198,5 @@ describe("pulumi import", () => {
         outputs: { name: "hand", message: "Hello, hand!" },
       }),
     ]);
-  });
-});
-
-describe("this repository's component package", () => {
-  it("serves through pulumi package get-schema the schema npm run schema prints", async () => {
-    // The CLI wants the package's provider dependencies (@pulumi/azuread, @pulumi/azure-native) installed before it
-    // starts the package: the local tenant's own providers, at the versions the SDKs request.
-    const localProviders = { azuread: "azuread/main.ts", "azure-native": "azure-native/index.ts" };
-    for (const [name, entry] of Object.entries(localProviders)) {
-      const entryFile = path.join(projectRoot, "local", "providers", entry);
-      await installLocalProvider(name, sdkProviderVersion(`@pulumi/${name}`), entryFile, cli);
-    }
-    // Run from another project, as `pulumi package add` is: at this repository's root the CLI refuses a folder
-    // holding both Pulumi.yaml and PulumiPlugin.yaml ("detected both PulumiPlugin.yaml and Pulumi.yaml"). The
-    // package's TypeScript is then type-checked with that project's tsconfig.json, here a strict one.
-    const schema = await pulumiOk("package", "get-schema", projectRoot);
-
-    // The CLI reads the schema into Pulumi's package schema format and writes that back: the SDK analyser's
-    // `optional` flags, which the format lacks (optionality is in the required lists), and an empty dependencies
-    // list drop out, and an empty config appears. Everything else must be the same.
-    const { dependencies, ...fromSdk } = JSON.parse(JSON.stringify(await packageSchema()), (key, value: unknown) =>
-      key === "optional" && typeof value === "boolean" ? undefined : value,
-    ) as Record<string, unknown>;
-    expect(dependencies).toEqual([]);
-    expect(JSON.parse(schema.stdout)).toEqual({ ...fromSdk, config: {} });
   });
 });

@@ -15,9 +15,9 @@ import (
 )
 
 // nodeHost serves the LanguageRuntime methods the CLI needs to run TypeScript programs, policy packs and source
-// plugins. The code generation methods (GenerateProgram, GenerateProject, GeneratePackage, Pack, Link) and the
-// `pulumi new` ones (RuntimeOptionsPrompts, Template) answer Unimplemented through the embedded server; code generation
-// belongs in its own file, built on pkg/v3/codegen, when a command needs it.
+// plugins, and to generate and link Node.js SDKs (codegen.go, link.go: `pulumi package gen-sdk`, `pulumi package
+// add`). Program generation (GenerateProgram, GenerateProject: `pulumi convert`, `pulumi import` with code), Pack and
+// the `pulumi new` methods (RuntimeOptionsPrompts, Template) answer Unimplemented through the embedded server.
 type nodeHost struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 

@@ -27,6 +27,14 @@ func main() {
 	tracing := flag.String("tracing", "", "Emit tracing to a Zipkin-compatible tracing endpoint")
 	runtime := flag.String("runtime", "nodejs", "The JavaScript runtime; only nodejs is supported by this host")
 	showVersion := flag.Bool("version", false, "Print the plugin version and exit")
+	// Older Pulumi SDKs (the YAML host links sdk/v3 v3.206.0) start a language host with the project's root and its
+	// runtime options as flags; each request now carries them, so these are accepted and ignored, as the official
+	// host does.
+	flag.String("root", "", "[obsolete] Project root path to use")
+	flag.Bool("typescript", true, "[obsolete] Use ts-node at runtime to support TypeScript source natively")
+	flag.String("tsconfig", "", "[obsolete] Path to tsconfig.json to use")
+	flag.String("nodeargs", "", "[obsolete] Arguments for the Node process")
+	flag.String("packagemanager", "", "[obsolete] Package manager to use (auto, npm, yarn, pnpm or bun)")
 	flag.Parse()
 
 	if *showVersion {

@@ -7,8 +7,13 @@ export default defineConfig({
     pool: "forks",
     // One CLI at a time: the machine's cores go to the engine, node and the providers of one deployment.
     fileParallelism: false,
-    testTimeout: 300_000,
+    // A destroy waits as the azuread provider does for each deleted object (about 20 s each, more on a busy machine).
+    testTimeout: 600_000,
     // A first install builds the CLI with Go: minutes.
     hookTimeout: 3_600_000,
+    // The program and the local tenant (whose clock follows this day) agree on a date that never moves.
+    env: { APIM_ENTRA_AUTH_TODAY: "2026-11-23" },
+    // .ci/run adds these counts to npm test's (test-results.json) for its one closing line.
+    reporters: ["default", ["json", { outputFile: "test-results-engine.json" }]],
   },
 });

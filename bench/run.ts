@@ -10,6 +10,7 @@ import { evaluateToken } from "../tools/gateway/evaluateToken";
 import { evaluateProgram } from "../tools/preview/mockEngine";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { readStackFileConfig } from "../tools/preview/stackFiles";
+import { benchLocalUp } from "./localUp";
 
 const projectDir = path.resolve(__dirname, "..");
 const median = (values: number[]) => {
@@ -137,6 +138,31 @@ async function main() {
   rows.push(["load + evaluate like pulumi, cold, type-checked (ms)", coldChecked.toFixed(0)]);
   rows.push(["  ratio type-checked : transpile only, cold", (coldChecked / coldTranspiled).toFixed(1)]);
   rows.push(["load + evaluate like pulumi, ts-node cache warm (ms)", cachedChecked.toFixed(0)]);
+
+  // 4. The local tenant: `npm run local -- up` of the dev stack with the CLI built, and the tenant's memory after it.
+  const localRuns = Number(process.env.BENCH_LOCAL_RUNS ?? 3);
+  const local = await benchLocalUp(localRuns);
+  if (!local) rows.push(["npm run local -- up (not measured: run npm run local -- install first)", "-"]);
+  else {
+    const seconds = (values: number[]) => (median(values) / 1000).toFixed(1);
+    rows.push([
+      `local up of dev, tenant start to smoke, warm CLI (s, median of ${localRuns})`,
+      seconds(local.map((run) => run.total)),
+    ]);
+    const phases = {
+      start: "  the tenant starts",
+      prepare: "  providers, APIM service, stack select",
+      up: "  pulumi up: preview, then update",
+      update: "    of which the update (pulumi's Duration)",
+      smoke: "  smoke test",
+    } as const;
+    for (const [phase, label] of Object.entries(phases)) {
+      rows.push([label, seconds(local.map((run) => run.phases[phase as keyof typeof phases]))]);
+    }
+    rows.push(["  slowest resources in pulumi up (first run)", (local[0]?.slowest ?? []).join("; ")]);
+    rows.push(["local up again, no changes, with smoke (s)", seconds(local.map((run) => run.again))]);
+    rows.push(["local tenant resident memory after up (MB)", median(local.map((run) => run.residentMb)).toFixed(0)]);
+  }
 
   const width = Math.max(...rows.map(([label]) => label.length));
   process.stdout.write(`median of ${runs} runs (${processRuns} for whole processes), Node ${process.version}\n`);

@@ -1,20 +1,38 @@
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type CliIo, errorText, reportInputError, runIfMain, UsageError } from "../tools/cli";
-import { installEngine, runPulumi } from "./engine";
+import { callAsAdministrator } from "./adminClient";
+import { installEngine } from "./engine";
 import { requestWithCa } from "./http";
-import { requestClientToken } from "./tokens";
-import { type AdminCredentials, defaultSettings, localTenantPaths, type PidFile, type TenantSettings } from "./server";
+import type { Deployer } from "./localStack";
+import { localDestroy, localPulumiCommand, type LocalRunOptions, localSmokeCommand, localUp } from "./localRun";
+import { localTenantPaths, type TenantSettings } from "./server";
+import {
+  describeTenant,
+  notRunning,
+  runningTenant,
+  savedSettings,
+  startTenantProcess,
+  stopTenantProcess,
+  type TenantPaths,
+} from "./tenantProcess";
 
 export const usage = `Usage: npm run local -- <command>
 
   install [--build]
                  build the Pulumi CLI and its language hosts into .local/engine (cached; nothing is
                  built when the official pulumi is on PATH, unless --build)
+  up [--stack <s>]
+                 deploy a stack file as it is to the local tenant (default dev) with the real pulumi up, then
+                 run the smoke test through the local gateway; installs the CLI and starts the tenant if needed
+  destroy [--stack <s>]
+                 pulumi destroy of the local stack (default dev)
+  smoke [--stack <s>] [--client <c>] [smoke flags...]
+                 npm run smoke against the local stack's outputs and the local gateway
   pulumi <args...>
-                 the Pulumi CLI with the local environment (file backend and plugins under .local/)
+                 the Pulumi CLI on the local stacks (file backend, plugins and a copy of each stack file under
+                 .local/; your Pulumi.<stack>.yaml is never written), e.g. pulumi preview --stack dev or
+                 pulumi stack output --show-secrets
   start [--port <n>] [--replication-delay <seconds>]
                  start the local tenant in the background (once; a second start says where it runs)
   stop           stop it; its directory stays in .local/ for the next start
@@ -27,6 +45,12 @@ export interface LocalOptions {
   root?: string;
   /** How long `start` waits for the process to listen. Default 60 s. */
   startTimeoutMs?: number;
+  /** The project whose stack files local runs deploy. Default: this repository. */
+  projectDir?: string;
+  /** inherit (default): the CLI and smoke write to the terminal; pipe: their output goes to io once they end. */
+  stdio?: "inherit" | "pipe";
+  /** Who the providers deploy as. Default: the tenant's administrator. */
+  deployer?: Deployer;
 }
 
 /** `npm run local -- <command>`; the exit status. Each command parses its own arguments. */
@@ -37,6 +61,14 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
     return command === undefined ? 2 : 0;
   }
   const paths = localTenantPaths(options.root);
+  const run: LocalRunOptions = {
+    paths,
+    io,
+    projectDir: options.projectDir,
+    stdio: options.stdio ?? "inherit",
+    deployer: options.deployer,
+    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+  };
   try {
     switch (command) {
       case "install": {
@@ -45,14 +77,28 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
         return 0;
       }
       case "pulumi":
-        return (await runPulumi(args, { stdio: "inherit" })).code;
+        return await localPulumiCommand(args, run);
+      case "up":
+        return await localUp(commandArgs(args, stackOption).values.stack ?? "dev", run);
+      case "destroy":
+        return await localDestroy(commandArgs(args, stackOption).values.stack ?? "dev", run);
+      case "smoke": {
+        // smoke's own flags pass through, and it judges them; the stack defaults to dev as for up.
+        const { values } = parseArgs({ args, options: stackOption, strict: false, allowPositionals: true });
+        return await localSmokeCommand(values.stack === undefined ? ["--stack", "dev", ...args] : args, run);
+      }
       case "start": {
         const { values } = commandArgs(args, { port: { type: "string" }, "replication-delay": { type: "string" } });
-        return await start(paths, values, io, options.startTimeoutMs ?? 60_000);
+        const changes: Partial<TenantSettings> = {};
+        if (values.port !== undefined) changes.port = wholeNumber("--port", values.port, 0, 65535);
+        if (values["replication-delay"] !== undefined) {
+          changes.replicationDelaySeconds = wholeNumber("--replication-delay", values["replication-delay"], 0, 3600);
+        }
+        return (await startTenantProcess(paths, changes, io, run.startTimeoutMs)) ? 0 : 1;
       }
       case "stop":
         commandArgs(args, {});
-        return await stop(paths, io);
+        return await stopTenantProcess(paths, io);
       case "status":
         commandArgs(args, {});
         return await status(paths, io);
@@ -61,7 +107,9 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
         return await rest(paths, positionals, values.body, io);
       }
       default:
-        throw new UsageError(`unknown command "${command}": use install, pulumi, start, stop, status or rest`);
+        throw new UsageError(
+          `unknown command "${command}": use install, up, destroy, smoke, pulumi, start, stop, status or rest`,
+        );
     }
   } catch (error) {
     if (error instanceof UsageError) return reportInputError(io, error, usage);
@@ -69,6 +117,8 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
     return 1;
   }
 }
+
+const stackOption = { stack: { type: "string", short: "s" } } as const;
 
 /** A command's flags (and, where it takes them, positionals); a bad flag is a {@link UsageError}. */
 function commandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
@@ -83,115 +133,7 @@ function commandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
-type Paths = ReturnType<typeof localTenantPaths>;
-
-const notRunning = "The local tenant is not running. Start it with: npm run local -- start";
-
-/** The running tenant's pid file, or undefined (a stale file, whose process is gone, is removed). */
-export function runningTenant(paths: Paths): PidFile | undefined {
-  if (!existsSync(paths.pid)) return undefined;
-  const running = JSON.parse(readFileSync(paths.pid, "utf8")) as PidFile;
-  try {
-    process.kill(running.pid, 0);
-    return running;
-  } catch {
-    rmSync(paths.pid, { force: true });
-    return undefined;
-  }
-}
-
-async function start(
-  paths: Paths,
-  values: { port?: string; "replication-delay"?: string },
-  io: CliIo,
-  timeoutMs: number,
-): Promise<number> {
-  const settings: TenantSettings = {
-    ...defaultSettings,
-    ...(existsSync(paths.settings)
-      ? (JSON.parse(readFileSync(paths.settings, "utf8")) as Partial<TenantSettings>)
-      : {}),
-  };
-  if (values.port !== undefined) settings.port = wholeNumber("--port", values.port, 0, 65535);
-  if (values["replication-delay"] !== undefined) {
-    settings.replicationDelaySeconds = wholeNumber("--replication-delay", values["replication-delay"], 0, 3600);
-  }
-  const already = runningTenant(paths);
-  if (already) {
-    io.out(`The local tenant is already running at ${already.endpoints.login} (pid ${already.pid}).`);
-    return 0;
-  }
-  mkdirSync(paths.tenant, { recursive: true, mode: 0o700 });
-  writeFileSync(paths.settings, `${JSON.stringify(settings, null, 2)}\n`);
-
-  const log = openSync(paths.log, "w");
-  const child = spawn(
-    process.execPath,
-    [require.resolve("tsx/cli"), join(__dirname, "server.ts"), "--root", paths.root],
-    { detached: true, stdio: ["ignore", log, log], cwd: join(__dirname, "..") },
-  );
-  closeSync(log);
-  let exitCode: number | null = null;
-  child.on("exit", (code) => {
-    exitCode = code ?? 1;
-  });
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(paths.pid) && exitCode === null && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const started = existsSync(paths.pid) ? runningTenant(paths) : undefined;
-  if (!started) {
-    if (exitCode === null) child.kill();
-    const output = existsSync(paths.log) ? readFileSync(paths.log, "utf8").trim() : "";
-    if (/EADDRINUSE/.test(output)) {
-      io.err(
-        `error: port ${settings.port} on 127.0.0.1 is taken by another program. Choose another: npm run local -- start --port <n> (the tenant keeps it for later starts; stacks name it in metadataHost).`,
-      );
-    } else {
-      io.err(
-        `error: the local tenant did not start${exitCode === null ? ` within ${timeoutMs / 1000} s` : ""}. Its log (${paths.log}):\n${output}`,
-      );
-    }
-    return 1;
-  }
-  child.unref();
-  io.out(`The local tenant runs at ${started.endpoints.login} (pid ${started.pid}).`);
-  io.out(describe(started, settings.replicationDelaySeconds).join("\n"));
-  return 0;
-}
-
-function describe(running: PidFile, replicationDelaySeconds?: number): string[] {
-  const { endpoints } = running;
-  return [
-    `  login (authority host)  ${endpoints.login}`,
-    `  Microsoft Graph         ${endpoints.graph}`,
-    `  Azure Resource Manager  ${endpoints.arm}`,
-    `  APIM gateway            ${endpoints.login}/gateway/<service name>/<API path>`,
-    `  metadata host           ${endpoints.metadataHost}`,
-    `  trust its CA            SSL_CERT_FILE=${running.caFile} NODE_EXTRA_CA_CERTS=${running.caFile}`,
-    ...(replicationDelaySeconds ? [`  replication delay       ${replicationDelaySeconds} s`] : []),
-  ];
-}
-
-async function stop(paths: Paths, io: CliIo): Promise<number> {
-  const running = runningTenant(paths);
-  if (!running) {
-    io.out("The local tenant is not running.");
-    return 0;
-  }
-  process.kill(running.pid, "SIGTERM");
-  for (let waited = 0; waited < 30_000 && runningTenant(paths); waited += 100) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (runningTenant(paths)) {
-    io.err(`error: the local tenant (pid ${running.pid}) did not stop within 30 s; end it with: kill ${running.pid}`);
-    return 1;
-  }
-  io.out(`Stopped the local tenant (pid ${running.pid}); its directory stays in ${paths.tenant}.`);
-  return 0;
-}
-
-async function status(paths: Paths, io: CliIo): Promise<number> {
+async function status(paths: TenantPaths, io: CliIo): Promise<number> {
   const running = runningTenant(paths);
   if (!running) {
     io.err(notRunning);
@@ -199,14 +141,15 @@ async function status(paths: Paths, io: CliIo): Promise<number> {
   }
   const ca = readFileSync(running.caFile, "utf8");
   const answer = await requestWithCa(`${running.endpoints.login}/local/status`, { ca });
-  const report = JSON.parse(answer.text) as { counts: Record<string, number>; residentBytes: number };
-  const settings = existsSync(paths.settings)
-    ? (JSON.parse(readFileSync(paths.settings, "utf8")) as TenantSettings)
-    : defaultSettings;
+  const report = JSON.parse(answer.text) as { counts: Record<string, number>; residentBytes: number; time: number };
+  const settings = savedSettings(paths);
   io.out(
     `The local tenant runs at ${running.endpoints.login} (pid ${running.pid}, ${Math.round(report.residentBytes / 2 ** 20)} MB resident).`,
   );
-  io.out(describe(running, settings.replicationDelaySeconds).join("\n"));
+  io.out(describeTenant(running, settings.replicationDelaySeconds).join("\n"));
+  if (Math.abs(report.time - Date.now()) > 12 * 3600_000) {
+    io.out(`  clock                   ${new Date(report.time).toISOString()} (APIM_ENTRA_AUTH_TODAY pinned its day)`);
+  }
   io.out("  directory");
   for (const [kind, count] of Object.entries(report.counts)) io.out(`    ${kind.padEnd(24)}${count}`);
   return 0;
@@ -215,7 +158,7 @@ async function status(paths: Paths, io: CliIo): Promise<number> {
 const methods = ["GET", "POST", "PATCH", "PUT", "DELETE"];
 
 /** `rest`: the administrator's token for Graph or ARM, then the call; the answer's body on stdout. */
-async function rest(paths: Paths, args: string[], body: string | undefined, io: CliIo): Promise<number> {
+async function rest(paths: TenantPaths, args: string[], body: string | undefined, io: CliIo): Promise<number> {
   const [method = "", target = "", ...extra] = args;
   if (!methods.includes(method.toUpperCase())) {
     throw new UsageError(`rest: the method must be one of ${methods.join(", ")}, not "${method}"`);
@@ -238,22 +181,10 @@ async function rest(paths: Paths, args: string[], body: string | undefined, io: 
     io.err(notRunning);
     return 1;
   }
-  const ca = readFileSync(running.caFile, "utf8");
-  const admin = JSON.parse(readFileSync(paths.admin, "utf8")) as AdminCredentials;
-  const service = match[1] === "graph" ? running.endpoints.graph : running.endpoints.arm;
-  const token = await requestClientToken({ login: running.endpoints.login, ...admin, resource: service, ca });
-  const { access_token: accessToken } = JSON.parse(token.text) as { access_token?: string };
-  if (!accessToken) {
-    io.err(`error: the tenant refused the administrator a token: ${token.text}`);
-    return 1;
-  }
-  const answer = await requestWithCa(`${service}${match[2]}`, {
+  const answer = await callAsAdministrator(paths, running, {
     method: method.toUpperCase(),
-    ca,
-    headers: {
-      authorization: `Bearer ${accessToken}`,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-    },
+    service: match[1] as "graph" | "arm",
+    path: match[2] as string,
     body,
   });
   if (answer.text !== "") {

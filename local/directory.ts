@@ -287,11 +287,11 @@ export class Directory {
     const credential: PasswordCredential = {
       customKeyIdentifier: null,
       displayName: input.displayName ?? null,
-      endDateTime: new Date(end).toISOString(),
+      endDateTime: graphDateTime(end),
       hint: secretText.slice(0, 3),
       keyId: randomUUID(),
       secretText: null,
-      startDateTime: new Date(start).toISOString(),
+      startDateTime: graphDateTime(start),
     };
     stored.application.passwordCredentials.push(credential);
     stored.secretHashes[credential.keyId] = sha256(secretText);
@@ -1097,6 +1097,15 @@ export interface SeedObjects {
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("base64url");
+}
+
+/**
+ * A time as Graph writes a DateTimeOffset: in UTC, with a fraction of a second only when there is one, so a date
+ * posted as `2027-05-22T00:00:00Z` reads back as posted (the azuread provider replaces a password whose end date
+ * reads back otherwise).
+ */
+export function graphDateTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.?0+Z$/, "Z");
 }
 
 function addYears(epochMs: number, years: number): number {

@@ -385,14 +385,15 @@ function findOnPath(name: string, searchPath: string | undefined, excludedDirs: 
   return undefined;
 }
 
-interface CaptureOptions {
+export interface CaptureOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   inherit?: boolean;
   onStderrLine?: (line: string) => void;
 }
 
-function capture(command: string, args: string[], options: CaptureOptions = {}): Promise<PulumiRun> {
+/** Runs a command; its output captured (or on the terminal with `inherit`) and its exit status. */
+export function capture(command: string, args: string[], options: CaptureOptions = {}): Promise<PulumiRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,

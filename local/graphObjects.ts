@@ -459,8 +459,18 @@ export function applyServicePrincipal(
   base: ServicePrincipal,
   input: z.infer<typeof servicePrincipalInput>,
 ): ServicePrincipal {
-  const { "owners@odata.bind": _owners, id: _id, ...properties } = input;
-  return { ...base, ...Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) };
+  const { "owners@odata.bind": _owners, id: _id, samlSingleSignOnSettings, ...properties } = input;
+  const applied: ServicePrincipal = {
+    ...base,
+    ...Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)),
+  };
+  // The azuread provider posts `samlSingleSignOnSettings: {}` for a principal without SAML; Graph keeps no settings
+  // then and reads back null, which the provider's Read maps to no samlSingleSignOn block.
+  if (samlSingleSignOnSettings !== undefined) {
+    const empty = samlSingleSignOnSettings === null || Object.keys(samlSingleSignOnSettings).length === 0;
+    applied.samlSingleSignOnSettings = empty ? null : { relayState: samlSingleSignOnSettings.relayState ?? null };
+  }
+  return applied;
 }
 
 /** The object ids in `…/directoryObjects/{id}` references (owners@odata.bind, $ref bodies). */

@@ -10,6 +10,7 @@ import { ArmStore } from "./armStore";
 import { deployedApis, gatewayHandler, gatewayMount, localGatewayUrl, startEchoBackend } from "./gateway";
 import { listenBounded, requestUrl, requestWithCa, sendJson } from "./http";
 import { ensureTls } from "./tls";
+import { today } from "../config/clock";
 import { generateSigningKey, type SigningKey, tokenService, type TokenService } from "./tokens";
 import { directoryIdentities, managedIdentityEndpoint } from "./managedIdentityEndpoint";
 
@@ -190,6 +191,7 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
           endpoints,
           counts: directory.counts(),
           residentBytes: process.memoryUsage().rss,
+          time: directory.time(),
         });
       }
       for (const [prefix, handler] of mounts) {
@@ -382,6 +384,7 @@ export function armMount(store: ArmStore): Mount {
     );
     const routes = armRoutes(store, {
       verifyToken: (token) => context.verifyToken(token),
+      now: () => new Date(context.directory.time()),
       audiences: [context.endpoints.arm, `${context.endpoints.arm}/`],
       gatewayUrlOf: (serviceName) => localGatewayUrl(context.endpoints.login, serviceName),
       mount: "/arm",
@@ -444,6 +447,7 @@ export function gatewayMountOver(store: ArmStore, echoUrl: string): Mount {
   return (context) => {
     const handle = gatewayHandler({
       apis: () => deployedApis(store, echoUrl),
+      now: () => new Date(context.directory.time()),
       authorityHost: context.endpoints.login,
       mount: gatewayMount,
       fetchDocument: async (url) => JSON.parse((await requestWithCa(url, { ca: context.ca })).text) as unknown,
@@ -472,6 +476,7 @@ async function serve(argv: string[]): Promise<void> {
   try {
     tenant = await startTenant({
       root: paths.root,
+      now: tenantClock(process.env),
       port: settings.port,
       replicationDelaySeconds: settings.replicationDelaySeconds,
       mounts: [armMount(arm), gatewayMountOver(arm, echo.url), ...managedIdentityMounts()],
@@ -490,6 +495,17 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => void stop());
   process.on("SIGINT", () => void stop());
+}
+
+/**
+ * The tenant's clock: the wall clock, moved by whole days to the day APIM_ENTRA_AUTH_TODAY pins for the program
+ * (config/clock.ts), so that a pinned run and the tenant agree on which secrets are valid; tokens, the gateway and
+ * ARM all read it. Unpinned, the wall clock itself.
+ */
+export function tenantClock(env: NodeJS.ProcessEnv, wallClock: () => number = Date.now): () => number {
+  const day = (date: string) => Date.parse(`${date}T00:00:00Z`);
+  const offset = day(today(env, new Date(wallClock()))) - day(new Date(wallClock()).toISOString().slice(0, 10));
+  return offset === 0 ? wallClock : () => wallClock() + offset;
 }
 
 /** What the running tenant's pid file says. */

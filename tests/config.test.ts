@@ -341,6 +341,17 @@ describe("Pulumi.yaml's declared keys", () => {
         expect(defaults[key as keyof typeof defaults], key).toEqual(declaration.default);
     }
   });
+
+  it("leave out the optional keys without a default, which the Pulumi CLI would require of every stack", () => {
+    // The CLI refuses `up` of a stack that leaves a declared key without a default unset ("Stack 'dev' is missing
+    // configuration values 'nameSuffix' and 'tenantId'"); the engine tier deploys the dev stack, which sets neither.
+    const project = parse(readFileSync("Pulumi.yaml", "utf8")) as { config: Record<string, { default?: unknown }> };
+    const shape = catalogueSchema.shape as Record<string, { safeParse(value: unknown): { success: boolean } }>;
+    const requiredByCli = Object.entries(project.config)
+      .filter(([, declaration]) => declaration.default === undefined)
+      .map(([key]) => key);
+    expect(requiredByCli.filter((key) => shape[key]?.safeParse(undefined).success)).toEqual([]);
+  });
 });
 
 describe("issuers that end with a slash of their own", () => {

@@ -498,3 +498,66 @@ describe("replication delay: a new object is invisible to other endpoints for a 
     expect(later.status).toBe(200);
   });
 });
+
+// Two answers the azuread provider compares with what it sent: read back otherwise, every preview after `up` would
+// show a change (and the password's end date, a replace-on-change input, would replace the secret on every `up`).
+describe("what Graph reads back as posted", () => {
+  let local: Awaited<ReturnType<typeof startTestTenant>>;
+  let graph: ReturnType<typeof graphClient>;
+
+  beforeAll(async () => {
+    local = await startTestTenant({ now: () => Date.parse("2026-11-23T09:30:00Z") });
+    graph = graphClient(local.tenant, local.ca);
+  });
+  afterAll(async () => local?.close());
+
+  it("a service principal posted with empty SAML settings reads back null; a relay state reads back", async () => {
+    const plain = await graph("POST", "/v1.0/applications", { displayName: "no-saml" });
+    const created = await graph("POST", "/v1.0/servicePrincipals", {
+      appId: plain.body.appId,
+      samlSingleSignOnSettings: {},
+    });
+    expect(created.body.samlSingleSignOnSettings).toBeNull();
+    expect((await graph("GET", `/v1.0/servicePrincipals/${created.body.id}`)).body.samlSingleSignOnSettings).toBeNull();
+
+    await graph("PATCH", `/v1.0/servicePrincipals/${created.body.id}`, {
+      samlSingleSignOnSettings: { relayState: "https://relay.example.com" },
+    });
+    expect((await graph("GET", `/v1.0/servicePrincipals/${created.body.id}`)).body.samlSingleSignOnSettings).toEqual({
+      relayState: "https://relay.example.com",
+    });
+    await graph("PATCH", `/v1.0/servicePrincipals/${created.body.id}`, { samlSingleSignOnSettings: {} });
+    expect((await graph("GET", `/v1.0/servicePrincipals/${created.body.id}`)).body.samlSingleSignOnSettings).toBeNull();
+  });
+
+  it("a password's dates read back as posted, whole seconds without a fraction; a default start has none either", async () => {
+    const app = await graph("POST", "/v1.0/applications", { displayName: "dated-secret" });
+    const added = await graph("POST", `/v1.0/applications/${app.body.id}/addPassword`, {
+      passwordCredential: {
+        displayName: "rotated",
+        startDateTime: "2026-11-23T00:00:00Z",
+        endDateTime: "2027-05-22T00:00:00Z",
+      },
+    });
+    expect([added.body.startDateTime, added.body.endDateTime]).toEqual([
+      "2026-11-23T00:00:00Z",
+      "2027-05-22T00:00:00Z",
+    ]);
+    const undated = await graph("POST", `/v1.0/applications/${app.body.id}/addPassword`, {
+      passwordCredential: { displayName: "undated" },
+    });
+    expect([undated.body.startDateTime, undated.body.endDateTime]).toEqual([
+      "2026-11-23T09:30:00Z",
+      "2028-11-23T09:30:00Z",
+    ]);
+
+    const read = await graph("GET", `/v1.0/applications/${app.body.id}`);
+    const dates = (read.body.passwordCredentials as { startDateTime: string; endDateTime: string }[]).map(
+      (credential) => [credential.startDateTime, credential.endDateTime],
+    );
+    expect(dates).toEqual([
+      ["2026-11-23T00:00:00Z", "2027-05-22T00:00:00Z"],
+      ["2026-11-23T09:30:00Z", "2028-11-23T09:30:00Z"],
+    ]);
+  });
+});

@@ -1,0 +1,246 @@
+// npm run local -- up of the committed Pulumi.dev.yaml (and Pulumi.prod.yaml) as it is: the real Pulumi CLI (built by
+// npm run local -- install) with our Node.js language host runs index.ts, our azuread and azure-native providers
+// create the stack in the local tenant's directory and ARM, and the smoke test calls the API through the local
+// gateway, which enforces the policy up deployed. The tenant, its state and the CLI's plugins and state live in a
+// temporary .local root, on a port the system chooses. What this cannot prove: that Microsoft's azuread and
+// azure-native providers, Entra ID, Graph and APIM behave as ours do (local/providers/*, local/graph.ts, local/arm.ts
+// and local/gateway.ts follow their documented behaviour); only the engine, the CLI and the program are the real thing.
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalOptions, runLocal } from "../../local/cli";
+import { installEngine, projectRoot } from "../../local/engine";
+import { graphPermissions } from "../../local/graph";
+import { requestWithCa } from "../../local/http";
+import { localSubscriptionId, localTenantPaths } from "../../local/server";
+import { runningTenant } from "../../local/tenantProcess";
+import { parseStackOutputs, type StackOutputs } from "../../tools/sign-in/stackOutputs";
+
+const stackFile = path.join(projectRoot, "Pulumi.dev.yaml");
+const stackFileBytes = fs.readFileSync(stackFile);
+
+let root: string;
+let ca: string;
+let login: string;
+let outputs: StackOutputs;
+let directoryBefore: Record<string, number>;
+
+async function local(argv: string[], options: Partial<LocalOptions> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runLocal(
+    argv,
+    { out: (text) => out.push(text), err: (text) => err.push(text) },
+    { root, stdio: "pipe", ...options },
+  );
+  return { code, out: out.join("\n"), err: err.join("\n"), output: [...out, ...err].join("\n") };
+}
+
+async function localOk(...argv: string[]) {
+  const run = await local(argv);
+  if (run.code !== 0) throw new Error(`npm run local -- ${argv.join(" ")} exited ${run.code}:\n${run.output}`);
+  return run;
+}
+
+/** The Graph or ARM answer to the administrator's call, parsed. */
+async function rest(method: string, target: string, body?: unknown) {
+  const run = await local(["rest", method, target, ...(body === undefined ? [] : ["--body", JSON.stringify(body)])]);
+  return { code: run.code, body: run.out === "" ? {} : (JSON.parse(run.out) as Record<string, unknown>) };
+}
+
+/** What the tenant's directory holds, by kind, as `npm run local -- status` lists it. */
+async function directoryCounts(): Promise<Record<string, number>> {
+  const { out } = await localOk("status");
+  const lines = out.split("\n").slice(out.split("\n").indexOf("  directory") + 1);
+  return Object.fromEntries(
+    lines.map((line) => line.trim().split(/\s+/)).map(([kind, count]) => [kind, Number(count)]),
+  );
+}
+
+const callApi = (url: string, token: string) =>
+  requestWithCa(`${url}/`, { ca, headers: { authorization: `Bearer ${token}` } }).then((answer) => answer.status);
+
+async function clientToken(clientId: string, clientSecret: string, scope: string): Promise<string> {
+  const answer = await requestWithCa(outputs.clients.reporting?.tokenEndpoint as string, {
+    method: "POST",
+    ca,
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope,
+    }).toString(),
+  });
+  const { access_token: token } = JSON.parse(answer.text) as { access_token?: string };
+  if (!token) throw new Error(`no token for ${scope}: ${answer.text}`);
+  return token;
+}
+
+const serviceId = `/subscriptions/${localSubscriptionId}/resourceGroups/rg-apim-dev/providers/Microsoft.ApiManagement/service/apim-contoso-dev`;
+
+beforeAll(async () => {
+  await installEngine({ log: () => undefined });
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "local-up-"));
+  await localOk("start", "--port", "0");
+  const running = runningTenant(localTenantPaths(root));
+  if (!running) throw new Error("the tenant did not start");
+  ca = fs.readFileSync(running.caFile, "utf8");
+  login = running.endpoints.login;
+  directoryBefore = await directoryCounts();
+});
+
+afterAll(async () => {
+  if (!root) return;
+  await local(["stop"]);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe("npm run local -- up of the dev stack", () => {
+  it("deploys Pulumi.dev.yaml as it is with the real engine, and the smoke test passes through the local gateway", async () => {
+    const up = await localOk("up");
+    expect(up.out).toContain("Created the APIM service apim-contoso-dev (Developer tier)");
+    expect(up.out).toMatch(/\+ 24 created/);
+    expect(up.out).toMatch(/^GET with token\s+not 401\/403\s+200\s+pass$/m);
+    expect(up.out).toContain("9 of 9 checks passed");
+    // The CLI wrote its encryptionsalt into the shadow project's copy, not into the project's stack file.
+    expect(fs.readFileSync(stackFile)).toEqual(stackFileBytes);
+    expect(fs.readFileSync(path.join(root, "project", "Pulumi.dev.yaml"), "utf8")).toMatch(/^encryptionsalt: v1:/m);
+  });
+
+  it("names local addresses in the stack's outputs, and the catalogue as the stack file has it", async () => {
+    outputs = parseStackOutputs((await localOk("pulumi", "stack", "output", "--json", "--show-secrets")).out);
+    const tenantId = outputs.tenantId as string;
+    expect(outputs.authorityHost).toBe(login);
+    expect(outputs.gatewayUrl).toBe(`${login}/gateway/apim-contoso-dev`);
+    expect(outputs.apis.orders).toMatchObject({
+      url: `${login}/gateway/apim-contoso-dev/orders`,
+      appRole: "access_as_app",
+      tokenVersion: 2,
+    });
+    expect(outputs.clients.reporting).toMatchObject({
+      tokenEndpoint: `${login}/${tenantId}/oauth2/v2.0/token`,
+      credential: "secret",
+      scopes: { orders: `${outputs.apis.orders?.identifierUri}/.default` },
+      secretEndDate: "2027-05-22T00:00:00Z",
+    });
+  });
+
+  it("refuses at the local gateway a forged token and the client's token for another API; lets its token through", async () => {
+    const reporting = outputs.clients.reporting as StackOutputs["clients"][string];
+    const api = outputs.apis.orders as StackOutputs["apis"][string];
+    const genuine = await clientToken(
+      reporting.clientId,
+      reporting.clientSecret ?? "",
+      `${api.identifierUri}/.default`,
+    );
+    expect(await callApi(api.url, genuine)).toBe(200);
+
+    // Every claim the policy requires, under the tenant's key id, signed with a key of our own.
+    const { privateKey } = await generateKeyPair("RS256");
+    const forged = await new SignJWT(decodeJwt(genuine))
+      .setProtectedHeader(decodeProtectedHeader(genuine) as { alg: string })
+      .sign(privateKey);
+    expect(await callApi(api.url, forged)).toBe(401);
+
+    // A token the tenant really issued to the same client, for Microsoft Graph.
+    const graph = await clientToken(reporting.clientId, reporting.clientSecret ?? "", `${login}/graph/.default`);
+    expect(decodeJwt(graph).aud).not.toBe(api.clientId);
+    expect(await callApi(api.url, graph)).toBe(401);
+  });
+
+  it("previews no changes after up, and a refresh finds none in the directory or ARM either", async () => {
+    await localOk("pulumi", "preview", "--expect-no-changes", "--stack", "dev");
+    await localOk("pulumi", "refresh", "--yes", "--expect-no-changes", "--stack", "dev");
+  });
+
+  it("is destroyed: the directory holds what it held before up, ARM no API of the stack; the stack file untouched", async () => {
+    const destroyed = await localOk("destroy");
+    expect(destroyed.out).toMatch(/- 24 deleted/);
+    expect(await directoryCounts()).toEqual({ ...directoryBefore, deletedItems: expect.any(Number) });
+    for (const appId of [outputs.clients.reporting?.clientId, outputs.apis.orders?.clientId]) {
+      expect((await rest("GET", `graph:/v1.0/applications(appId='${appId}')`)).code).toBe(1);
+      expect((await rest("GET", `graph:/v1.0/servicePrincipals(appId='${appId}')`)).code).toBe(1);
+    }
+    const apis = await rest("GET", `arm:${serviceId}/apis?api-version=2024-05-01`);
+    expect(apis.body.value).toEqual([]);
+    const servers = await rest("GET", `arm:${serviceId}/authorizationServers?api-version=2024-05-01`);
+    expect(servers.body.value).toEqual([]);
+    expect(fs.readFileSync(stackFile)).toEqual(stackFileBytes);
+  });
+});
+
+describe("a deployer without AppRoleAssignment.ReadWrite.All", () => {
+  it("gets Graph's 403 for the client's app role assignment, and up fails with the provider's message", async () => {
+    // As bootstrap/ would make it, less one permission: Application.ReadWrite.OwnedBy, and API Management Service
+    // Contributor on the subscription for the APIM half.
+    const app = await rest("POST", "graph:/v1.0/applications", { displayName: "deployer without assignments" });
+    const appId = app.body.appId as string;
+    const principal = await rest("POST", "graph:/v1.0/servicePrincipals", { appId });
+    const secret = await rest("POST", `graph:/v1.0/applications/${app.body.id}/addPassword`, {});
+    const graphSp = await rest("GET", "graph:/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')");
+    const granted = await rest("POST", `graph:/v1.0/servicePrincipals/${graphSp.body.id}/appRoleAssignedTo`, {
+      principalId: principal.body.id,
+      resourceId: graphSp.body.id,
+      appRoleId: graphPermissions["Application.ReadWrite.OwnedBy"],
+    });
+    expect(granted.code).toBe(0);
+    const apimContributor = "312a565d-c81f-4fd8-895a-4e21e48d571c";
+    const assigned = await rest(
+      "PUT",
+      `arm:/subscriptions/${localSubscriptionId}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`,
+      {
+        properties: {
+          roleDefinitionId: `/subscriptions/${localSubscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${apimContributor}`,
+          principalId: principal.body.id,
+          principalType: "ServicePrincipal",
+        },
+      },
+    );
+    expect(assigned.code).toBe(0);
+
+    const deployer = { clientId: appId, clientSecret: secret.body.secretText as string };
+    const up = await local(["up"], { deployer });
+    expect(up.code).not.toBe(0);
+    expect(up.output).toMatch(
+      /azuread:index:AppRoleAssignment[^\n]*\n[\s\S]*Could not create app role assignment: [^\n]*Authorization_RequestDenied: Insufficient privileges to complete the operation\./,
+    );
+    expect(up.err).toContain("error: pulumi up of stack dev failed");
+    expect(up.out).not.toContain("checks passed");
+
+    // The administrator removes what the deployer made (it owns them, the administrator may delete anything).
+    await localOk("destroy");
+    expect(fs.readFileSync(stackFile)).toEqual(stackFileBytes);
+  });
+});
+
+describe("a stack with several clients (Pulumi.prod.yaml as it is)", () => {
+  it("deploys, and the smoke test runs for each client and API it is granted, without a token where smoke needs a person", async () => {
+    const prodFile = path.join(projectRoot, "Pulumi.prod.yaml");
+    const prodBytes = fs.readFileSync(prodFile);
+    // The group its assignedPrincipals names, which a person would have in the tenant already.
+    const group = await rest("POST", "graph:/v1.0/groups", {
+      id: "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+      displayName: "Orders developers",
+      mailEnabled: false,
+      mailNickname: "orders-developers",
+      securityEnabled: true,
+    });
+    expect(group.code).toBe(0);
+
+    const up = await localOk("up", "--stack", "prod");
+    const smokeRuns = up.out.split("\n").filter((line) => /checks passed/.test(line));
+    expect(smokeRuns).toEqual([
+      "4 of 4 checks passed, without a token",
+      "4 of 4 checks passed, without a token",
+      "9 of 9 checks passed",
+    ]);
+    expect(up.out).toContain("smoke: client orders-portal is a web client");
+    expect(up.out).toContain("smoke: client pipeline signs in with a federated credential");
+    expect(up.out).toContain("smoke: client reporting → API orders (v2 tokens)");
+    expect(fs.readFileSync(prodFile)).toEqual(prodBytes);
+  });
+});

@@ -8,12 +8,7 @@
 // the real ones' documented reads), or that Entra ID expires a password exactly as the tenant does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalSession, startLocalSession } from "./support/localSession";
-import {
-  committedStackConfig,
-  projectWithStacks,
-  removeTemporaryProjects,
-  writeStackFile,
-} from "./support/projects";
+import { committedStackConfig, projectWithStacks, removeTemporaryProjects, writeStackFile } from "./support/projects";
 
 let session: LocalSession;
 let project: string;
@@ -34,7 +29,9 @@ const up = () => session.localOk(["up", "--stack", "dev"], { projectDir: project
 async function deployedIds(): Promise<Record<string, string>> {
   const exported = await session.localOk(["pulumi", "stack", "export", "--stack", "dev"], { projectDir: project });
   const { deployment } = JSON.parse(exported.out) as { deployment: { resources: { urn: string; id?: string }[] } };
-  return Object.fromEntries(deployment.resources.map(({ urn, id }) => [urn.slice(urn.lastIndexOf("::") + 2), id ?? ""]));
+  return Object.fromEntries(
+    deployment.resources.map(({ urn, id }) => [urn.slice(urn.lastIndexOf("::") + 2), id ?? ""]),
+  );
 }
 
 beforeAll(async () => {
@@ -62,7 +59,7 @@ describe("npm run local -- drift on the dev stack", () => {
     const edited = deployed.properties.value.replace("<value>access_as_app</value>", "<value>Orders.Admin</value>");
     await session.restOk("PUT", policy, { properties: { format: "rawxml", value: edited } });
     // (c) Add a redirect URI to the SPA's registration, through Graph.
-    const redirectUris = ids["orders-spa-redirect-uris"] as string;
+    const redirectUris = ids["orders-spa-sign-in-redirect-uris"] as string;
     const registration = redirectUris.slice(0, redirectUris.indexOf("/redirectUris/"));
     const added = [...spa.redirectUris, "https://attacker.example.net/callback"];
     await session.restOk("PATCH", `graph:/v1.0${registration}`, { spa: { redirectUris: added } });
@@ -79,7 +76,7 @@ describe("npm run local -- drift on the dev stack", () => {
     expect(lines).toContain(
       "  ! breaks client reporting (granted orders), or lets through calls the program refuses: the gateway enforces a policy for orders that the program did not render (smoke's calls without a token and with a tampered one show whether it still checks tokens)",
     );
-    expect(lines).toContain("~ update ApplicationRedirectUris orders-spa-redirect-uris (redirectUris)");
+    expect(lines).toContain("~ update ApplicationRedirectUris orders-spa-sign-in-redirect-uris (redirectUris)");
     expect(lines).toContain(
       "  ! breaks client orders-spa's sign-ins: its registration answers redirect URIs the program does not list, so Entra ID sends its users' authorization codes to an added one, and refuses a removed one (AADSTS50011)",
     );
@@ -108,7 +105,10 @@ describe("npm run local -- drift on the dev stack", () => {
     const run = await drift();
     expect(run.code, run.output).toBe(1);
     expect(run.err).toContain(
-      'apim-entra-auth:clients[0].secretRotatedOn: the secret issued "2026-11-23" expired on 2027-05-22 (lifetime 180 days, today is 2027-05-23); rotate: add an entry with today\'s date (2027-05-23) to secrets, move consumers to it, then remove this one.',
+      "drift: pulumi preview --refresh --expect-no-changes --json --show-sames --non-interactive --stack dev failed (exit 1); nothing was compared:",
+    );
+    expect(run.err).toContain(
+      '  - apim-entra-auth:clients[0] (reporting).secretRotatedOn: the secret issued "2026-11-23" expired on 2027-05-22 (lifetime 180 days, today is 2027-05-23); rotate: add an entry with today\'s date (2027-05-23) to secrets, move consumers to it, then remove this one.',
     );
     expect(run.out).toMatch(/^! smoke: token issued: expected access token, got .*AADSTS7000222/m);
     expect(run.out).toContain(
@@ -117,9 +117,11 @@ describe("npm run local -- drift on the dev stack", () => {
     expect(run.out).toContain("drift: stack dev has drifted: 1 failed smoke check.");
 
     // The rotation the message asks for: the expired entry replaced by one issued today, then up.
-    const { secretRotatedOn: _issued, secretLifetimeDays: _lifetime, ...reporting } = (
-      dev.clients as Record<string, unknown>[]
-    )[0] as Record<string, unknown>;
+    const {
+      secretRotatedOn: _issued,
+      secretLifetimeDays: _lifetime,
+      ...reporting
+    } = (dev.clients as Record<string, unknown>[])[0] as Record<string, unknown>;
     const rotated = { ...reporting, secrets: [{ rotatedOn: "2027-05-23", lifetimeDays: 180 }] };
     writeStackFile(project, "dev", { ...dev, clients: [rotated, spa] });
     const rotation = await up();

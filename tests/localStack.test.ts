@@ -129,7 +129,13 @@ describe("npm run local before anything is made", () => {
 
   it("destroy, smoke, drift and the CLI's commands that run the program ask for the tenant to be started first", async () => {
     const notRunning = "The local tenant is not running. Start it with: npm run local -- start";
-    for (const argv of [["destroy"], ["smoke"], ["drift"], ["pulumi", "preview", "--stack", "dev"], ["pulumi", "refresh"]]) {
+    for (const argv of [
+      ["destroy"],
+      ["smoke"],
+      ["drift"],
+      ["pulumi", "preview", "--stack", "dev"],
+      ["pulumi", "refresh"],
+    ]) {
       const run = await capture(argv);
       expect([argv, run.code, run.err]).toEqual([argv, 1, notRunning]);
     }

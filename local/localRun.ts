@@ -1,5 +1,5 @@
 // The commands on a local stack: `up` (everything from a clean clone to a passing smoke test), `destroy`, `smoke`,
-// and the CLI itself (`pulumi <args…>`), all in the shadow project with the tenant's environment.
+// `drift` and the CLI itself (`pulumi <args…>`), all in the shadow project with the tenant's environment.
 import { ConfigError } from "../config/validate";
 import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
 import { installEngine, projectRoot, runPulumi, type RunPulumiOptions } from "./engine";
@@ -24,7 +24,8 @@ export interface LocalRunOptions extends LocalStackOptions {
 /**
  * `npm run local -- up`: the stack file checked (the program's own message, before anything is made), the CLI
  * installed (cached), the tenant started if it is not running, the providers and the existing APIM service put in
- * place, then the real `pulumi up --yes` of the stack file as it is, and the smoke test through the local gateway.
+ * place, then the real `pulumi up --yes --refresh` of the stack file as it is, and the smoke test through the local
+ * gateway.
  */
 export async function localUp(stack: string, options: LocalRunOptions): Promise<number> {
   const { io, paths } = options;

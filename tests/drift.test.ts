@@ -171,7 +171,7 @@ describe("smoke findings", () => {
     ]);
     expect(lines).toEqual([
       "! smoke: token issued: expected access token, got AADSTS7000222: The provided client secret keys for app 'x' are expired.",
-      "  fix: the client's secret has expired. An expired password stays in the registration, so neither the preview nor pulumi up sees it: rotate it (add an entry with today's date to the client's clients[].secrets, pulumi up, hand the client the new clientSecret, then remove the old entry)",
+      "  fix: the client's secret has expired, and pulumi up cannot renew it (the program refuses the expired entry, Entra ID a password whose end date has passed): rotate it (add an entry with today's date to the client's clients[].secrets, pulumi up, hand the client the new clientSecret, then remove the old entry)",
     ]);
   });
 });

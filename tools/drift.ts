@@ -14,7 +14,8 @@ Checks that a deployed stack is still what the program declares, and still works
   2. npm run smoke -- --stack <stack>: a token for the stack's client, and calls through the gateway.
 Prints what drifted in the plan diff's words: what pulumi up --refresh would change back (+ create a deleted
 object, ~ update an edited one (keys), +- replace), with ! naming who the edit breaks; then each failed
-smoke check. A failed smoke check is drift too: an expired secret stays in Graph, so only smoke sees it.
+smoke check. A failed smoke check is drift too: an expired secret stays in the registration, refused by
+Entra ID, so the refresh reads it back unchanged (the program's own check of its end date fails the preview).
   --client, --api  smoke's client and API (a stack with several clients needs --client)
 Exit status: 0 no drift, 1 drift, 2 usage or input error, 3 the preview failed (nothing was compared;
 its errors are printed).`;

@@ -112,7 +112,7 @@ describe("npm run local -- drift on the dev stack", () => {
     );
     expect(run.out).toMatch(/^! smoke: token issued: expected access token, got .*AADSTS7000222/m);
     expect(run.out).toContain(
-      "  fix: the client's secret has expired. An expired password stays in the registration, so neither the preview nor pulumi up sees it: rotate it",
+      "  fix: the client's secret has expired, and pulumi up cannot renew it (the program refuses the expired entry, Entra ID a password whose end date has passed): rotate it",
     );
     expect(run.out).toContain("drift: stack dev has drifted: 1 failed smoke check.");
 

@@ -7,7 +7,7 @@ import type { SmokeRow } from "../smoke";
 const causes: [RegExp, string][] = [
   [
     /AADSTS7000222\b/,
-    "the client's secret has expired. An expired password stays in the registration, so neither the preview nor pulumi up sees it: rotate it (add an entry with today's date to the client's clients[].secrets, pulumi up, hand the client the new clientSecret, then remove the old entry)",
+    "the client's secret has expired, and pulumi up cannot renew it (the program refuses the expired entry, Entra ID a password whose end date has passed): rotate it (add an entry with today's date to the client's clients[].secrets, pulumi up, hand the client the new clientSecret, then remove the old entry)",
   ],
   [
     /AADSTS7000215\b/,

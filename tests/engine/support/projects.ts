@@ -34,20 +34,17 @@ export function projectWithStacks(stacks: Record<string, string | Record<string,
   return dir;
 }
 
-/**
- * Writes Pulumi.<stack>.yaml of a test's project: YAML text, or a config object of project keys (no prefix). An object
- * is written as YAML 1.1, which quotes strings such as "2026-11-23" that the CLI's YAML reader would otherwise take for
- * timestamps (and hand the program as "2026-11-23 00:00:00 +0000 UTC").
- */
+/** Writes Pulumi.<stack>.yaml of a test's project: YAML text, or a config object of project keys (no prefix). */
 export function writeStackFile(projectDir: string, stack: string, file: string | Record<string, unknown>): void {
   const text =
     typeof file === "string"
       ? file
-      : stringify(
+      : // Every string value quoted: Pulumi's YAML reads a plain 2026-11-23 as a timestamp, which the program refuses.
+        stringify(
           {
             config: Object.fromEntries(Object.entries(file).map(([key, value]) => [`apim-entra-auth:${key}`, value])),
           },
-          { version: "1.1" },
+          { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" },
         );
   fs.writeFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), text);
 }

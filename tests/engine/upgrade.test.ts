@@ -24,6 +24,8 @@ const git = (...args: string[]) => execFileSync("git", args, { cwd: projectRoot,
  * first password `<client>-secret`, as before two-slot rotation.
  */
 function commitThatFroze(): string {
+  // A shallow clone (a CI checkout's default depth) lacks that commit: fetch the history once from where it came.
+  if (git("rev-parse", "--is-shallow-repository") === "true") git("fetch", "--quiet", "--unshallow");
   const added = git("log", "--diff-filter=A", "--format=%H", "--", "tests/fixtures/urns-before-component.json");
   if (!added) throw new Error("git log finds no commit adding the frozen URNs: a shallow clone? (fetch-depth: 0)");
   return added;

@@ -254,7 +254,9 @@ describe.each([1, 2] as const)("token version %i, from the evaluated program to 
     expect(status).toBe(1);
     const rows = tableRows(out);
     expect(rows).toHaveLength(9);
-    expect(rows[0]?.line).toMatch(/^token issued\s+access token\s+.*not assigned a role.*\(AADSTS501051; gave up after 6 attempts\)\s+FAIL$/);
+    expect(rows[0]?.line).toMatch(
+      /^token issued\s+access token\s+.*not assigned a role.*\(AADSTS501051; gave up after 6 attempts\)\s+FAIL$/,
+    );
     expect(rows.slice(1).map((row) => row.result)).toEqual(Array(8).fill("SKIP"));
     expect(out.at(-1)).toBe("0 of 9 checks passed");
     expect(backend.requests).toBe(before);

@@ -1,9 +1,10 @@
 // Entra's replication delay on the real engine: the local tenant hides each new application, principal, role and
 // secret from the token endpoint and from Graph's cross-object references for a few seconds (local/directory.ts, as
 // Entra's replicas do: terraform-provider-azuread #1811, PR #1896; no SLA). `npm run local -- up` of an API that
-// accepts users, and adding users to a deployed API, both succeed with the delay on, and smoke passes. The figures
-// (pulumi up's Duration and the engine's retries, with no delay and with the delay) are logged for the report, never asserted. What this cannot
-// prove: how long Entra's own replicas lag, which varies; only that the program waits where the tenant makes it.
+// accepts users, and adding users to a deployed API, both succeed with the delay on, and smoke passes; a YAML program
+// deploys through the component package with the same retry on its assignments. The figures (pulumi up's Duration
+// and the engine's retries, with no delay and with the delay) are logged for the report, never asserted. What this
+// cannot prove: how long Entra's own replicas lag, which varies; only that the program waits where the tenant makes it.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
@@ -13,6 +14,7 @@ import { projectRoot } from "../../local/engine";
 import { type LocalSession, startLocalSession } from "./support/localSession";
 import { changes, previewSteps } from "./support/previewSteps";
 import { programCopy, projectWithStacks, removeTemporaryProjects, writeStackFile } from "./support/projects";
+import { ensureService, yamlExampleProject } from "./support/stacks";
 
 const delaySeconds = 5;
 const devFile = fs.readFileSync(path.join(projectRoot, "Pulumi.dev.yaml"), "utf8");
@@ -123,4 +125,24 @@ describe(`with the tenant's replication delay at ${delaySeconds} s`, () => {
   });
 
   scenarios(delaySeconds);
+
+  it("deploys a YAML program through the component package, whose assignments carry the retry too", async () => {
+    // The component runs in its provider's process there (provider.ts): the error hook registers from it.
+    const program = yamlExampleProject();
+    await ensureService(session, { resourceGroupName: "rg-apim-dev", serviceName: "apim-contoso-dev" });
+    await session.localOk(["pulumi", "stack", "select", "--create", "--non-interactive", "yaml"], {
+      projectDir: program,
+    });
+    await session.localOk(["pulumi", "up", "--yes", "--non-interactive", "--stack", "yaml"], { projectDir: program });
+    const exported = await session.localOk(["pulumi", "stack", "export", "--stack", "yaml"], { projectDir: program });
+    const { resources } = (
+      JSON.parse(exported.out) as { deployment: { resources: { type: string; resourceHooks?: unknown }[] } }
+    ).deployment;
+    const assignments = resources.filter(
+      (resource) => resource.type === "azuread:index/appRoleAssignment:AppRoleAssignment",
+    );
+    expect(assignments.map((assignment) => assignment.resourceHooks)).toEqual([
+      { OnError: ["retry-while-the-role-replicates"] },
+    ]);
+  });
 });

@@ -127,9 +127,15 @@ describe("npm run local before anything is made", () => {
     expect(up.made).toEqual([]);
   });
 
-  it("destroy, smoke and the CLI's commands that run the program ask for the tenant to be started first", async () => {
+  it("destroy, smoke, drift and the CLI's commands that run the program ask for the tenant to be started first", async () => {
     const notRunning = "The local tenant is not running. Start it with: npm run local -- start";
-    for (const argv of [["destroy"], ["smoke"], ["pulumi", "preview", "--stack", "dev"], ["pulumi", "refresh"]]) {
+    for (const argv of [
+      ["destroy"],
+      ["smoke"],
+      ["drift"],
+      ["pulumi", "preview", "--stack", "dev"],
+      ["pulumi", "refresh"],
+    ]) {
       const run = await capture(argv);
       expect([argv, run.code, run.err]).toEqual([argv, 1, notRunning]);
     }

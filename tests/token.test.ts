@@ -141,7 +141,6 @@ describe("requestToken", () => {
   });
 
   it.each([
-    [501051, "is not assigned to a role"],
     [1002012, "scope is not valid"],
     [90002, "Tenant not found"],
     [7000218, "must contain client_secret"],
@@ -398,13 +397,13 @@ describe("runToken", () => {
   });
 
   it("reports retries on stderr and exits 1 with the sentence when Entra refuses", async () => {
-    const run = cli({}, entraError(700016), entraError(501051, "Application is not assigned to a role."));
+    const run = cli({}, entraError(700016), entraError(1002012, "The provided value for scope is not valid."));
 
     expect(await runToken(["--outputs", outputsFile, "--client", "reporting"], run.io)).toBe(1);
     expect(run.out).toEqual([]);
     expect(run.err).toEqual([
       `attempt 2 of 6 in 2 s: AADSTS700016 ${explainAadsts(700016, undefined)}`,
-      `error: ${explainAadsts(501051, undefined)} (AADSTS501051)`,
+      `error: ${explainAadsts(1002012, undefined)} (AADSTS1002012)`,
     ]);
     expect(run.delays).toEqual([2000]);
   });

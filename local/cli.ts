@@ -5,6 +5,7 @@ import { callAsAdministrator } from "./adminClient";
 import { installEngine } from "./engine";
 import { requestWithCa } from "./http";
 import type { Deployer } from "./localStack";
+import { localAdopt } from "./localAdopt";
 import { localDestroy, localPulumiCommand, type LocalRunOptions, localSmokeCommand, localUp } from "./localRun";
 import { localTenantPaths, type TenantSettings } from "./server";
 import {
@@ -37,6 +38,9 @@ export const usage = `Usage: npm run local -- <command>
                  start the local tenant in the background (once; a second start says where it runs)
   stop           stop it; its directory stays in .local/ for the next start
   status         its process, addresses and what its directory holds
+  adopt --stack <s> [--api <app>]… [--client <app>]… [adopt's flags…]
+                 npm run adopt against the local tenant's Graph, signed in as the deployer; --write merges the
+                 entries into your Pulumi.<stack>.yaml (with the local tenant's ids: use a copy, or restore it after)
   rest <GET|POST|PATCH|PUT|DELETE> <graph:/v1.0/…|arm:/subscriptions/…> [--body <json>]
                  call the tenant's Microsoft Graph or ARM as its administrator, like az rest`;
 
@@ -87,6 +91,9 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
         const { values } = parseArgs({ args, options: stackOption, strict: false, allowPositionals: true });
         return await localSmokeCommand(values.stack === undefined ? ["--stack", "dev", ...args] : args, run);
       }
+      case "adopt":
+        // adopt's own flags pass through, and it judges them.
+        return await localAdopt(args, run);
       case "start": {
         const { values } = commandArgs(args, { port: { type: "string" }, "replication-delay": { type: "string" } });
         const changes: Partial<TenantSettings> = {};
@@ -108,7 +115,7 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
       }
       default:
         throw new UsageError(
-          `unknown command "${command}": use install, up, destroy, smoke, pulumi, start, stop, status or rest`,
+          `unknown command "${command}": use install, up, destroy, smoke, pulumi, adopt, start, stop, status or rest`,
         );
     }
   } catch (error) {

@@ -13,14 +13,13 @@ import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackOutputs, type StackOutputs } from "../../tools/sign-in/stackOutputs";
 import { projectRoot } from "../../local/engine";
-import { localSubscriptionId } from "../../local/server";
 import { guideScope } from "../support/graphFake";
+import { putApimService } from "./support/apimService";
 import { changes, previewSteps } from "./support/previewSteps";
 import { projectWithStacks, removeTemporaryProjects } from "./support/projects";
 import { callApi, clientToken, type LocalSession, startLocalSession } from "./support/localSession";
 
 const day = "2026-12-01";
-const apimService = `/subscriptions/${localSubscriptionId}/resourceGroups/rg-apim-dev/providers/Microsoft.ApiManagement/service/apim-contoso-dev`;
 const armVersion = "api-version=2024-05-01";
 
 let session: LocalSession;
@@ -129,18 +128,7 @@ describe("the guide's pair, made by hand", () => {
     expect(claims.roles).toBeUndefined();
 
     // APIM: the service, an API at myapi, and the guide's step 6 with the v1 metadata its v1 tokens need.
-    await session.restOk(
-      "PUT",
-      `arm:/subscriptions/${localSubscriptionId}/resourceGroups/rg-apim-dev?api-version=2021-04-01`,
-      {
-        location: "westeurope",
-      },
-    );
-    await session.restOk("PUT", `arm:${apimService}?${armVersion}`, {
-      location: "westeurope",
-      sku: { name: "Developer", capacity: 1 },
-      properties: { publisherName: "Contoso", publisherEmail: "apim@contoso.example" },
-    });
+    const apimService = await putApimService(session, "rg-apim-dev", "apim-contoso-dev");
     await session.restOk("PUT", `arm:${apimService}/apis/myapi?${armVersion}`, {
       properties: {
         displayName: "My API",

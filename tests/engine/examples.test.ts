@@ -1,15 +1,21 @@
-// The other-language examples deployed with the real engine: examples/yaml as shipped (the official YAML host) and
-// examples/python with the SDK `pulumi package gen-sdk` writes and pulumi from PyPI in its virtualenv (the official
-// Python host) each run `npm run local -- up` into a local tenant of their own, which runs the smoke test against the
-// stack's outputs through the local gateway; the component package is this checkout, started by the CLI from the
-// examples' `packages:` entry. What this cannot prove: that Microsoft's providers, Entra ID and APIM behave as the local
-// tenant's do (see localUp.test.ts); the engine, the language hosts, the SDK and the component are the real thing.
+// The other-language examples deployed with the real engine: examples/yaml as shipped (the official YAML host), and
+// examples/python and examples/go with the SDK `pulumi package gen-sdk` writes (pulumi from PyPI in Python's virtualenv,
+// the SDK module go.mod replaces for Go; the official Python and Go hosts), each run `npm run local -- up` into a local
+// tenant of their own, which runs the smoke test against the stack's outputs through the local gateway; the component
+// package is this checkout, started by the CLI from the examples' `packages:` entry. What this cannot prove: that
+// Microsoft's providers, Entra ID and APIM behave as the local tenant's do (see localUp.test.ts); the engine, the
+// language hosts, the SDKs and the component are the real thing.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../local/engine";
 import { parseStackOutputs, type StackOutputs } from "../../tools/sign-in/stackOutputs";
-import { type ComponentPackageWorkspace, componentPackageWorkspace, pythonExample } from "./componentPackageWorkspace";
+import {
+  type ComponentPackageWorkspace,
+  componentPackageWorkspace,
+  goExample,
+  pythonExample,
+} from "./componentPackageWorkspace";
 import { putApimService } from "./support/apimService";
 import { callApi, clientToken, type LocalSession, startLocalSession } from "./support/localSession";
 
@@ -84,21 +90,34 @@ describe("examples/yaml (the official YAML host)", () => {
   });
 });
 
-describe("examples/python (the official Python host, the generated SDK)", () => {
-  let session: LocalSession;
-  let workspace: ComponentPackageWorkspace;
+/** An example whose program uses the SDK `pulumi package gen-sdk` writes: made ready, then deployed and smoked. */
+function deploysWithItsSdk(
+  title: string,
+  prepare: (workspace: ComponentPackageWorkspace) => Promise<{ program: string }>,
+) {
+  describe(title, () => {
+    let session: LocalSession;
+    let workspace: ComponentPackageWorkspace;
 
-  beforeAll(async () => {
-    workspace = await componentPackageWorkspace("examples-python-");
-    session = await tenantForExamples();
-  });
-  afterAll(async () => {
-    await session?.close();
-    workspace?.close();
-  });
+    beforeAll(async () => {
+      workspace = await componentPackageWorkspace("examples-sdk-");
+      session = await tenantForExamples();
+    });
+    afterAll(async () => {
+      await session?.close();
+      workspace?.close();
+    });
 
-  it("with its SDK and pulumi installed, deploys into the local tenant and the smoke test passes", async () => {
-    const { program } = await pythonExample(workspace, "python");
-    await expectDeployed(session, await deploy(session, program));
+    it("deploys into the local tenant and the smoke test passes against what it created", async () => {
+      const { program } = await prepare(workspace);
+      await expectDeployed(session, await deploy(session, program));
+    });
   });
-});
+}
+
+deploysWithItsSdk("examples/python (the official Python host; the SDK and pulumi in its virtualenv)", (workspace) =>
+  pythonExample(workspace, "python"),
+);
+deploysWithItsSdk("examples/go (the official Go host; the SDK where its go.mod's replace names it)", (workspace) =>
+  goExample(workspace, "go"),
+);

@@ -26,6 +26,10 @@ const environment = z.strictObject({
   apim: apimSettings.omit({ create: true }),
 });
 
+const serviceConnectionName = z.string().regex(/^[^/\p{Cc}]{1,100}$/u, {
+  error: badValue("use the service connection's name (1–100 characters, no '/')", { max: 100 }),
+});
+
 // Azure DevOps organisation names: letters, digits, hyphens (≤ 50); project and service connection names
 // end up in the subject sc://<org>/<project>/<connection>, so they must not contain '/'.
 const azureDevOps = z.strictObject({
@@ -43,9 +47,9 @@ const azureDevOps = z.strictObject({
   project: z
     .string()
     .regex(/^[^/\p{Cc}]{1,64}$/u, { error: badValue("use the project's name (1–64 characters, no '/')", { max: 64 }) }),
-  serviceConnection: z.string().regex(/^[^/\p{Cc}]{1,100}$/u, {
-    error: badValue("use the service connection's name (1–100 characters, no '/')", { max: 100 }),
-  }),
+  serviceConnection: serviceConnectionName,
+  /** The read-only preview identity's own service connection, for azure-pipelines-drift.yml. */
+  previewServiceConnection: serviceConnectionName.optional(),
 });
 
 export const bootstrapSettings = z.strictObject({
@@ -61,6 +65,8 @@ export const bootstrapSettings = z.strictObject({
    * on 2027-07-01): its issuer and subject exactly as the service connection shows them.
    */
   azureDevOpsCredential: federatedCredential.pick({ issuer: true, subject: true }).optional(),
+  /** The preview identity's service connection (azure-pipelines-drift.yml) on Entra's issuer, as that connection shows it. */
+  azureDevOpsPreviewCredential: federatedCredential.pick({ issuer: true, subject: true }).optional(),
 });
 
 export type BootstrapConfig = z.output<typeof bootstrapSettings> & { stackName: string };
@@ -93,6 +99,18 @@ export function validateBootstrapConfig(raw: Record<string, unknown>, stack: str
       `${key(["azureDevOpsCredential"])}: give one Azure DevOps service connection, either by names (${key(["azureDevOps"])}, Azure DevOps issuer) or by issuer and subject (this key, Entra issuer), not both.`,
     );
   }
+  const previewConnection = settings.azureDevOps?.previewServiceConnection;
+  if (previewConnection && settings.azureDevOpsPreviewCredential) {
+    problems.push(
+      `${key(["azureDevOpsPreviewCredential"])}: give the preview identity's service connection either by name (${key(["azureDevOps", "previewServiceConnection"])}, Azure DevOps issuer) or by issuer and subject (this key, Entra issuer), not both.`,
+    );
+  }
+  if ((previewConnection || settings.azureDevOpsPreviewCredential) && !settings.pullRequestPreview) {
+    const given = previewConnection ? ["azureDevOps", "previewServiceConnection"] : ["azureDevOpsPreviewCredential"];
+    problems.push(
+      `${key(given)}: signs in as the read-only preview identity, which ${key(["pullRequestPreview"])}: false does not create; set it to true or remove this key.`,
+    );
+  }
   const devOps = settings.azureDevOps || settings.azureDevOpsCredential ? 1 : 0;
   const deployerCredentials = settings.environments.length + devOps;
   if (deployerCredentials > maxFederatedCredentials) {
@@ -108,7 +126,7 @@ export function validateBootstrapConfig(raw: Record<string, unknown>, stack: str
 export function loadBootstrapConfig(): BootstrapConfig {
   const raw = readNamespaceConfig(bootstrapProject, {
     booleanKeys: new Set(["pullRequestPreview", "protect", "delegatedConsent"]),
-    structuredKeys: new Set(["environments", "azureDevOps", "azureDevOpsCredential"]),
+    structuredKeys: new Set(["environments", "azureDevOps", "azureDevOpsCredential", "azureDevOpsPreviewCredential"]),
   });
   return validateBootstrapConfig(raw, pulumi.getStack());
 }

@@ -36,8 +36,21 @@ export function deployerSubjects(config: BootstrapConfig): FederatedSubject[] {
 
 /**
  * Who may sign in as the read-only preview identity: any pull_request workflow run of the repository (GitHub's
- * subject for jobs without an environment on a pull_request event). Fork pull requests get no OIDC token.
+ * subject for jobs without an environment on a pull_request event; fork pull requests get no OIDC token), the drift
+ * workflow's runs on main (scheduled or by hand: a job without an environment gets the subject of its ref), and
+ * optionally the Azure DevOps service connection of azure-pipelines-drift.yml.
  */
 export function previewSubjects(config: BootstrapConfig): FederatedSubject[] {
-  return [{ name: "github-pull-request", issuer: githubIssuer, subject: `repo:${config.repository}:pull_request` }];
+  const ado = config.azureDevOps;
+  const devOps = ado?.previewServiceConnection
+    ? {
+        issuer: azureDevOpsIssuer(ado.organizationId),
+        subject: `sc://${ado.organization}/${ado.project}/${ado.previewServiceConnection}`,
+      }
+    : config.azureDevOpsPreviewCredential;
+  return [
+    { name: "github-pull-request", issuer: githubIssuer, subject: `repo:${config.repository}:pull_request` },
+    { name: "github-main", issuer: githubIssuer, subject: `repo:${config.repository}:ref:refs/heads/main` },
+    ...(devOps ? [{ name: "azure-devops-preview-connection", ...devOps }] : []),
+  ];
 }

@@ -31,6 +31,18 @@ export const graphPermissionsOf = (config: { delegatedConsent: boolean }): strin
   ...(config.delegatedConsent ? [delegatedConsentPermission] : []),
 ];
 
+/**
+ * What the read-only preview identity reads from Graph when a preview refreshes (npm run drift): registrations,
+ * service principals, their owners and app role assignments, whose least privileged read is Application.Read.All
+ * (Graph "Get application", "Get servicePrincipal", "List appRoleAssignedTo"); and, in a catalogue with user-facing
+ * clients, their delegated permission grants, whose least privileged read is Directory.Read.All (Graph "Get
+ * oAuth2PermissionGrant"). Graph returns no secret value to either.
+ */
+export const previewGraphPermissionsOf = (config: { delegatedConsent: boolean }): string[] => [
+  "Application.Read.All",
+  ...(config.delegatedConsent ? ["Directory.Read.All"] : []),
+];
+
 /** An Azure built-in role: its id is the same in every tenant; the name is checked when the id is looked up. */
 export interface BuiltInRole {
   id: string;

@@ -10,6 +10,7 @@ import {
   apimServiceContributor,
   graphPermissionsOf,
   graphAppRoleId,
+  previewGraphPermissionsOf,
   microsoftGraphAppId,
   reader,
   roleDefinitionAt,
@@ -19,16 +20,18 @@ import {
  * The pipeline's identities, run once per repository by an administrator: the deployer (no password; federated
  * to the repository's GitHub environments and optionally an Azure DevOps service connection; Graph permissions
  * to manage its own app registrations and grant consent; API Management Service Contributor on each environment's
- * APIM service) and, optionally, a read-only preview identity for pull requests.
+ * APIM service) and, optionally, a read-only preview identity for pull requests and the drift check (Reader on each
+ * APIM service, Graph read permissions for a refreshed preview).
  */
 export = async () => {
   const config = loadBootstrapConfig();
 
   // Every lookup and check first: a missing Graph permission or a wrong role stops before anything is registered.
   const graph = await azuread.getServicePrincipal({ clientId: microsoftGraphAppId });
-  const graphRoleIds = graphPermissionsOf(config).map(
-    (permission) => [permission, graphAppRoleId(graph, permission)] as const,
-  );
+  const roleIdsOf = (permissions: string[]) =>
+    permissions.map((permission) => [permission, graphAppRoleId(graph, permission)] as const);
+  const graphRoleIds = roleIdsOf(graphPermissionsOf(config));
+  const previewGraphRoleIds = config.pullRequestPreview ? roleIdsOf(previewGraphPermissionsOf(config)) : [];
   const distinctServices = new Map(
     config.environments.map(({ apim }) => [`${apim.resourceGroupName}/${apim.serviceName}`, apim]),
   );
@@ -70,6 +73,15 @@ export = async () => {
       })
     : undefined;
 
+  // What a refreshed preview reads (npm run drift): read-only, and no secret value.
+  for (const [permission, appRoleId] of previewGraphRoleIds) {
+    new azuread.AppRoleAssignment(`preview-graph-${permission}`, {
+      appRoleId,
+      principalObjectId: (preview as ClientRegistration).servicePrincipalObjectId,
+      resourceObjectId: graph.objectId,
+    });
+  }
+
   const assign = (name: string, principalId: pulumi.Output<string>, roleDefinitionId: string, scope: string) =>
     new authorization.RoleAssignment(name, {
       principalId,
@@ -98,5 +110,6 @@ export = async () => {
       ...(preview ? { preview: previewSubjects(config).map(({ subject }) => subject) } : {}),
     },
     graphPermissions: graphPermissionsOf(config),
+    ...(preview ? { previewGraphPermissions: previewGraphPermissionsOf(config) } : {}),
   };
 };

@@ -6,7 +6,14 @@ import { installEngine } from "./engine";
 import { requestWithCa } from "./http";
 import type { Deployer } from "./localStack";
 import { localAdopt } from "./localAdopt";
-import { localDestroy, localPulumiCommand, type LocalRunOptions, localSmokeCommand, localUp } from "./localRun";
+import {
+  localDestroy,
+  localDriftCommand,
+  localPulumiCommand,
+  type LocalRunOptions,
+  localSmokeCommand,
+  localUp,
+} from "./localRun";
 import { localTenantPaths, type TenantSettings } from "./server";
 import {
   describeTenant,
@@ -30,6 +37,9 @@ export const usage = `Usage: npm run local -- <command>
                  pulumi destroy of the local stack (default dev)
   smoke [--stack <s>] [--client <c>] [smoke flags...]
                  npm run smoke against the local stack's outputs and the local gateway
+  drift [--stack <s>] [--client <c>] [--api <a>]
+                 npm run drift against the local stack: a refreshed pulumi preview through the tenant's Graph
+                 and ARM (what changed outside the program), then the smoke test; exit 1 on drift
   pulumi <args...>
                  the Pulumi CLI on the local stacks (file backend, plugins and a copy of each stack file under
                  .local/; your Pulumi.<stack>.yaml is never written), e.g. pulumi preview --stack dev or
@@ -86,11 +96,10 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
         return await localUp(commandArgs(args, stackOption).values.stack ?? "dev", run);
       case "destroy":
         return await localDestroy(commandArgs(args, stackOption).values.stack ?? "dev", run);
-      case "smoke": {
-        // smoke's own flags pass through, and it judges them; the stack defaults to dev as for up.
-        const { values } = parseArgs({ args, options: stackOption, strict: false, allowPositionals: true });
-        return await localSmokeCommand(values.stack === undefined ? ["--stack", "dev", ...args] : args, run);
-      }
+      case "smoke":
+        return await localSmokeCommand(withDevStack(args), run);
+      case "drift":
+        return await localDriftCommand(withDevStack(args), run);
       case "adopt":
         // adopt's own flags pass through, and it judges them.
         return await localAdopt(args, run);
@@ -115,7 +124,7 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
       }
       default:
         throw new UsageError(
-          `unknown command "${command}": use install, up, destroy, smoke, pulumi, adopt, start, stop, status or rest`,
+          `unknown command "${command}": use install, up, destroy, smoke, drift, pulumi, adopt, start, stop, status or rest`,
         );
     }
   } catch (error) {
@@ -126,6 +135,12 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
 }
 
 const stackOption = { stack: { type: "string", short: "s" } } as const;
+
+/** A tool's own flags pass through, and the tool judges them; the stack defaults to dev, as for up. */
+function withDevStack(args: string[]): string[] {
+  const { values } = parseArgs({ args, options: stackOption, strict: false, allowPositionals: true });
+  return values.stack === undefined ? ["--stack", "dev", ...args] : args;
+}
 
 /** A command's flags (and, where it takes them, positionals); a bad flag is a {@link UsageError}. */
 function commandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(

@@ -1,5 +1,5 @@
 // The commands on a local stack: `up` (everything from a clean clone to a passing smoke test), `destroy`, `smoke`,
-// and the CLI itself (`pulumi <args…>`), all in the shadow project with the tenant's environment.
+// `drift` and the CLI itself (`pulumi <args…>`), all in the shadow project with the tenant's environment.
 import { parseArgs } from "node:util";
 import { ConfigError, projectName } from "../config/validate";
 import { projectNameOf } from "../tools/preview/stackFiles";
@@ -11,6 +11,7 @@ import {
   localAuthorityHost,
   localPulumi,
   localSmoke,
+  localTool,
   type LocalStackOptions,
   prepareShadowProject,
 } from "./localStack";
@@ -25,7 +26,8 @@ export interface LocalRunOptions extends LocalStackOptions {
 /**
  * `npm run local -- up`: the stack file checked (the program's own message, before anything is made), the CLI
  * installed (cached), the tenant started if it is not running, the providers and the existing APIM service put in
- * place, then the real `pulumi up --yes` of the stack file as it is, and the smoke test through the local gateway.
+ * place, then the real `pulumi up --yes --refresh` of the stack file as it is, and the smoke test through the local
+ * gateway.
  */
 export async function localUp(stack: string, options: LocalRunOptions): Promise<number> {
   const { io, paths } = options;
@@ -61,7 +63,8 @@ export async function localUp(stack: string, options: LocalRunOptions): Promise<
   }
   const selected = await localPulumi(["stack", "select", "--create", "--non-interactive", stack], cli, io);
   if (selected.code !== 0) return selected.code;
-  const up = await localPulumi(["up", "--yes", "--non-interactive", "--stack", stack], cli, io);
+  // --refresh: every resource read back first, so an edit made outside the program (drift) is put back.
+  const up = await localPulumi(["up", "--yes", "--refresh", "--non-interactive", "--stack", stack], cli, io);
   if (up.code !== 0) {
     io.err(`error: pulumi up of stack ${stack} failed (exit ${up.code}); the smoke test did not run.`);
     return up.code;
@@ -109,6 +112,17 @@ export async function localSmokeCommand(args: string[], options: LocalRunOptions
   if (!running) return 1;
   const { cli } = await prepareShadowProject(options, running);
   return (await localSmoke(args, cli, options.io)).code;
+}
+
+/**
+ * `npm run local -- drift`: tools/drift.ts against the local stack, as the pipelines run it against Azure: a refreshed
+ * preview through the tenant's Graph and ARM, then the smoke test through the local gateway.
+ */
+export async function localDriftCommand(args: string[], options: LocalRunOptions): Promise<number> {
+  const running = requireTenant(options);
+  if (!running) return 1;
+  const { cli } = await prepareShadowProject(options, running);
+  return (await localTool("drift", args, cli, options.io)).code;
 }
 
 /** Commands whose program or providers call the tenant. */

@@ -173,12 +173,17 @@ export async function localPulumi(args: string[], cli: RunPulumiOptions, io: Cli
 }
 
 /**
- * `npm run smoke` on a local stack: tools/smoke.ts in its own process, which trusts the tenant's CA from its start
- * (NODE_EXTRA_CA_CERTS) and reads the stack's outputs with the CLI in the shadow project.
+ * A tool of tools/ (`smoke`, `drift`) on a local stack: in its own process, which trusts the tenant's CA from its
+ * start (NODE_EXTRA_CA_CERTS) and runs the CLI in the shadow project (the stack's outputs, drift's preview).
  */
-export async function localSmoke(args: string[], cli: RunPulumiOptions, io: CliIo): Promise<PulumiRun> {
+export async function localTool(
+  tool: "smoke" | "drift",
+  args: string[],
+  cli: RunPulumiOptions,
+  io: CliIo,
+): Promise<PulumiRun> {
   const tsx = require.resolve("tsx/cli", { paths: [projectRoot] });
-  const run = await capture(process.execPath, [tsx, path.join(projectRoot, "tools", "smoke.ts"), ...args], {
+  const run = await capture(process.execPath, [tsx, path.join(projectRoot, "tools", `${tool}.ts`), ...args], {
     cwd: cli.cwd,
     env: engineEnvironment(cli),
     inherit: cli.stdio === "inherit",
@@ -186,6 +191,9 @@ export async function localSmoke(args: string[], cli: RunPulumiOptions, io: CliI
   relay(run, io);
   return run;
 }
+
+/** `npm run smoke` on a local stack. */
+export const localSmoke = (args: string[], cli: RunPulumiOptions, io: CliIo) => localTool("smoke", args, cli, io);
 
 function relay(run: PulumiRun, io: CliIo): void {
   if (run.stdout.trim()) io.out(run.stdout.trimEnd());

@@ -155,7 +155,9 @@ describe("the deploying identity", () => {
       appRoles: values.map((value, index) => ({ id: `role-${index}`, value })),
     };
     const stack = await evaluateBootstrap(contoso(), { [graphToken]: graph });
-    const assignments = ofType(stack, T.assignment).map(({ inputs }) => inputs);
+    const assignments = ofType(stack, T.assignment)
+      .map(({ inputs }) => inputs)
+      .filter(({ principalObjectId }) => principalObjectId === servicePrincipalId(stack, "deployer"));
     const granted = assignments.map(({ appRoleId }) => values[Number(String(appRoleId).slice("role-".length))]);
     expect(granted.sort()).toEqual(
       ["AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.OwnedBy"].sort(),
@@ -237,19 +239,25 @@ describe("who owns the pipeline's identities", () => {
 });
 
 describe("the pull-request preview identity", () => {
-  it("trusts only the repository's pull_request subject, reads the APIM services and has no Graph permission", async () => {
+  it("trusts the repository's pull_request subject and main's (the drift workflow), and reads the APIM services", async () => {
     const stack = await evaluateBootstrap(contoso());
+    const applicationId = only(stack, T.app, "preview-app").id;
+    const github = { issuer: "https://token.actions.githubusercontent.com", audiences: ["api://AzureADTokenExchange"] };
     expect(credentialsOf(stack, "preview")).toEqual([
       {
-        applicationId: only(stack, T.app, "preview-app").id,
+        applicationId,
         displayName: "github-pull-request",
-        issuer: "https://token.actions.githubusercontent.com",
         subject: "repo:contoso/apim-entra-auth:pull_request",
-        audiences: ["api://AzureADTokenExchange"],
+        ...github,
+      },
+      {
+        applicationId,
+        displayName: "github-main",
+        subject: "repo:contoso/apim-entra-auth:ref:refs/heads/main",
+        ...github,
       },
     ]);
     const previewSp = servicePrincipalId(stack, "preview");
-    expect(ofType(stack, T.assignment).filter(({ inputs }) => inputs.principalObjectId === previewSp)).toEqual([]);
     const roles = ofType(stack, T.roleAssignment).filter(({ inputs }) => inputs.principalId === previewSp);
     expect(roles.map(({ inputs }) => [inputs.roleDefinitionId, inputs.scope])).toEqual([
       [
@@ -261,6 +269,55 @@ describe("the pull-request preview identity", () => {
         "/subscriptions/mock-subscription-id/resourceGroups/rg-apim-prod/providers/Microsoft.ApiManagement/service/apim-contoso-prod",
       ],
     ]);
+  });
+
+  it("may read from Graph what a refresh reads, Directory.Read.All only for delegated grants, and write nothing", async () => {
+    const previewGrants = async (config: Record<string, unknown>) => {
+      const stack = await evaluateBootstrap(config);
+      const previewSp = servicePrincipalId(stack, "preview");
+      const assignments = ofType(stack, T.assignment).filter(({ inputs }) => inputs.principalObjectId === previewSp);
+      for (const { inputs } of assignments) expect(inputs.resourceObjectId).toBe("mock-graph-sp-object-id");
+      expect(stack.outputs.previewGraphPermissions).toEqual(
+        assignments.map(({ inputs }) => String(inputs.appRoleId).replace("mock-graph-role-", "")),
+      );
+      return stack.outputs.previewGraphPermissions;
+    };
+    expect(await previewGrants(contoso())).toEqual(["Application.Read.All"]);
+    expect(await previewGrants(contoso({ delegatedConsent: true }))).toEqual([
+      "Application.Read.All",
+      "Directory.Read.All",
+    ]);
+  });
+
+  it("trusts the drift pipeline's Azure DevOps service connection, by name or by Entra issuer and subject", async () => {
+    const byName = await evaluateBootstrap(
+      contoso({
+        azureDevOps: {
+          organization: "contoso",
+          organizationId: "8c4e1e4c-3f5d-4d6e-9b1a-2f7d0c9e5a11",
+          project: "platform",
+          serviceConnection: "apim-entra-auth",
+          previewServiceConnection: "apim-entra-auth-preview",
+        },
+      }),
+    );
+    expect(credentialsOf(byName, "preview").at(-1)).toMatchObject({
+      displayName: "azure-devops-preview-connection",
+      issuer: "https://vstoken.dev.azure.com/8c4e1e4c-3f5d-4d6e-9b1a-2f7d0c9e5a11",
+      subject: "sc://contoso/platform/apim-entra-auth-preview",
+    });
+    expect(credentialsOf(byName, "deployer").map(({ subject }) => subject)).not.toContain(
+      "sc://contoso/platform/apim-entra-auth-preview",
+    );
+    const azureDevOpsPreviewCredential = {
+      issuer: "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+      subject: "/eid1/c/pub/t/abc/a/def/sc/8c4e1e4c-3f5d-4d6e-9b1a-2f7d0c9e5a11/0d4f6a1e-0000-4000-8000-000000000002",
+    };
+    const byIssuer = await evaluateBootstrap(contoso({ azureDevOpsPreviewCredential }));
+    expect(credentialsOf(byIssuer, "preview").at(-1)).toMatchObject({
+      displayName: "azure-devops-preview-connection",
+      ...azureDevOpsPreviewCredential,
+    });
   });
 
   it("is not created with pullRequestPreview: false, and its variable is then absent", async () => {
@@ -324,12 +381,32 @@ describe("bootstrap configuration errors name the key before anything is registe
       `${bootstrapProject}:azureDevOpsCredential: give one Azure DevOps service connection`,
     ],
     [
+      {
+        azureDevOps: {
+          organization: "c",
+          organizationId: "8c4e1e4c-3f5d-4d6e-9b1a-2f7d0c9e5a11",
+          project: "p",
+          serviceConnection: "s",
+          previewServiceConnection: "s-preview",
+        },
+        azureDevOpsPreviewCredential: { issuer: "https://login.microsoftonline.com/t/v2.0", subject: "x" },
+      },
+      `${bootstrapProject}:azureDevOpsPreviewCredential: give the preview identity's service connection either by name (${bootstrapProject}:azureDevOps.previewServiceConnection, Azure DevOps issuer) or by issuer and subject (this key, Entra issuer), not both.`,
+    ],
+    [
+      {
+        pullRequestPreview: false,
+        azureDevOpsPreviewCredential: { issuer: "https://login.microsoftonline.com/t/v2.0", subject: "x" },
+      },
+      `${bootstrapProject}:azureDevOpsPreviewCredential: signs in as the read-only preview identity, which ${bootstrapProject}:pullRequestPreview: false does not create; set it to true or remove this key.`,
+    ],
+    [
       { azureDevOpsCredential: { issuer: "https://login.microsoftonline.com/t/v2.0", subject: "sc://*" } },
       `${bootstrapProject}:azureDevOpsCredential.subject: "sc://*" is not allowed`,
     ],
     [
       { pullRequestPreviews: true },
-      `${bootstrapProject}:pullRequestPreviews: unknown key — did you mean "pullRequestPreview"? Allowed keys: repository, environments, pullRequestPreview, protect, delegatedConsent, azureDevOps, azureDevOpsCredential.`,
+      `${bootstrapProject}:pullRequestPreviews: unknown key — did you mean "pullRequestPreview"? Allowed keys: repository, environments, pullRequestPreview, protect, delegatedConsent, azureDevOps, azureDevOpsCredential, azureDevOpsPreviewCredential.`,
     ],
   ];
   it.each(cases.map(([changes, message]) => [message, changes] as const))("%s", async (message, changes) => {

@@ -177,11 +177,12 @@ describe("npm run local before anything is made", () => {
     expect(up.made).toEqual([]);
   });
 
-  it("destroy, smoke, adopt and the CLI's commands that run the program ask for the tenant to be started first", async () => {
+  it("destroy, smoke, drift, adopt and the CLI's commands that run the program ask for the tenant to be started first", async () => {
     const notRunning = "The local tenant is not running. Start it with: npm run local -- start";
     const commands = [
       ["destroy"],
       ["smoke"],
+      ["drift"],
       ["adopt", "--stack", "dev", "--api", "My-APIM-API"],
       ["pulumi", "preview", "--stack", "dev"],
       ["pulumi", "refresh"],

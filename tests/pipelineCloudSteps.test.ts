@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { driftIssuePrefix } from "../tools/pipeline/driftIssue";
 import { commentLimit, commentMarker } from "../tools/pipeline/previewComment";
 import { projectDir } from "../tools/plan";
 import { readStackFileConfig, stackNames } from "../tools/preview/stackFiles";
@@ -18,8 +19,10 @@ import {
   azureSteps,
   cleanCopies,
   commandStandIns,
+  evaluateGitHub,
   expandedAzurePipeline,
   githubSteps,
+  githubTruthy,
   groupBy,
   type PipelineStep,
   runStep,
@@ -48,6 +51,29 @@ function recordingCommands(log: string, show: string[] = []) {
 }
 
 const logLines = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
+
+/** What the AzureCLI task gives its script (addSpnToEnvironment; AzureCLIV2 azureclitask.ts), and the variables. */
+const taskEnv = {
+  servicePrincipalId: "5e7e0000-aaaa-4bbb-8ccc-000000000001",
+  tenantId: "11111111-2222-3333-4444-555555555555",
+  idToken: "eyJ.static.token",
+  AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: "c0ec0000-aaaa-4bbb-8ccc-000000000002",
+  SYSTEM_OIDCREQUESTURI:
+    "https://dev.azure.com/contoso/platform/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken",
+  SYSTEM_ACCESSTOKEN: "job-access-token",
+};
+const providerEnv = [
+  "ARM_USE_OIDC",
+  "ARM_CLIENT_ID",
+  "ARM_TENANT_ID",
+  "ARM_SUBSCRIPTION_ID",
+  "ARM_OIDC_TOKEN",
+  "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
+  "ARM_USE_DEFAULT_AZURE_CREDENTIAL",
+];
+
+/** The providers' sign-in an AzureCLI task's script exports, as the recording stand-ins log it. */
+const signIn = `ARM_USE_OIDC=true ARM_CLIENT_ID=${taskEnv.servicePrincipalId} ARM_TENANT_ID=${taskEnv.tenantId} ARM_SUBSCRIPTION_ID=00000000-0000-4000-8000-00000000aaaa ARM_OIDC_TOKEN=<unset> ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID=${taskEnv.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID} ARM_USE_DEFAULT_AZURE_CREDENTIAL=true`;
 
 describe("the steps that need the cloud, run with stand-in commands", () => {
   const cloudSteps = async (vars: Record<string, string>) =>
@@ -78,13 +104,15 @@ describe("the steps that need the cloud, run with stand-in commands", () => {
         const run = await runStep(step, { dir, pathFirst: [recordingCommands(log)], env: { SMOKE_CLIENT: "" } });
         expect(run.status, run.stderr).toBe(0);
         const stack = `${prefix}${step.stack}`;
+        // The deploy reads every resource back first (and so puts back drift); a pull request previews its change.
+        const refresh = step.file.endsWith("main.yml") ? " --refresh" : "";
         const expected: Record<string, string[]> = {
           "pulumi preview, judged by the guard's CrossGuard pack": [
             `pulumi stack select ${stack}`,
-            `pulumi preview --diff --stack ${stack} --policy-pack guard`,
+            `pulumi preview --diff${refresh} --stack ${stack} --policy-pack guard`,
           ],
           "pulumi up, judged by the same pack (a mandatory violation stops it before any change)": [
-            `pulumi up --yes --skip-preview --stack ${stack} --policy-pack guard`,
+            `pulumi up --yes --skip-preview --refresh --stack ${stack} --policy-pack guard`,
           ],
           "Smoke test": [`npm run smoke -- --stack ${stack}`],
         };
@@ -95,26 +123,6 @@ describe("the steps that need the cloud, run with stand-in commands", () => {
 
   const azureCliSteps = (stacks?: string[]) =>
     azureSteps(stacks ? { stacks } : {}).filter((step) => step.action === "AzureCLI@2");
-  /** What the AzureCLI task gives its script (addSpnToEnvironment; AzureCLIV2 azureclitask.ts), and the variables. */
-  const taskEnv = {
-    servicePrincipalId: "5e7e0000-aaaa-4bbb-8ccc-000000000001",
-    tenantId: "11111111-2222-3333-4444-555555555555",
-    idToken: "eyJ.static.token",
-    AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: "c0ec0000-aaaa-4bbb-8ccc-000000000002",
-    SYSTEM_OIDCREQUESTURI:
-      "https://dev.azure.com/contoso/platform/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken",
-    SYSTEM_ACCESSTOKEN: "job-access-token",
-  };
-  const providerEnv = [
-    "ARM_USE_OIDC",
-    "ARM_CLIENT_ID",
-    "ARM_TENANT_ID",
-    "ARM_SUBSCRIPTION_ID",
-    "ARM_OIDC_TOKEN",
-    "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
-    "ARM_USE_DEFAULT_AZURE_CREDENTIAL",
-  ];
-
   it.each([
     ["Pulumi Cloud (PULUMI_ORGANIZATION set)", "contoso", "contoso/"],
     ["Azure Blob", "", ""],
@@ -140,18 +148,17 @@ describe("the steps that need the cloud, run with stand-in commands", () => {
         const stack = `${prefix}${step.stack}`;
         // azuread asks Azure DevOps for a new OIDC token each time; azure-native goes through the az session that
         // keepAzSessionActive renews; the 10-minute $idToken is handed to neither.
-        const signIn = `ARM_USE_OIDC=true ARM_CLIENT_ID=${taskEnv.servicePrincipalId} ARM_TENANT_ID=${taskEnv.tenantId} ARM_SUBSCRIPTION_ID=00000000-0000-4000-8000-00000000aaaa ARM_OIDC_TOKEN=<unset> ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID=${taskEnv.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID} ARM_USE_DEFAULT_AZURE_CREDENTIAL=true`;
         const azShow = "az account show --query id -o tsv ARM_USE_OIDC=true";
         expect(logLines(log)[0]).toMatch(new RegExp(`^${azShow.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
         expect(logLines(log).slice(1)).toEqual(
           step.job.endsWith("/preview")
             ? [
                 `pulumi stack select ${stack} ${signIn}`,
-                `pulumi preview --diff --stack ${stack} --policy-pack guard ${signIn}`,
+                `pulumi preview --diff --refresh --stack ${stack} --policy-pack guard ${signIn}`,
               ]
             : [
                 `pulumi stack select ${stack} ${signIn}`,
-                `pulumi up --yes --skip-preview --stack ${stack} --policy-pack guard ${signIn}`,
+                `pulumi up --yes --skip-preview --refresh --stack ${stack} --policy-pack guard ${signIn}`,
                 `npm run smoke -- --stack ${stack} ${signIn}`,
               ],
         );
@@ -256,12 +263,6 @@ describe("the pull-request comment as posted", () => {
  * `context`), in `dir`, with a stand-in for GitHub's REST client holding the given comments; returns the writes.
  */
 async function postComment(dir: string, comments: { id: number; body: string }[]) {
-  const workflow = parse(fs.readFileSync(path.join(workflowsDir, "pull-request.yml"), "utf8")) as {
-    jobs: { preview: { steps: { uses?: string; with?: { script?: string } }[] } };
-  };
-  const script = workflow.jobs.preview.steps.find((step) => step.uses?.startsWith("actions/github-script@"))?.with
-    ?.script;
-  expect(script).toBeDefined();
   const posted: { call: string; args: Record<string, unknown> }[] = [];
   const record = (call: string) => async (args: Record<string, unknown>) => void posted.push({ call, args });
   const github = {
@@ -274,17 +275,8 @@ async function postComment(dir: string, comments: { id: number; body: string }[]
       },
     },
   };
-  const context = { repo: { owner: "contoso", repo: "apim-entra-auth" }, issue: { number: 12 } };
-  const requireInDir = (name: string) => {
-    if (name !== "node:fs") throw new Error(`the script requires ${name}`);
-    return {
-      readFileSync: (file: string, encoding: BufferEncoding) => fs.readFileSync(path.resolve(dir, file), encoding),
-    };
-  };
-  const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
-    ...args: string[]
-  ) => (...values: unknown[]) => Promise<void>;
-  await new AsyncFunction("require", "github", "context", script as string)(requireInDir, github, context);
+  const step = "Comment the preview and the plan diff on the pull request";
+  await runGithubScript(dir, "pull-request.yml", "preview", step, {}, github);
   return posted;
 }
 
@@ -542,3 +534,262 @@ describe("the deploy's smoke step, run as written against stand-ins for Entra an
     120_000,
   );
 });
+
+describe("the drift checks, run with a stand-in drift", () => {
+  /** A stand-in `npm` that logs its arguments and prints `output` and exits `status` as npm run drift would. */
+  function driftStandIn(log: string, output: string, status: number) {
+    const outputFile = `${log}.output`;
+    fs.writeFileSync(outputFile, output);
+    return commandStandIns({
+      npm: `printf '%s\\n' "$*" >> "${log}"\ncat "${outputFile}"\nexit ${status}`,
+      az: `[ "$*" != "account show --query id -o tsv" ] || echo 00000000-0000-4000-8000-00000000aaaa`,
+    });
+  }
+  const driftCheck = async (vars: Record<string, string> = {}) =>
+    (await githubSteps("drift.yml", withCommittedStacks(vars))).filter(
+      (step) => step.job === "drift" && step.id === "drift",
+    );
+
+  it.each([
+    ["Pulumi Cloud (PULUMI_ORGANIZATION set)", "contoso", "contoso/"],
+    ["Azure Blob", "", ""],
+  ])(
+    "GitHub: checks each committed stack as %s names it, with the smoke client SMOKE_CLIENTS gives the stack",
+    async (_backend, organization, prefix) => {
+      const steps = await driftCheck({ PULUMI_ORGANIZATION: organization, SMOKE_CLIENTS: '{"prod": "reporting"}' });
+      expect(steps.map((step) => step.stack)).toEqual(committedStacks);
+      const dir = freshCopy();
+      for (const step of steps) {
+        const log = path.join(dir, `drift-${step.stack}.log`);
+        const run = await runStep(step, { dir, pathFirst: [driftStandIn(log, "drift: no drift in stack.\n", 0)] });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.outputs).toEqual({ drifted: "false" });
+        expect(logLines(log)).toEqual([
+          `run --silent drift -- --stack ${prefix}${step.stack}${step.stack === "prod" ? " --client reporting" : ""}`,
+        ]);
+        expect(step.env.ARM_CLIENT_ID).toBe("");
+      }
+      const [signedIn] = await driftCheck({ AZURE_PREVIEW_CLIENT_ID: "5e7e0000-aaaa-4bbb-8ccc-000000000003" });
+      expect(signedIn?.env.ARM_CLIENT_ID).toBe("5e7e0000-aaaa-4bbb-8ccc-000000000003");
+    },
+  );
+
+  it.each([
+    [0, "false", 0],
+    [1, "true", 1],
+    [2, undefined, 2],
+    [3, undefined, 3],
+  ])(
+    "GitHub: drift's exit %i fails the job unless 0 and tells the issue step drifted=%s",
+    async (status, drifted, jobStatus) => {
+      const [step] = await driftCheck();
+      const dir = freshCopy();
+      const log = path.join(dir, "drift.log");
+      const run = await runStep(step as PipelineStep, { dir, pathFirst: [driftStandIn(log, "findings\n", status)] });
+      expect(run.status).toBe(jobStatus);
+      expect(run.outputs).toEqual(drifted === undefined ? {} : { drifted });
+      expect(read(dir, "drift.txt")).toBe("findings\n");
+      expect(run.stdout).toBe("findings\n");
+    },
+  );
+
+  it("GitHub: one issue per stack, opened on drift, left alone while the findings stay, updated when they change, closed when a run finds none", async () => {
+    const github = issuesStandIn([
+      { number: 1, title: "Drift in prod", state: "open", body: `${driftIssuePrefix("prod")} findings 1 -->\nold` },
+      {
+        number: 2,
+        title: "A pull request",
+        state: "open",
+        body: `${driftIssuePrefix("dev")} findings 1 -->`,
+        pull_request: {},
+      },
+    ]);
+    const consent = (trace: string) =>
+      [
+        "drift: stack dev differs from the program; pulumi up --refresh would change it back:",
+        "+ create AppRoleAssignment reporting--orders-admin-consent",
+        "  ! breaks client reporting's calls to orders: the grant is revoked, so its next token request for orders is refused (AADSTS501051)",
+        `token issued             access token   issued, expires in ${3599 + trace.charCodeAt(0)} s   pass`,
+        `! smoke: token issued: expected access token, got AADSTS501051: not assigned. Trace ID: ${trace}`,
+      ].join("\n");
+    const policy = "~ update ApiPolicy orders-policy (value)";
+
+    await driftRun(github, "dev", consent("a1"), 1);
+    expect(github.writes).toEqual([["create", 3]]);
+    const opened = github.issue(3);
+    expect(opened).toMatchObject({ title: "Drift in dev", labels: ["drift"], state: "open" });
+    expect(opened.body.startsWith(driftIssuePrefix("dev"))).toBe(true);
+    expect(opened.body).toContain("+ create AppRoleAssignment reporting--orders-admin-consent");
+
+    await driftRun(github, "dev", consent("b2"), 1); // the same drift, another day: another trace id
+    expect(github.writes).toEqual([["create", 3]]);
+
+    await driftRun(github, "dev", `${consent("c3")}\n${policy}`, 1);
+    expect(github.writes.slice(1)).toEqual([
+      ["update", 3],
+      ["comment", 3],
+    ]);
+    expect(github.issue(3).body).toContain(policy);
+
+    await driftRun(github, "dev", "drift: no drift in stack dev.", 0);
+    expect(github.writes.slice(3)).toEqual([
+      ["comment", 3],
+      ["close", 3],
+    ]);
+    await driftRun(github, "dev", "drift: no drift in stack dev.", 0); // nothing open: nothing to do
+    expect(github.writes).toHaveLength(5);
+
+    await driftRun(github, "dev", consent("d4"), 1); // drift again after the close: a new issue
+    expect(github.writes.slice(5)).toEqual([["create", 4]]);
+    expect(github.issues.filter((issue) => issue.state === "open").map((issue) => issue.number)).toEqual([1, 2, 4]);
+    expect(github.issue(1).body).toBe(`${driftIssuePrefix("prod")} findings 1 -->\nold`);
+  }, 120_000);
+
+  it.each([
+    ["Pulumi Cloud (PULUMI_ORGANIZATION set)", "contoso", "contoso/"],
+    ["Azure Blob", "", ""],
+  ])(
+    "Azure DevOps: checks each committed stack as %s names it, signed in through the preview identity's connection",
+    async (_backend, organization, prefix) => {
+      const steps = azureSteps({}, "azure-pipelines-drift.yml").filter((step) => step.action === "AzureCLI@2");
+      expect(steps.map((step) => `${step.job}: ${step.label}`)).toEqual(
+        committedStacks.map((stack) => `drift_${stack}/drift: Drift check (a refreshed preview, then the smoke test)`),
+      );
+      expect(new Set(steps.map((step) => step.env.PREVIEWSERVICECONNECTION))).toEqual(
+        new Set(["apim-entra-auth-preview"]),
+      );
+      const dir = freshCopy();
+      for (const step of steps) {
+        const log = path.join(dir, `${step.job.replace("/", "-")}.log`);
+        const run = await runStep(step, {
+          dir,
+          pathFirst: [recordingCommands(log, providerEnv)],
+          env: { ...taskEnv, PULUMI_ORGANIZATION: organization, SMOKE_CLIENT_PROD: "reporting" },
+        });
+        expect(run.status, run.stderr).toBe(0);
+        const client = step.stack === "prod" ? " --client reporting" : "";
+        expect(logLines(log).slice(1)).toEqual([`npm run drift -- --stack ${prefix}${step.stack}${client} ${signIn}`]);
+      }
+    },
+  );
+
+  it("Azure DevOps: drift fails the task, and so the scheduled run", async () => {
+    const [step] = azureSteps({}, "azure-pipelines-drift.yml").filter((candidate) => candidate.action === "AzureCLI@2");
+    const dir = freshCopy();
+    const log = path.join(dir, "drift.log");
+    const run = await runStep(step as PipelineStep, {
+      dir,
+      pathFirst: [driftStandIn(log, "drift: stack dev has drifted: 1 change to put back.\n", 1)],
+      env: taskEnv,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain("drift: stack dev has drifted");
+  });
+
+  /** A stand-in for GitHub's REST client over a list of issues, recording each write as [kind, issue number]. */
+  function issuesStandIn(initial: Issue[]) {
+    const issues = structuredClone(initial);
+    const writes: [string, number][] = [];
+    const issue = (number: number) => issues.find((candidate) => candidate.number === number) as Issue;
+    return {
+      issues,
+      writes,
+      issue,
+      paginate: async (_method: unknown, params: { state: string }) =>
+        structuredClone(issues.filter((candidate) => candidate.state === params.state)),
+      rest: {
+        issues: {
+          listForRepo: () => undefined,
+          create: async (args: { title: string; body: string; labels: string[] }) => {
+            const number = Math.max(...issues.map((candidate) => candidate.number)) + 1;
+            issues.push({ number, title: args.title, body: args.body, labels: args.labels, state: "open" });
+            writes.push(["create", number]);
+          },
+          update: async (args: { issue_number: number; body?: string; state?: string; state_reason?: string }) => {
+            const target = issue(args.issue_number);
+            if (args.body !== undefined) target.body = args.body;
+            if (args.state === "closed") {
+              expect(args.state_reason).toBe("completed");
+              target.state = "closed";
+            }
+            writes.push([args.state === "closed" ? "close" : "update", args.issue_number]);
+          },
+          createComment: async (args: { issue_number: number; body: string }) => {
+            expect(args.body).toContain("https://github.com/contoso/apim-entra-auth/actions/runs/7");
+            writes.push(["comment", args.issue_number]);
+          },
+        },
+      },
+    };
+  }
+
+  /**
+   * One scheduled run of the drift job for a stack: its drift step with drift printing `output` and exiting `status`,
+   * then each later step its condition lets run — the issue's text built as written, and the github-script step as
+   * actions/github-script runs it, with `github` standing in for GitHub's REST client.
+   */
+  async function driftRun(github: ReturnType<typeof issuesStandIn>, stack: string, output: string, status: number) {
+    const steps = (await githubSteps("drift.yml", withCommittedStacks())).filter(
+      (step) => step.job === "drift" && step.stack === stack,
+    );
+    const dir = freshCopy();
+    const stepOutputs: Record<string, { outputs: Record<string, string> }> = {};
+    let failed = false;
+    const after = steps.slice(steps.findIndex((step) => step.id === "drift"));
+    for (const step of after) {
+      const context = { ...withCommittedStacks(), matrix: { stack }, steps: stepOutputs };
+      if (step.condition && !githubTruthy(evaluateGitHub(step.condition, context, failed))) continue;
+      const resolved = { ...step, ...step.resolve?.(stepOutputs) };
+      if (step.action?.startsWith("actions/github-script@")) {
+        await runGithubScript(dir, "drift.yml", "drift", step.label, resolved.env, github);
+        continue;
+      }
+      const log = path.join(dir, "npm.log");
+      const run = await runStep(resolved, { dir, pathFirst: [driftStandIn(log, `${output}\n`, status)] });
+      if (step.id) stepOutputs[step.id] = { outputs: run.outputs };
+      failed ||= run.status !== 0;
+      if (step.id !== "drift") expect(run.status, run.stderr).toBe(0);
+    }
+  }
+});
+
+interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  state: string;
+  labels?: string[];
+  pull_request?: object;
+}
+
+/**
+ * Runs a workflow's github-script step (found by its name) as actions/github-script does: an async function of
+ * `require`, `github` and `context`, here with the step's environment as `process.env`, in `dir`.
+ */
+async function runGithubScript(
+  dir: string,
+  file: string,
+  job: string,
+  name: string,
+  env: Record<string, string>,
+  github: unknown,
+) {
+  const workflow = parse(fs.readFileSync(path.join(workflowsDir, file), "utf8")) as {
+    jobs: Record<string, { steps: { name?: string; uses?: string; with?: { script?: string } }[] }>;
+  };
+  const script = workflow.jobs[job]?.steps.find((step) => step.name === name)?.with?.script;
+  expect(script, name).toBeDefined();
+  const context = { repo: { owner: "contoso", repo: "apim-entra-auth" }, issue: { number: 12 } };
+  const requireInDir = (module: string) => {
+    if (module !== "node:fs") throw new Error(`the script requires ${module}`);
+    return {
+      readFileSync: (target: string, encoding: BufferEncoding) => fs.readFileSync(path.resolve(dir, target), encoding),
+    };
+  };
+  const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+    ...args: string[]
+  ) => (...values: unknown[]) => Promise<void>;
+  await new AsyncFunction("require", "github", "context", "process", script as string)(requireInDir, github, context, {
+    env,
+  });
+}

@@ -10,6 +10,7 @@ import { breakingNotice, commentMarker } from "../tools/pipeline/previewComment"
 import { projectDir } from "../tools/plan";
 import { stackNames } from "../tools/preview/stackFiles";
 import {
+  azurePipelineFiles,
   azureSteps,
   cleanCopies,
   evaluateGitHub,
@@ -183,6 +184,25 @@ describe("every step that needs no cloud, run as written on a clean copy", () =>
     expect(runs.filter((run) => run.job === "deploy").map((run) => run.stack)).toEqual(["dev", "prod"]);
   }, 600_000);
 
+  it("drift.yml: lists the stacks it checks; the issue's text is built only after a drift check found drift", async () => {
+    const runs = await runWorkflow("drift.yml", pullRequestContext());
+    const reached = expectOfflineStepsPassed(
+      runs.map((run) => ({ ...run, steps: run.steps.filter((r) => r.reached) })),
+    );
+
+    expect(reached.map(describeStep)).toEqual([
+      ".github/workflows/drift.yml stacks: List the committed stacks (dev first, prod last)",
+    ]);
+    expect(reached[0]?.run?.outputs).toEqual({ stacks: JSON.stringify(["dev", "prod"]) });
+    const checks = runs.filter((run) => run.job === "drift");
+    expect(checks.map((run) => run.stack)).toEqual(["dev", "prod"]);
+    // Without a drift check's outputs (it needs Azure) the text is not built; pipelineCloudSteps runs the chain.
+    for (const run of checks) {
+      const build = run.steps.find((r) => r.step.label.startsWith("Build the drift issue's text"));
+      expect(build?.reached).toBe(false);
+    }
+  }, 600_000);
+
   it("azure-pipelines.yml: guards every stack in the test stage", async () => {
     const runs = await runAzurePipeline();
     const offline = expectOfflineStepsPassed(runs);
@@ -232,17 +252,31 @@ describe("which steps run here", () => {
   it("accounts for every step of the committed pipelines: a new step runs offline unless it reaches the cloud", async () => {
     const steps = [
       ...(await Promise.all(workflowFiles.map((file) => githubSteps(file, withCommittedStacks())))).flat(),
-      ...azureSteps(),
+      ...azurePipelineFiles.flatMap((file) => azureSteps({}, file)),
     ];
     const inventory = [
       ...new Set(
         steps.map(
           (step) =>
-            `${step.file} ${step.job.replace(/^stack_\w+\//, "<stack>/")}: ${step.label} → ${stepRole(step).runs}`,
+            `${step.file} ${step.job.replace(/^(stack|drift)_\w+\//, "<stack>/")}: ${step.label} → ${stepRole(step).runs}`,
         ),
       ),
     ];
     expect(inventory).toEqual([
+      ".github/workflows/drift.yml stacks: actions/checkout@v4 → action",
+      ".github/workflows/drift.yml stacks: actions/setup-node@v4 → action",
+      ".github/workflows/drift.yml stacks: npm ci → skipped",
+      ".github/workflows/drift.yml stacks: List the committed stacks (dev first, prod last) → offline",
+      ".github/workflows/drift.yml drift: actions/checkout@v4 → action",
+      ".github/workflows/drift.yml drift: actions/setup-node@v4 → action",
+      ".github/workflows/drift.yml drift: npm ci → skipped",
+      ".github/workflows/drift.yml drift: azure/login@v2 → cloud",
+      ".github/workflows/drift.yml drift: Keep the Azure CLI signed in for the rest of the job → cloud",
+      ".github/workflows/drift.yml drift: pulumi/auth-actions@v1 → cloud",
+      ".github/workflows/drift.yml drift: pulumi/actions@v6 → action",
+      ".github/workflows/drift.yml drift: Drift check (a refreshed preview, then the smoke test) → cloud",
+      ".github/workflows/drift.yml drift: Build the drift issue's text, within GitHub's 65,536 characters → offline",
+      ".github/workflows/drift.yml drift: Open, update or close the stack's drift issue → action",
       ".github/workflows/main.yml test: actions/checkout@v4 → action",
       ".github/workflows/main.yml test: actions/setup-node@v4 → action",
       ".github/workflows/main.yml test: npm ci → skipped",
@@ -281,6 +315,10 @@ describe("which steps run here", () => {
       ".github/workflows/pull-request.yml preview: Keep the whole plan diff and preview (the comment may have to cut them) → action",
       ".github/workflows/pull-request.yml preview: Build the comment, within GitHub's 65,536 characters → offline",
       ".github/workflows/pull-request.yml preview: Comment the preview and the plan diff on the pull request → action",
+      "azure-pipelines-drift.yml <stack>/drift: NodeTool@0 → action",
+      "azure-pipelines-drift.yml <stack>/drift: npm ci → skipped",
+      "azure-pipelines-drift.yml <stack>/drift: Install the Pulumi CLI → network",
+      "azure-pipelines-drift.yml <stack>/drift: Drift check (a refreshed preview, then the smoke test) → cloud",
       "azure-pipelines.yml test/test: NodeTool@0 → action",
       "azure-pipelines.yml test/test: npm ci → skipped",
       "azure-pipelines.yml test/test: npm test → skipped",

@@ -72,8 +72,8 @@ const promotionOrder = (stacks: string[]) => [
 ];
 
 describe("every workflow", () => {
-  it("finds the two workflows", () => {
-    expect(workflowFiles.sort()).toEqual(["main.yml", "pull-request.yml"]);
+  it("finds the three workflows", () => {
+    expect(workflowFiles.sort()).toEqual(["drift.yml", "main.yml", "pull-request.yml"]);
   });
 
   it.each(workflowFiles)("%s parses with GitHub's workflow parser without errors", async (file) => {
@@ -248,6 +248,70 @@ describe("the main workflow", () => {
   });
 });
 
+describe("the drift workflow", () => {
+  it("runs every day and by hand", async () => {
+    const { template, yaml } = await loadWorkflow("drift.yml");
+    expect(Object.keys(template.events).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect(yaml.on.schedule).toEqual([{ cron: "17 5 * * *" }]);
+  });
+
+  it("checks each stack as the read-only preview identity, outside any environment, and may write issues only", async () => {
+    const { template, yaml } = await loadWorkflow("drift.yml");
+    const drift = yaml.jobs.drift as JobYaml;
+    expect(template.jobs.find((job) => job.id.value === "drift")?.needs?.map((need) => need.value)).toEqual(["stacks"]);
+    expect(drift.strategy?.matrix?.stack).toBe("${{ fromJSON(needs.stacks.outputs.stacks) }}");
+    expect(drift.strategy?.["fail-fast"]).toBe(false);
+    expect(drift.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
+    // A job bound to an environment would sign in with the deployer's subject and wait for prod's reviewers.
+    expect(drift.environment).toBeUndefined();
+    expect(drift.env).toMatchObject({
+      ARM_USE_OIDC: "true",
+      ARM_CLIENT_ID: "${{ vars.AZURE_PREVIEW_CLIENT_ID }}",
+      ARM_TENANT_ID: "${{ vars.AZURE_TENANT_ID }}",
+      ARM_SUBSCRIPTION_ID: "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+    });
+    expect(drift.steps[stepIndex(drift, "azure/login@")]?.with?.["client-id"]).toBe(
+      "${{ vars.AZURE_PREVIEW_CLIENT_ID }}",
+    );
+    const order = ["azure/login@", "npm run --silent drift", "tools/pipeline/driftIssue.ts", "actions/github-script@"];
+    const indices = order.map((text) => stepIndex(drift, text));
+    expect(indices).toEqual([...indices].sort((a, b) => a - b));
+  });
+
+  it("checks every committed stack", async () => {
+    const { yaml } = await loadWorkflow("drift.yml");
+    expect(listedStacks(yaml.jobs.stacks as JobYaml, projectDir)).toEqual(promotionOrder(stackNames(projectDir)));
+  });
+});
+
+describe("azure-pipelines-drift.yml", () => {
+  const pipeline = parse(fs.readFileSync(path.join(projectDir, "azure-pipelines-drift.yml"), "utf8")) as {
+    trigger: unknown;
+    pr: unknown;
+    schedules: { cron: string; branches: { include: string[] }; always: boolean }[];
+    parameters: { name: string; default: string[] }[];
+    variables: Record<string, string>;
+  };
+
+  it("runs on its daily schedule only, even when main has not changed", () => {
+    expect(pipeline.trigger).toBe("none");
+    expect(pipeline.pr).toBe("none");
+    expect(pipeline.schedules).toEqual([
+      { cron: "17 5 * * *", displayName: "Daily drift check", branches: { include: ["main"] }, always: true },
+    ]);
+  });
+
+  it("checks every committed stack, signed in through the preview identity's service connection, never the deployer's", () => {
+    const stacks = pipeline.parameters.find((parameter) => parameter.name === "stacks")?.default ?? [];
+    for (const stack of stackNames(projectDir)) expect(stacks).toContain(stack);
+    expect(pipeline.variables).toEqual({ previewServiceConnection: "apim-entra-auth-preview" });
+    const text = fs.readFileSync(path.join(projectDir, "azure-pipelines-drift.yml"), "utf8");
+    expect(text).toContain("azureSubscription: $(previewServiceConnection)");
+    expect(text).not.toContain("$(serviceConnection)");
+    expect(text).not.toMatch(/servicePrincipalKey|idToken|isSecret/);
+  });
+});
+
 describe("azure-pipelines.yml", () => {
   type AzureStep = { task?: string; script?: string; inputs?: Record<string, unknown>; checkout?: string };
   type AzureJob = {
@@ -290,7 +354,7 @@ describe("azure-pipelines.yml", () => {
     expect(up?.dependsOn).toBe("preview");
     expect(up?.environment).toBe("${{ stack }}");
     const previewScript = String(stepsOf(preview).find((step) => step.task === "AzureCLI@2")?.inputs?.inlineScript);
-    expect(previewScript).toContain('pulumi preview --diff --stack "$stack"');
+    expect(previewScript).toContain('pulumi preview --diff --refresh --stack "$stack"');
     const upScript = String(stepsOf(up).find((step) => step.task === "AzureCLI@2")?.inputs?.inlineScript);
     expect(upScript.indexOf("pulumi up --yes")).toBeGreaterThan(-1);
     expect(upScript.indexOf('npm run smoke -- --stack "$stack"')).toBeGreaterThan(upScript.indexOf("pulumi up"));

@@ -30,7 +30,10 @@ import { errorText, parseOrAnswer, runIfMain, UsageError } from "./cli";
 
 export type { SmokeRow } from "./gateway/withoutToken";
 
-export interface SmokeIo extends TokenIo, WithoutTokenIo {}
+export interface SmokeIo extends TokenIo, WithoutTokenIo {
+  /** Gets each table of checks once they ran (one per API checked); drift lists the failed ones. */
+  report?(rows: SmokeRow[]): void;
+}
 
 export const usage = `usage: smoke [--stack <stack> | --outputs <file>] [--client <name>] [--api <name>] [--api-url <url>]
              [--tenant <id>] [--client-id <id>] [--scope <scope>] [--authority <url>]
@@ -80,6 +83,7 @@ export async function runSmoke(argv: string[], io: SmokeIo): Promise<number> {
   });
   io.out(`smoke: client ${stack.clientName} → API ${stack.apiName} (v${profile.tokenVersion} tokens) at ${apiUrl}/`);
   const rows = await smokeChecks(resolved, stack.api.appRole, profile, apiUrl, io);
+  io.report?.(rows);
   io.out(formatTable(rows));
   const passed = rows.filter((row) => row.result === "pass").length;
   io.out(`${passed} of ${rows.length} checks passed`);
@@ -150,6 +154,7 @@ async function smokeWithoutToken(plan: WithoutToken, apiUrlFlag: string | undefi
     const url = checkedApiUrl(apiUrlFlag ?? api.url);
     io.out(`smoke: API ${api.name} at ${url}/`);
     const rows = await checksWithoutToken(api.policy, url, io);
+    io.report?.(rows);
     io.out(formatTable(rows));
     passed += rows.filter((row) => row.result === "pass").length;
     total += rows.length;

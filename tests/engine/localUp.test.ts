@@ -7,49 +7,24 @@
 // and local/gateway.ts follow their documented behaviour); only the engine, the CLI and the program are the real thing.
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalOptions, runLocal } from "../../local/cli";
-import { installEngine, projectRoot } from "../../local/engine";
+import { projectRoot } from "../../local/engine";
 import { graphPermissions } from "../../local/graph";
-import { requestWithCa } from "../../local/http";
-import { localSubscriptionId, localTenantPaths } from "../../local/server";
-import { runningTenant } from "../../local/tenantProcess";
+import { localSubscriptionId } from "../../local/server";
 import { parseStackOutputs, type StackOutputs } from "../../tools/sign-in/stackOutputs";
+import { callApi, clientToken, type LocalSession, startLocalSession } from "./support/localSession";
 
 const stackFile = path.join(projectRoot, "Pulumi.dev.yaml");
 const stackFileBytes = fs.readFileSync(stackFile);
 
-let root: string;
-let ca: string;
-let login: string;
+let session: LocalSession;
 let outputs: StackOutputs;
 let directoryBefore: Record<string, number>;
 
-async function local(argv: string[], options: Partial<LocalOptions> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runLocal(
-    argv,
-    { out: (text) => out.push(text), err: (text) => err.push(text) },
-    { root, stdio: "pipe", ...options },
-  );
-  return { code, out: out.join("\n"), err: err.join("\n"), output: [...out, ...err].join("\n") };
-}
-
-async function localOk(...argv: string[]) {
-  const run = await local(argv);
-  if (run.code !== 0) throw new Error(`npm run local -- ${argv.join(" ")} exited ${run.code}:\n${run.output}`);
-  return run;
-}
-
-/** The Graph or ARM answer to the administrator's call, parsed. */
-async function rest(method: string, target: string, body?: unknown) {
-  const run = await local(["rest", method, target, ...(body === undefined ? [] : ["--body", JSON.stringify(body)])]);
-  return { code: run.code, body: run.out === "" ? {} : (JSON.parse(run.out) as Record<string, unknown>) };
-}
+const localOk = (...argv: string[]) => session.localOk(argv);
+const rest = (method: string, target: string, body?: unknown) => session.rest(method, target, body);
 
 /** What the tenant's directory holds, by kind, as `npm run local -- status` lists it. */
 async function directoryCounts(): Promise<Record<string, number>> {
@@ -60,43 +35,23 @@ async function directoryCounts(): Promise<Record<string, number>> {
   );
 }
 
-const callApi = (url: string, token: string) =>
-  requestWithCa(`${url}/`, { ca, headers: { authorization: `Bearer ${token}` } }).then((answer) => answer.status);
-
-async function clientToken(clientId: string, clientSecret: string, scope: string): Promise<string> {
-  const answer = await requestWithCa(outputs.clients.reporting?.tokenEndpoint as string, {
-    method: "POST",
-    ca,
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: clientId,
-      client_secret: clientSecret,
-      scope,
-    }).toString(),
-  });
-  const { access_token: token } = JSON.parse(answer.text) as { access_token?: string };
-  if (!token) throw new Error(`no token for ${scope}: ${answer.text}`);
-  return token;
+/** The reporting client's token for `scope`, which the tenant must issue. */
+async function reportingToken(clientId: string, clientSecret: string, scope: string): Promise<string> {
+  const tokenEndpoint = outputs.clients.reporting?.tokenEndpoint as string;
+  const answer = await clientToken(session, { tokenEndpoint, clientId, clientSecret }, scope);
+  if ("refused" in answer) throw new Error(`no token for ${scope}: ${answer.refused}`);
+  return answer.token;
 }
 
 const serviceId = `/subscriptions/${localSubscriptionId}/resourceGroups/rg-apim-dev/providers/Microsoft.ApiManagement/service/apim-contoso-dev`;
 
 beforeAll(async () => {
-  await installEngine({ log: () => undefined });
-  root = fs.mkdtempSync(path.join(os.tmpdir(), "local-up-"));
-  await localOk("start", "--port", "0");
-  const running = runningTenant(localTenantPaths(root));
-  if (!running) throw new Error("the tenant did not start");
-  ca = fs.readFileSync(running.caFile, "utf8");
-  login = running.endpoints.login;
+  session = await startLocalSession();
   directoryBefore = await directoryCounts();
 });
 
 afterAll(async () => {
-  if (!root) return;
-  await local(["stop"]);
-  fs.rmSync(root, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe("npm run local -- up of the dev stack", () => {
@@ -108,12 +63,15 @@ describe("npm run local -- up of the dev stack", () => {
     expect(up.out).toContain("9 of 9 checks passed");
     // The CLI wrote its encryptionsalt into the shadow project's copy, not into the project's stack file.
     expect(fs.readFileSync(stackFile)).toEqual(stackFileBytes);
-    expect(fs.readFileSync(path.join(root, "project", "Pulumi.dev.yaml"), "utf8")).toMatch(/^encryptionsalt: v1:/m);
+    expect(fs.readFileSync(path.join(session.root, "project", "Pulumi.dev.yaml"), "utf8")).toMatch(
+      /^encryptionsalt: v1:/m,
+    );
   });
 
   it("names local addresses in the stack's outputs, and the catalogue as the stack file has it", async () => {
     outputs = parseStackOutputs((await localOk("pulumi", "stack", "output", "--json", "--show-secrets")).out);
     const tenantId = outputs.tenantId as string;
+    const login = session.login;
     expect(outputs.authorityHost).toBe(login);
     expect(outputs.gatewayUrl).toBe(`${login}/gateway/apim-contoso-dev`);
     expect(outputs.apis.orders).toMatchObject({
@@ -132,24 +90,28 @@ describe("npm run local -- up of the dev stack", () => {
   it("refuses at the local gateway a forged token and the client's token for another API; lets its token through", async () => {
     const reporting = outputs.clients.reporting as StackOutputs["clients"][string];
     const api = outputs.apis.orders as StackOutputs["apis"][string];
-    const genuine = await clientToken(
+    const genuine = await reportingToken(
       reporting.clientId,
       reporting.clientSecret ?? "",
       `${api.identifierUri}/.default`,
     );
-    expect(await callApi(api.url, genuine)).toBe(200);
+    expect(await callApi(session, api.url, genuine)).toBe(200);
 
     // Every claim the policy requires, under the tenant's key id, signed with a key of our own.
     const { privateKey } = await generateKeyPair("RS256");
     const forged = await new SignJWT(decodeJwt(genuine))
       .setProtectedHeader(decodeProtectedHeader(genuine) as { alg: string })
       .sign(privateKey);
-    expect(await callApi(api.url, forged)).toBe(401);
+    expect(await callApi(session, api.url, forged)).toBe(401);
 
     // A token the tenant really issued to the same client, for Microsoft Graph.
-    const graph = await clientToken(reporting.clientId, reporting.clientSecret ?? "", `${login}/graph/.default`);
+    const graph = await reportingToken(
+      reporting.clientId,
+      reporting.clientSecret ?? "",
+      `${session.login}/graph/.default`,
+    );
     expect(decodeJwt(graph).aud).not.toBe(api.clientId);
-    expect(await callApi(api.url, graph)).toBe(401);
+    expect(await callApi(session, api.url, graph)).toBe(401);
   });
 
   it("previews no changes after up, and a refresh finds none in the directory or ARM either", async () => {
@@ -203,7 +165,7 @@ describe("a deployer without AppRoleAssignment.ReadWrite.All", () => {
     expect(assigned.code).toBe(0);
 
     const deployer = { clientId: appId, clientSecret: secret.body.secretText as string };
-    const up = await local(["up"], { deployer });
+    const up = await session.local(["up"], { deployer });
     expect(up.code).not.toBe(0);
     expect(up.output).toMatch(
       /azuread:index:AppRoleAssignment[^\n]*\n[\s\S]*Could not create app role assignment: [^\n]*Authorization_RequestDenied: Insufficient privileges to complete the operation\./,

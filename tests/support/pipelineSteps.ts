@@ -27,7 +27,7 @@ export type CiSystem = "GitHub Actions" | "Azure DevOps";
 
 export interface PipelineStep {
   system: CiSystem;
-  /** The file, relative to the repository: `.github/workflows/<name>.yml` or `azure-pipelines.yml`. */
+  /** The file, relative to the repository: `.github/workflows/<name>.yml` or `azure-pipelines*.yml`. */
   file: string;
   /** GitHub: the job id. Azure DevOps: `<stage>/<job>`. */
   job: string;
@@ -74,6 +74,7 @@ const cloudCommands: [RegExp, string][] = [
   [/(^|[\s;&|(])pulumi\s/m, "runs the pulumi CLI against the state backend"],
   [/(^|[\s;&|(])az\s/m, "runs the Azure CLI"],
   [/\bnpm run (smoke|token)\b/, "signs in to Entra and calls the deployed API"],
+  [/\bnpm run (--silent )?drift\b/, "runs a refreshed pulumi preview against Azure, then the smoke test"],
   [/keep-azure-cli-signed-in\.sh/, "signs the Azure CLI in again and again"],
 ];
 
@@ -253,6 +254,11 @@ export const githubTruthy = (value: unknown) => value !== false && value !== 0 &
 // ---- Azure DevOps ------------------------------------------------------------------------------------------------
 
 export const azurePipelineFile = "azure-pipelines.yml";
+/** Every committed Azure DevOps pipeline: the deploy and the scheduled drift check. */
+export const azurePipelineFiles = fs
+  .readdirSync(projectDir)
+  .filter((file) => /^azure-pipelines.*\.ya?ml$/.test(file))
+  .sort();
 
 /** Azure Pipelines' functions the file uses; replace(a, b, c) is `a` with every `b` replaced by `c` (expressions reference). */
 const azureFunctions = new Map(
@@ -336,8 +342,11 @@ export type AzurePipelineYaml = {
 };
 
 /** The pipeline as Azure DevOps compiles it, for the given parameter values (default: the file's defaults). */
-export function expandedAzurePipeline(parameters: Record<string, unknown> = {}): AzurePipelineYaml {
-  const raw = parse(fs.readFileSync(path.join(projectDir, azurePipelineFile), "utf8")) as AzurePipelineYaml;
+export function expandedAzurePipeline(
+  parameters: Record<string, unknown> = {},
+  file = azurePipelineFile,
+): AzurePipelineYaml {
+  const raw = parse(fs.readFileSync(path.join(projectDir, file), "utf8")) as AzurePipelineYaml;
   const values = Object.fromEntries((raw.parameters ?? []).map((p) => [p.name, parameters[p.name] ?? p.default]));
   return expandTemplate(raw, { parameters: values, variables: raw.variables ?? {} }) as AzurePipelineYaml;
 }
@@ -347,8 +356,8 @@ const variablesAsEnv = (variables: Record<string, string> = {}) =>
   Object.fromEntries(Object.entries(variables).map(([name, value]) => [name.toUpperCase().replace(/\./g, "_"), value]));
 
 /** Every step of the compiled pipeline, each knowing the stack of its stage (matched through `displayName`). */
-export function azureSteps(parameters: Record<string, unknown> = {}): PipelineStep[] {
-  const pipeline = expandedAzurePipeline(parameters);
+export function azureSteps(parameters: Record<string, unknown> = {}, file = azurePipelineFile): PipelineStep[] {
+  const pipeline = expandedAzurePipeline(parameters, file);
   const stacks = (parameters.stacks ??
     pipeline.parameters?.find((p) => p.name === "stacks")?.default ??
     []) as string[];
@@ -363,7 +372,7 @@ export function azureSteps(parameters: Record<string, unknown> = {}): PipelineSt
         const env = { ...variablesAsEnv(pipeline.variables), ...((step.env ?? {}) as Record<string, string>) };
         return {
           system: "Azure DevOps",
-          file: azurePipelineFile,
+          file,
           job: `${stage.stage}/${job.job ?? job.deployment}`,
           label: step.displayName ?? script?.trim().split("\n")[0] ?? action ?? "",
           ...(script !== undefined ? { script } : {}),

@@ -105,7 +105,7 @@ function shareBudget(lengths: number[], total: number): number[] {
 const cutMarker = (count: number) => `[… ${count.toLocaleString("en")} characters cut here …]`;
 
 /** The text's start and end around a line saying how much is cut; at most `budget` characters, never splitting a pair. */
-function cutMiddle(text: string, budget: number): string {
+export function cutMiddle(text: string, budget: number): string {
   if (text.length <= budget) return text;
   const room = Math.max(0, budget - cutMarker(text.length).length - 2);
   let head = Math.ceil(room / 2);

@@ -13,13 +13,13 @@ export interface BreakageContext {
 type Verb = "deleted" | "replaced";
 
 /** `a`, `a and b`, `a, b and c`, sorted. */
-function list(names: string[]): string {
+export function list(names: string[]): string {
   const sorted = [...new Set(names)].sort();
   return sorted.length <= 1 ? (sorted[0] ?? "") : `${sorted.slice(0, -1).join(", ")} and ${sorted.at(-1)}`;
 }
 
 /** The clients granted something, by name; `what` is what they are granted (`orders`, `orders' app role`). */
-function grantedClients(clients: string[] | undefined, what: string): string {
+export function grantedClients(clients: string[] | undefined, what: string): string {
   if (clients === undefined) return `every client granted ${what}`;
   if (clients.length === 0) return `no client of this stack (none is granted ${what})`;
   return `${new Set(clients).size === 1 ? "client" : "clients"} ${list(clients)} (granted ${what})`;

@@ -39,9 +39,13 @@ export function writeStackFile(projectDir: string, stack: string, file: string |
   const text =
     typeof file === "string"
       ? file
-      : stringify({
-          config: Object.fromEntries(Object.entries(file).map(([key, value]) => [`apim-entra-auth:${key}`, value])),
-        });
+      : // Every string value quoted: Pulumi's YAML reads a plain 2026-11-23 as a timestamp, which the program refuses.
+        stringify(
+          {
+            config: Object.fromEntries(Object.entries(file).map(([key, value]) => [`apim-entra-auth:${key}`, value])),
+          },
+          { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" },
+        );
   fs.writeFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), text);
 }
 

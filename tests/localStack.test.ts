@@ -170,6 +170,25 @@ describe("npm run local before anything is made", () => {
     expect(up.made).toEqual([]);
   });
 
+  it("--project names another program's folder: up checks that project's stack file", async () => {
+    // This repository has no Pulumi.staging.yaml: the message comes from the project's.
+    const up = await capture(["--project", projectWith({ staging: stagingFile }), "up", "--stack", "staging"]);
+    expect(up.code).toBe(1);
+    expect(up.err).toMatch(/^Invalid configuration for stack "staging":\n {2}- apim-entra-auth:apis: /);
+    expect(up.made).toEqual([]);
+  });
+
+  it("--project refuses a folder without a Pulumi.yaml, naming it, and a missing folder", async () => {
+    const empty = temporary("not-a-project-");
+    const refused = await capture(["--project", empty, "up"]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`--project ${empty}: ${empty} holds no Pulumi.yaml; name a Pulumi project's folder`);
+    const missing = await capture(["--project", "up"]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("--project up:");
+    expect((await capture(["--project"])).err).toContain("--project needs a folder");
+  });
+
   it("up names the stack files there are when the stack has none", async () => {
     const up = await capture(["up", "--stack", "nope"], projectWith({ staging: stagingFile }));
     expect(up.code).toBe(1);

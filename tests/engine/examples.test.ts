@@ -33,16 +33,18 @@ async function tenantForExamples(): Promise<LocalSession> {
  * `npm run local -- up` of the program's dev stack (it has no stack file: the local run makes the stack's copy), the
  * smoke test's verdict in its output, and the stack's outputs.
  */
-async function deploy(session: LocalSession, projectDir: string): Promise<StackOutputs> {
-  const up = await session.localOk(["up", "--stack", "dev"], { projectDir });
+async function deploy(session: LocalSession, project: string): Promise<StackOutputs> {
+  const up = await session.localOk(["--project", project, "up", "--stack", "dev"]);
   expect(up.out).toMatch(/^GET with token\s+not 401\/403\s+200\s+pass$/m);
   expect(up.out).toMatch(/\b(\d+) of \1 checks passed/);
-  const read = await session.localOk(["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", "dev"], {
-    projectDir,
-  });
+  const read = await session.localOk([
+    "--project",
+    project,
+    ...["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", "dev"],
+  ]);
   const outputs = parseStackOutputs(read.out);
   // The client's secret stays a secret in the stack's outputs.
-  const shown = await session.localOk(["pulumi", "stack", "output", "--json", "--stack", "dev"], { projectDir });
+  const shown = await session.localOk(["--project", project, "pulumi", "stack", "output", "--json", "--stack", "dev"]);
   expect(outputs.clients.reporting?.clientSecret).toMatch(/^\S{20,}$/);
   expect(shown.out).not.toContain(outputs.clients.reporting?.clientSecret as string);
   return outputs;
@@ -83,7 +85,8 @@ describe("examples/yaml (the official YAML host)", () => {
   afterAll(async () => session?.close());
 
   it("as shipped, deploys into the local tenant and the smoke test passes against what it created", async () => {
-    await expectDeployed(session, await deploy(session, projectDir));
+    // As docs/local-tenant.md writes it: npm run local -- --project examples/yaml up (from the repository's root).
+    await expectDeployed(session, await deploy(session, "examples/yaml"));
     // The local run wrote its stack copy and paths under the tenant's root, never into the example.
     expect(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"))).toEqual(projectFile);
     expect(fs.readdirSync(projectDir)).toEqual(["Pulumi.yaml"]);

@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -309,6 +309,22 @@ describe("runToken", () => {
       scope: "api://a91e0000-aaaa-4bbb-8ccc-000000000010/.default",
     });
     expect(run.execs).toEqual([]);
+  });
+
+  it("signs in where the client's token endpoint says when the outputs name no authority host", async () => {
+    // A program using the component may export its clients but not authorityHost: a sovereign cloud's client must
+    // not be sent to the public cloud.
+    const sovereign = `https://login.microsoftonline.us/${tenant}/oauth2/v2.0/token`;
+    const { authorityHost: _, ...rest } = outputs;
+    const file = join(dirname(outputsFile), "outputs-without-authority.json");
+    await writeFile(
+      file,
+      JSON.stringify({ ...rest, clients: { reporting: { ...rest.clients.reporting, tokenEndpoint: sovereign } } }),
+    );
+    const run = cli();
+
+    expect(await runToken(["--outputs", file, "--client", "reporting"], run.io)).toBe(0);
+    expect(run.calls[0]?.url).toBe(sovereign);
   });
 
   it("prefers flags over environment variables over the outputs", async () => {

@@ -395,3 +395,27 @@ describe("npm run plan -- --project", () => {
     expect(err.join("\n")).toContain(`unknown project "bootsrap"; use main or bootstrap`);
   });
 });
+
+/**
+ * The file Pulumi's Node.js runtime runs for a project (@pulumi/pulumi cmd/run/run.js, `run`): Pulumi.yaml's `main`
+ * when it names one; without it (the CLI passes "."), the `exports` or `main` of the nearest package.json above the
+ * project. What this cannot prove is the CLI itself: tests/engine/deployer.test.ts runs bootstrap/ with it.
+ */
+function nodeRuntimeEntryPoint(projectDir: string): string {
+  const { main = "." } = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { main?: string };
+  if (main !== ".") return path.join(projectDir, main);
+  let packageRoot = projectDir;
+  while (!fs.existsSync(path.join(packageRoot, "package.json"))) packageRoot = path.dirname(packageRoot);
+  const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8")) as {
+    main?: string;
+    exports?: string;
+  };
+  const entry = manifest.exports ?? manifest.main;
+  return entry ? path.join(packageRoot, entry) : projectDir;
+}
+
+describe("bootstrap/Pulumi.yaml's entry point", () => {
+  it("is bootstrap/index.ts, not the repository package's main (the component provider)", () => {
+    expect(nodeRuntimeEntryPoint(bootstrapDir)).toBe(path.join(bootstrapDir, "index.ts"));
+  });
+});

@@ -22,7 +22,8 @@ export interface ShadowProject {
 /**
  * Writes the shadow project for `projectDir` into `dir`: Pulumi.yaml as the project has it but for `main`, and each
  * Pulumi.<stack>.yaml as the project has it, without the providers' settings and the project's secrets provider,
- * with `<project>:authorityHost` set to the tenant's, keeping the encryptionsalt the CLI wrote into the copy before.
+ * with `<project>:authorityHost` set to the tenant's when the project declares that key (bootstrap/ has none, and its
+ * schema refuses keys it does not know), keeping the encryptionsalt the CLI wrote into the copy before.
  */
 export function writeShadowProject(projectDir: string, dir: string, authorityHost: string): ShadowProject {
   fs.mkdirSync(dir, { recursive: true });
@@ -36,6 +37,7 @@ export function writeShadowProject(projectDir: string, dir: string, authorityHos
   writeIfChanged(path.join(dir, "Pulumi.yaml"), project.toString({ lineWidth: 0 }));
 
   const namespace = projectNameOf(projectDir);
+  const hasAuthorityHost = project.hasIn(["config", "authorityHost"]);
   const leftOut: Record<string, string[]> = {};
   for (const stack of stackNames(projectDir)) {
     const source = ["yaml", "yml"].map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`)).find(fs.existsSync);
@@ -47,7 +49,7 @@ export function writeShadowProject(projectDir: string, dir: string, authorityHos
     const keys = config.items.map((item) => String((item.key as { value?: unknown })?.value ?? item.key));
     leftOut[stack] = keys.filter((key) => localProviderNamespaces.includes(key.split(":")[0] ?? ""));
     for (const key of leftOut[stack]) copy.deleteIn(["config", key]);
-    copy.setIn(["config", `${namespace}:authorityHost`], authorityHost);
+    if (hasAuthorityHost) copy.setIn(["config", `${namespace}:authorityHost`], authorityHost);
     for (const key of secretsProviderKeys) copy.delete(key);
     const target = path.join(dir, `Pulumi.${stack}.yaml`);
     const salt = fs.existsSync(target)

@@ -17,7 +17,13 @@ import { graphPermissions } from "../../local/graph";
 import { localSubscriptionId } from "../../local/server";
 import { parseStackOutputs } from "../../tools/sign-in/stackOutputs";
 import { startLocalSession, type LocalSession } from "./support/localSession";
-import { committedStackConfig, projectWithStacks, removeTemporaryProjects, writeStackFile } from "./support/projects";
+import {
+  committedStackConfig,
+  programCopy,
+  projectWithStacks,
+  removeTemporaryProjects,
+  writeStackFile,
+} from "./support/projects";
 import { createPrincipalsGroup, ensureServices, graphServicePrincipalId } from "./support/deployerTenant";
 
 const bootstrapDir = path.join(projectRoot, "bootstrap");
@@ -228,8 +234,33 @@ describe("the prod stack deployed as the deployer", () => {
   });
 });
 
+describe("the negative control: a test-only copy of the program that leaves the deployer out of a client's owners", () => {
+  it("is created, but removing the client fails: Graph refuses the deployer the delete of its ownerless principal", async () => {
+    // Without `owners` the provider removes the caller from the principal's owners after creating it, and
+    // Application.ReadWrite.OwnedBy no longer reaches it: what the dev stack above would hit without the fix.
+    const copy = programCopy({
+      "components/clientRegistration.ts": [
+        "{ clientId: app.clientId, ...(owners ? { owners } : {}) }",
+        "{ clientId: app.clientId }",
+      ],
+    });
+    const control = { ...dev, nameSuffix: "control", apis: [stock], clients: [client("ledger", ["stock"])] };
+    const controlProject = projectWithStacks({ control }, copy);
+    const asDeployer = { projectDir: controlProject, deployer };
+    const created = await session.local(["up", "--stack", "control"], asDeployer);
+    expect(created.code, created.output).toBe(0);
+
+    writeStackFile(controlProject, "control", { ...control, clients: [] });
+    const removed = await session.local(["up", "--stack", "control"], asDeployer);
+    expect(removed.code).not.toBe(0);
+    expect(removed.output).toMatch(
+      /azuread:index:ServicePrincipal \(ledger-sp\):\n\s*error: Deleting [^\n]*403[^\n]*Authorization_RequestDenied: Insufficient privileges to complete the operation\./,
+    );
+  });
+});
+
 describe("the one .local root both projects ran in", () => {
-  it("holds each project's own stacks: the shadow project took bootstrap/'s name and the program's in turn", () => {
+  it("holds each project's own stacks: the shadow project took each project's name in turn", () => {
     const stacks = path.join(session.root, "state", ".pulumi", "stacks");
     const held = Object.fromEntries(
       fs.readdirSync(stacks).map((projectName) => [
@@ -241,7 +272,7 @@ describe("the one .local root both projects ran in", () => {
       ]),
     );
     expect(held).toEqual({
-      "apim-entra-auth": ["dev.json", "prod.json"],
+      "apim-entra-auth": ["control.json", "dev.json", "prod.json"],
       "apim-entra-auth-bootstrap": ["contoso.json"],
     });
   });

@@ -102,6 +102,8 @@ const readApplications: GraphPermission[] = [
   "Directory.Read.All",
   "Directory.ReadWrite.All",
 ];
+/** Reading every application, not only those the caller owns: what OwnedBy cannot stand in for. */
+const readAllApplications = readApplications.filter((permission) => permission !== "Application.ReadWrite.OwnedBy");
 const readAssignments: GraphPermission[] = [...readApplications, "AppRoleAssignment.ReadWrite.All"];
 const readGrants: GraphPermission[] = [
   "DelegatedPermissionGrant.ReadWrite.All",
@@ -465,8 +467,11 @@ export function graphHandler(options: GraphOptions) {
       method: "POST",
       pattern: new RegExp(`^/servicePrincipals${id}/appRoleAssignedTo$`),
       handle: async (ctx) => {
+        // Graph's pairs are AppRoleAssignment.ReadWrite.All with Application.Read.All or Directory.Read.All
+        // (learn.microsoft.com/graph/api/serviceprincipal-post-approleassignedto, Permissions): OwnedBy is not in
+        // them, and microsoftgraph/microsoft-graph-docs#12833 reports 403 without Application.Read.All.
         require(ctx.caller, ["AppRoleAssignment.ReadWrite.All"]);
-        require(ctx.caller, readApplications);
+        require(ctx.caller, readAllApplications);
         const key = servicePrincipalId(ctx);
         const created = directory.createAppRoleAssignment(key, await ctx.body());
         entity(ctx, 201, `servicePrincipals('${key}')/appRoleAssignedTo/$entity`, created);

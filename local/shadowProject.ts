@@ -23,8 +23,8 @@ export interface ShadowProject {
  * Writes the shadow project for `projectDir` into `dir`: Pulumi.yaml as the project has it but for the paths it
  * names, and each Pulumi.<stack>.yaml as the project has it (and one for each of `stacks` the project has no file
  * for: a program that holds its own settings needs none), without the providers' settings and the project's secrets
- * provider, with `<project>:authorityHost` set to the tenant's, keeping the encryptionsalt the CLI wrote into the
- * copy before.
+ * provider, with `<project>:authorityHost` set to the tenant's when the project declares that key (bootstrap/ has
+ * none, and its schema refuses keys it does not know), keeping the encryptionsalt the CLI wrote into the copy before.
  */
 export function writeShadowProject(
   projectDir: string,
@@ -42,6 +42,7 @@ export function writeShadowProject(
   writeIfChanged(path.join(dir, "Pulumi.yaml"), project.toString({ lineWidth: 0 }));
 
   const namespace = projectNameOf(projectDir);
+  const hasAuthorityHost = project.hasIn(["config", "authorityHost"]);
   const leftOut: Record<string, string[]> = {};
   for (const stack of [...new Set([...stackNames(projectDir), ...stacks])]) {
     const source = ["yaml", "yml"].map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`)).find(fs.existsSync);
@@ -52,7 +53,7 @@ export function writeShadowProject(
     const keys = config.items.map((item) => String((item.key as { value?: unknown })?.value ?? item.key));
     leftOut[stack] = keys.filter((key) => localProviderNamespaces.includes(key.split(":")[0] ?? ""));
     for (const key of leftOut[stack]) copy.deleteIn(["config", key]);
-    copy.setIn(["config", `${namespace}:authorityHost`], authorityHost);
+    if (hasAuthorityHost) copy.setIn(["config", `${namespace}:authorityHost`], authorityHost);
     for (const key of secretsProviderKeys) copy.delete(key);
     const target = path.join(dir, `Pulumi.${stack}.yaml`);
     const salt = fs.existsSync(target)

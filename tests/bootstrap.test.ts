@@ -7,7 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { bootstrapProject, bootstrapSettings } from "../bootstrap/config";
+import { bootstrapProject, bootstrapSettings, validateBootstrapConfig } from "../bootstrap/config";
+import { today } from "../config/clock";
+import { validateCatalogue } from "../config/validate";
 import { renderPlanMarkdown } from "../tools/preview/planReport";
 import type { MockEvaluation, ProgramError } from "../tools/preview/mockEngine";
 import { readStackFileConfig, stackNames } from "../tools/preview/stackFiles";
@@ -471,4 +473,53 @@ describe("npm run plan -- --project", () => {
     expect(await runPlan(["--project", "bootsrap"], io)).toBe(2);
     expect(err.join("\n")).toContain(`unknown project "bootsrap"; use main or bootstrap`);
   });
+});
+
+/**
+ * The file Pulumi's Node.js runtime runs for a project (@pulumi/pulumi cmd/run/run.js, `run`): Pulumi.yaml's `main`
+ * when it names one; without it (the CLI passes "."), the `exports` or `main` of the nearest package.json above the
+ * project. What this cannot prove is the CLI itself: tests/engine/deployer.test.ts runs bootstrap/ with it.
+ */
+function nodeRuntimeEntryPoint(projectDir: string): string {
+  const { main = "." } = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { main?: string };
+  if (main !== ".") return path.join(projectDir, main);
+  let packageRoot = projectDir;
+  while (!fs.existsSync(path.join(packageRoot, "package.json"))) packageRoot = path.dirname(packageRoot);
+  const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8")) as {
+    main?: string;
+    exports?: string;
+  };
+  const entry = manifest.exports ?? manifest.main;
+  return entry ? path.join(packageRoot, entry) : projectDir;
+}
+
+describe("bootstrap/Pulumi.yaml's entry point", () => {
+  it("is bootstrap/index.ts, not the repository package's main (the component provider)", () => {
+    expect(nodeRuntimeEntryPoint(bootstrapDir)).toBe(path.join(bootstrapDir, "index.ts"));
+  });
+});
+
+describe("the committed bootstrap stacks", () => {
+  // A user-facing client's admin consent is a delegated permission grant (components/delegatedAccessGrant.ts), which
+  // the deployer may make only with DelegatedPermissionGrant.ReadWrite.All. tests/engine/deployer.test.ts found
+  // Pulumi.prod.yaml's web portal refused with Graph's 403 when the contoso stack left delegatedConsent off.
+  it.each(stackNames(bootstrapDir))(
+    "%s grants delegated consent exactly when a stack file of its environments has a user-facing client",
+    (stack) => {
+      const bootstrap = validateBootstrapConfig(readStackFileConfig(bootstrapDir, stack).config, stack);
+      const mainDir = projects.main?.dir as string;
+      const userFacing = bootstrap.environments
+        .filter(({ name }) => fs.existsSync(path.join(mainDir, `Pulumi.${name}.yaml`)))
+        .filter(({ name }) =>
+          validateCatalogue(readStackFileConfig(mainDir, name).config, name, today()).clients.some(
+            (client) => client.kind !== "daemon" && client.kind !== "managedIdentity" && client.apis.length > 0,
+          ),
+        )
+        .map(({ name }) => name);
+      expect({ userFacing, delegatedConsent: bootstrap.delegatedConsent }).toEqual({
+        userFacing,
+        delegatedConsent: userFacing.length > 0,
+      });
+    },
+  );
 });

@@ -190,6 +190,18 @@ describe("the azuread provider's calls, as a deployer with bootstrap's permissio
     expectInsufficientPrivileges(
       await asLimited("POST", `/v1.0/servicePrincipals/${resourceId}/appRoleAssignedTo`, assignment),
     );
+    // The pair Graph documents: without Application.Read.All (or Directory.Read.All), OwnedBy does not do.
+    const withoutReadAll = graphCaller(local.tenant.directory, "no-read-all", [
+      "Application.ReadWrite.OwnedBy",
+      "AppRoleAssignment.ReadWrite.All",
+    ]);
+    expectInsufficientPrivileges(
+      await graphClient(local.tenant, local.ca, withoutReadAll)(
+        "POST",
+        `/v1.0/servicePrincipals/${resourceId}/appRoleAssignedTo`,
+        assignment,
+      ),
+    );
     expect((await asDeployer("DELETE", path)).status).toBe(204);
     expect((await asDeployer("GET", path)).status).toBe(404);
   });

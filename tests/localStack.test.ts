@@ -71,6 +71,19 @@ describe("the shadow project", () => {
     expect(rest).toEqual(projectRest);
   });
 
+  it("gives the tenant's authority host only to a project that declares it: bootstrap/'s schema refuses unknown keys", () => {
+    const bootstrap = path.join(projectDir, "bootstrap");
+    const shadow = path.join(temporary("local-root-"), "project");
+    writeShadowProject(bootstrap, shadow, "https://127.0.0.1:18443");
+    const copy = parse(fs.readFileSync(path.join(shadow, "Pulumi.contoso.yaml"), "utf8")) as {
+      config: Record<string, unknown>;
+    };
+    const committed = parse(fs.readFileSync(path.join(bootstrap, "Pulumi.contoso.yaml"), "utf8")) as {
+      config: Record<string, unknown>;
+    };
+    expect(copy.config).toEqual(committed.config);
+  });
+
   it("keeps the salt the CLI wrote into the copy, and follows the project's stack file when it changes", () => {
     const project = projectWith({ staging: stagingFile });
     const shadow = path.join(temporary("local-root-"), "project");
@@ -106,6 +119,10 @@ describe("the shadow project of another program (one that uses the component)", 
     "    source: ./vendor/pinned",
     "    version: 1.0.0",
     "  registry: github.com/contoso/other@v1.2.0",
+    "config:",
+    "  authorityHost:",
+    "    type: string",
+    "    default: https://login.microsoftonline.com",
     "",
   ].join("\n");
 

@@ -34,7 +34,10 @@ export function projectWithStacks(stacks: Record<string, string | Record<string,
   return dir;
 }
 
-/** Writes Pulumi.<stack>.yaml of a test's project: YAML text, or a config object of project keys (no prefix). */
+/**
+ * Writes Pulumi.<stack>.yaml of a test's project: YAML text, or a config object of project keys (no prefix). Strings
+ * are quoted as YAML 1.1 needs: the CLI reads an unquoted 2026-11-23 as a timestamp, not the date string it was.
+ */
 export function writeStackFile(projectDir: string, stack: string, file: string | Record<string, unknown>): void {
   const text =
     typeof file === "string"

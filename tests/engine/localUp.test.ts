@@ -5,13 +5,11 @@
 // temporary .local root, on a port the system chooses. What this cannot prove: that Microsoft's azuread and
 // azure-native providers, Entra ID, Graph and APIM behave as ours do (local/providers/*, local/graph.ts, local/arm.ts
 // and local/gateway.ts follow their documented behaviour); only the engine, the CLI and the program are the real thing.
-import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../local/engine";
-import { graphPermissions } from "../../local/graph";
 import { localSubscriptionId } from "../../local/server";
 import { parseStackOutputs, type StackOutputs } from "../../tools/sign-in/stackOutputs";
 import { callApi, clientToken, type LocalSession, startLocalSession } from "./support/localSession";
@@ -131,50 +129,6 @@ describe("npm run local -- up of the dev stack", () => {
     expect(apis.body.value).toEqual([]);
     const servers = await rest("GET", `arm:${serviceId}/authorizationServers?api-version=2024-05-01`);
     expect(servers.body.value).toEqual([]);
-    expect(fs.readFileSync(stackFile)).toEqual(stackFileBytes);
-  });
-});
-
-describe("a deployer without AppRoleAssignment.ReadWrite.All", () => {
-  it("gets Graph's 403 for the client's app role assignment, and up fails with the provider's message", async () => {
-    // As bootstrap/ would make it, less one permission: Application.ReadWrite.OwnedBy, and API Management Service
-    // Contributor on the subscription for the APIM half.
-    const app = await rest("POST", "graph:/v1.0/applications", { displayName: "deployer without assignments" });
-    const appId = app.body.appId as string;
-    const principal = await rest("POST", "graph:/v1.0/servicePrincipals", { appId });
-    const secret = await rest("POST", `graph:/v1.0/applications/${app.body.id}/addPassword`, {});
-    const graphSp = await rest("GET", "graph:/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')");
-    const granted = await rest("POST", `graph:/v1.0/servicePrincipals/${graphSp.body.id}/appRoleAssignedTo`, {
-      principalId: principal.body.id,
-      resourceId: graphSp.body.id,
-      appRoleId: graphPermissions["Application.ReadWrite.OwnedBy"],
-    });
-    expect(granted.code).toBe(0);
-    const apimContributor = "312a565d-c81f-4fd8-895a-4e21e48d571c";
-    const assigned = await rest(
-      "PUT",
-      `arm:/subscriptions/${localSubscriptionId}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`,
-      {
-        properties: {
-          roleDefinitionId: `/subscriptions/${localSubscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${apimContributor}`,
-          principalId: principal.body.id,
-          principalType: "ServicePrincipal",
-        },
-      },
-    );
-    expect(assigned.code).toBe(0);
-
-    const deployer = { clientId: appId, clientSecret: secret.body.secretText as string };
-    const up = await session.local(["up"], { deployer });
-    expect(up.code).not.toBe(0);
-    expect(up.output).toMatch(
-      /azuread:index:AppRoleAssignment[^\n]*\n[\s\S]*Could not create app role assignment: [^\n]*Authorization_RequestDenied: Insufficient privileges to complete the operation\./,
-    );
-    expect(up.err).toContain("error: pulumi up of stack dev failed");
-    expect(up.out).not.toContain("checks passed");
-
-    // The administrator removes what the deployer made (it owns them, the administrator may delete anything).
-    await localOk("destroy");
     expect(fs.readFileSync(stackFile)).toEqual(stackFileBytes);
   });
 });

@@ -1,5 +1,6 @@
 import * as provider from "@pulumi/pulumi/provider";
 import { captureConfigure } from "./configureHook";
+import { answerPreviews } from "./previewHook";
 import { AzureadProvider } from "./provider";
 
 /**
@@ -8,6 +9,7 @@ import { AzureadProvider } from "./provider";
  */
 const azuread = new AzureadProvider();
 captureConfigure((config) => azuread.configure(config));
+answerPreviews(azuread);
 provider.main(azuread, process.argv.slice(2)).catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -2,6 +2,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { type AdoptedGrant, adoptedAs } from "./adoption";
 import { replaceable } from "./protection";
+import { retriedWhileRoleReplicates } from "./roleReplication";
 
 export const apiAccessGrantType = "apim-entra-auth:identity:ApiAccessGrant";
 
@@ -43,7 +44,7 @@ export class ApiAccessGrant extends pulumi.ComponentResource {
         principalObjectId: args.clientServicePrincipalObjectId,
         resourceObjectId: args.apiServicePrincipalObjectId,
       },
-      { ...replaceable(this), ...adoptedAs(args.existing?.consent) },
+      { ...replaceable(this), ...adoptedAs(args.existing?.consent), ...retriedWhileRoleReplicates() },
     );
 
     this.appRoleAssignmentId = consent.id;

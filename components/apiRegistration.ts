@@ -4,6 +4,7 @@ import { stableId } from "../entra/stableIds";
 import type { TokenVersion } from "../entra/tokenProfile";
 import { type AdoptedApi, adoptedAs, ownersBeside } from "./adoption";
 import { kept, replaceable } from "./protection";
+import { retriedWhileRoleReplicates } from "./roleReplication";
 
 export interface ApiRegistrationArgs {
   /** Display name of the API app registration in the tenant (already suffixed per environment). */
@@ -122,7 +123,8 @@ export class ApiRegistration extends pulumi.ComponentResource {
 
     // Created after the role and scope exist, as the Bicep peer's inline appRoles are: an admin-consent assignment
     // posted against a principal that lacks the role fails with "Permission being assigned was not found", which the
-    // provider does not retry (azure-review.md item 5; hashicorp/terraform-provider-azuread PR #1896).
+    // provider does not retry (azure-review.md item 5; hashicorp/terraform-provider-azuread PR #1896). Entra may still
+    // not show a new role on the principal: the assignments' creates are retried while it replicates (roleReplication.ts).
     const adoptedPrincipal = existing?.servicePrincipal;
     const owners = adoptedPrincipal ? ownersBeside(args.owners ?? [], adoptedPrincipal.owners) : args.owners;
     const servicePrincipal = new azuread.ServicePrincipal(
@@ -139,7 +141,7 @@ export class ApiRegistration extends pulumi.ComponentResource {
       new azuread.AppRoleAssignment(
         `${name}-user-${principal}`,
         { principalObjectId: principal, resourceObjectId: servicePrincipal.objectId, appRoleId: userRole.roleId },
-        { ...replaceable(this), dependsOn: [userRole] },
+        { ...replaceable(this), ...retriedWhileRoleReplicates(), dependsOn: [userRole] },
       );
     }
 

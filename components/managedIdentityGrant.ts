@@ -1,6 +1,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { replaceable } from "./protection";
+import { retriedWhileRoleReplicates } from "./roleReplication";
 
 export const managedIdentityGrantType = "apim-entra-auth:identity:ManagedIdentityGrant";
 
@@ -31,7 +32,7 @@ export class ManagedIdentityGrant extends pulumi.ComponentResource {
         principalObjectId: args.principalId,
         resourceObjectId: args.apiServicePrincipalObjectId,
       },
-      replaceable(this),
+      { ...replaceable(this), ...retriedWhileRoleReplicates() },
     );
     this.appRoleAssignmentId = assignment.id;
     this.registerOutputs({ appRoleAssignmentId: this.appRoleAssignmentId });

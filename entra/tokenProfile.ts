@@ -66,6 +66,15 @@ export function tokenEndpoint(authorityHost: string, tenantId: string): string {
   return `${tenantAuthority(tenantId, authorityHost)}/oauth2/v2.0/token`;
 }
 
+/**
+ * The authority host a tenant's v2.0 token endpoint names ({@link tokenEndpoint} read backwards), or undefined for a
+ * URL of another form: where a program that uses the component but exports no authorityHost has its clients sign in.
+ */
+export function authorityHostOfTokenEndpoint(endpoint: string | undefined, tenantId: string): string | undefined {
+  const tail = `/${tenantId}/oauth2/v2.0/token`;
+  return endpoint?.endsWith(tail) ? endpoint.slice(0, -tail.length) : undefined;
+}
+
 /** The v2.0 authorization endpoint of a tenant, where a user signs in (the developer portal's OAuth server). */
 export function authorizeEndpoint(authorityHost: string, tenantId: string): string {
   return `${tenantAuthority(tenantId, authorityHost)}/oauth2/v2.0/authorize`;

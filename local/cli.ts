@@ -1,10 +1,12 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type CliIo, errorText, reportInputError, runIfMain, UsageError } from "../tools/cli";
 import { callAsAdministrator } from "./adminClient";
 import { installEngine } from "./engine";
 import { requestWithCa } from "./http";
 import type { Deployer } from "./localStack";
+import { localAdopt } from "./localAdopt";
 import {
   localDestroy,
   localDriftCommand,
@@ -24,7 +26,11 @@ import {
   type TenantPaths,
 } from "./tenantProcess";
 
-export const usage = `Usage: npm run local -- <command>
+export const usage = `Usage: npm run local -- [--project <folder>] <command>
+
+  --project <folder>
+                 run up, destroy, smoke, drift, pulumi or adopt on another program's stacks (one that uses the
+                 component, e.g. examples/yaml) instead of this repository's; its shadow is .local/projects/<name>
 
   install [--build]
                  build the Pulumi CLI and its language hosts into .local/engine (cached; nothing is
@@ -47,6 +53,9 @@ export const usage = `Usage: npm run local -- <command>
                  start the local tenant in the background (once; a second start says where it runs)
   stop           stop it; its directory stays in .local/ for the next start
   status         its process, addresses and what its directory holds
+  adopt --stack <s> [--api <app>]… [--client <app>]… [adopt's flags…]
+                 npm run adopt against the local tenant's Graph, signed in as the deployer; --write merges the
+                 entries into your Pulumi.<stack>.yaml (with the local tenant's ids: use a copy, or restore it after)
   rest <GET|POST|PATCH|PUT|DELETE> <graph:/v1.0/…|arm:/subscriptions/…> [--body <json>]
                  call the tenant's Microsoft Graph or ARM as its administrator, like az rest`;
 
@@ -65,6 +74,16 @@ export interface LocalOptions {
 
 /** `npm run local -- <command>`; the exit status. Each command parses its own arguments. */
 export async function runLocal(argv: string[], io: CliIo, options: LocalOptions = {}): Promise<number> {
+  let projectDir = options.projectDir;
+  if (argv[0] === "--project") {
+    try {
+      projectDir = otherProject(argv[1]);
+    } catch (error) {
+      if (error instanceof UsageError) return reportInputError(io, error, usage);
+      throw error;
+    }
+    argv = argv.slice(2);
+  }
   const [command, ...args] = argv;
   if (command === undefined || command === "--help" || command === "-h") {
     io.out(usage);
@@ -74,7 +93,7 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
   const run: LocalRunOptions = {
     paths,
     io,
-    projectDir: options.projectDir,
+    projectDir,
     stdio: options.stdio ?? "inherit",
     deployer: options.deployer,
     startTimeoutMs: options.startTimeoutMs ?? 60_000,
@@ -96,6 +115,9 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
         return await localSmokeCommand(withDevStack(args), run);
       case "drift":
         return await localDriftCommand(withDevStack(args), run);
+      case "adopt":
+        // adopt's own flags pass through, and it judges them.
+        return await localAdopt(args, run);
       case "start": {
         const { values } = commandArgs(args, { port: { type: "string" }, "replication-delay": { type: "string" } });
         const changes: Partial<TenantSettings> = {};
@@ -117,7 +139,7 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
       }
       default:
         throw new UsageError(
-          `unknown command "${command}": use install, up, destroy, smoke, drift, pulumi, start, stop, status or rest`,
+          `unknown command "${command}": use install, up, destroy, smoke, drift, pulumi, adopt, start, stop, status or rest`,
         );
     }
   } catch (error) {
@@ -125,6 +147,21 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
     io.err(`error: ${errorText(error)}`);
     return 1;
   }
+}
+
+/**
+ * `--project <dir>`: another program's folder (one that uses the component, such as examples/yaml), relative to where
+ * npm was run (INIT_CWD); it must hold a Pulumi.yaml.
+ */
+function otherProject(dir: string | undefined): string {
+  if (dir === undefined || dir.startsWith("-")) {
+    throw new UsageError("--project needs a folder: --project <folder with a Pulumi.yaml> <command>");
+  }
+  const resolved = path.resolve(process.env.INIT_CWD ?? process.cwd(), dir);
+  if (!existsSync(path.join(resolved, "Pulumi.yaml"))) {
+    throw new UsageError(`--project ${dir}: ${resolved} holds no Pulumi.yaml; name a Pulumi project's folder`);
+  }
+  return resolved;
 }
 
 const stackOption = { stack: { type: "string", short: "s" } } as const;

@@ -125,3 +125,29 @@ export function requestWithCa(
     request.end(init.body);
   });
 }
+
+/** Statuses whose answer has no body: a Response refuses one. */
+const bodilessStatuses = new Set([101, 204, 205, 304]);
+
+/**
+ * `fetch` over {@link requestWithCa}, for code that takes a fetch function (npm run adopt) run in a process that could
+ * not trust the tenant's CA from its start. The request is normalised as fetch would send it (a URLSearchParams body
+ * gets its content type); redirects are not followed and a signal is not observed.
+ */
+export function fetchWithCa(ca: string): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const body = request.body === null ? undefined : await request.text();
+    const answer = await requestWithCa(request.url, {
+      method: request.method,
+      headers: Object.fromEntries(request.headers.entries()),
+      body,
+      ca,
+    });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, each);
+    }
+    return new Response(bodilessStatuses.has(answer.status) ? null : answer.text, { status: answer.status, headers });
+  };
+}

@@ -1,6 +1,8 @@
 // The commands on a local stack: `up` (everything from a clean clone to a passing smoke test), `destroy`, `smoke`,
 // `drift` and the CLI itself (`pulumi <args…>`), all in the shadow project with the tenant's environment.
-import { ConfigError } from "../config/validate";
+import { parseArgs } from "node:util";
+import { ConfigError, projectName } from "../config/validate";
+import { projectNameOf } from "../tools/preview/stackFiles";
 import { parseStackOutputs } from "../tools/sign-in/stackOutputs";
 import { installEngine, projectRoot, runPulumi, type RunPulumiOptions } from "./engine";
 import {
@@ -13,7 +15,7 @@ import {
   type LocalStackOptions,
   prepareShadowProject,
 } from "./localStack";
-import type { PidFile } from "./server";
+import { localSubscriptionId, type PidFile } from "./server";
 import { notRunning, runningTenant, startTenantProcess } from "./tenantProcess";
 
 export interface LocalRunOptions extends LocalStackOptions {
@@ -29,9 +31,13 @@ export interface LocalRunOptions extends LocalStackOptions {
  */
 export async function localUp(stack: string, options: LocalRunOptions): Promise<number> {
   const { io, paths } = options;
-  let catalogue: ReturnType<typeof checkStackFile>;
+  const projectDir = options.projectDir ?? projectRoot;
+  // Another program (one that uses the component, such as examples/yaml) holds its catalogue in its own code: only
+  // this program's stack file can be checked before the CLI runs, and names the APIM service to put in place.
+  const ours = projectNameOf(projectDir) === projectName;
+  let catalogue: ReturnType<typeof checkStackFile> | undefined;
   try {
-    catalogue = checkStackFile(options.projectDir ?? projectRoot, stack, localAuthorityHost(paths));
+    if (ours) catalogue = checkStackFile(projectDir, stack, localAuthorityHost(paths));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(error.message);
@@ -41,12 +47,16 @@ export async function localUp(stack: string, options: LocalRunOptions): Promise<
   const running = runningTenant(paths) ?? (await startTenantProcess(paths, {}, io, options.startTimeoutMs));
   if (!running) return 1;
 
-  const { cli, leftOut } = await prepareShadowProject(options, running);
+  const { cli, leftOut } = await prepareShadowProject(options, running, stack);
   if (leftOut[stack]?.length) {
     io.out(`Local run: the tenant's settings replace ${leftOut[stack].join(", ")} of Pulumi.${stack}.yaml.`);
   }
-  const { serviceName, resourceGroupName } = catalogue.apim;
-  if ((await ensureExistingService(paths, running, catalogue.apim)) === "created") {
+  if (!catalogue) {
+    io.out(
+      `Local run of ${projectNameOf(projectDir)}: an APIM service it names as existing must be in the local subscription (npm run local -- rest PUT arm:/subscriptions/${localSubscriptionId}/resourceGroups/<group>/providers/Microsoft.ApiManagement/service/<name>?api-version=2024-05-01 --body …).`,
+    );
+  } else if ((await ensureExistingService(paths, running, catalogue.apim)) === "created") {
+    const { serviceName, resourceGroupName } = catalogue.apim;
     io.out(
       `Created the APIM service ${serviceName} (Developer tier) in resource group ${resourceGroupName} of the local subscription: the stack names it as existing.`,
     );
@@ -126,7 +136,10 @@ export async function localPulumiCommand(args: string[], options: LocalRunOption
   const command = args.find((arg) => !arg.startsWith("-"));
   const running = command && tenantCommands.has(command) ? requireTenant(options) : runningTenant(options.paths);
   if (command && tenantCommands.has(command) && !running) return 1;
-  const { cli } = await prepareShadowProject(options, running);
+  // The stack named (a program without a stack file of its own gets its copy with the tenant's settings too).
+  const { values } = parseArgs({ args, options: { stack: { type: "string", short: "s" } }, strict: false });
+  const stack = typeof values.stack === "string" ? values.stack : undefined;
+  const { cli } = await prepareShadowProject(options, running, stack);
   return (await localPulumi(args, cli, options.io)).code;
 }
 

@@ -5,9 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { today } from "../config/clock";
-import { ConfigError, validateCatalogue, type Catalogue } from "../config/validate";
+import { ConfigError, projectName, validateCatalogue, type Catalogue } from "../config/validate";
 import type { CliIo } from "../tools/cli";
-import { readStackFileConfig, stackFileOf } from "../tools/preview/stackFiles";
+import { projectNameOf, readStackFileConfig, stackFileOf } from "../tools/preview/stackFiles";
 import { administrator, callAsAdministrator } from "./adminClient";
 import { armTypes, apimApiVersion } from "./armResources";
 import {
@@ -40,10 +40,15 @@ export interface LocalStackOptions {
   deployer?: Deployer;
 }
 
-/** Where a local run keeps what is not the tenant's: the shadow project, plugins and CLI settings, the state. */
-export function localRunPaths(paths: TenantPaths) {
+/**
+ * Where a local run keeps what is not the tenant's: the shadow project, plugins and CLI settings, the state. This
+ * program's shadow is .local/project; another program's (one that uses the component) .local/projects/<its name>, so
+ * two projects' stack copies, and the salts the CLI writes into them, never mix.
+ */
+export function localRunPaths(paths: TenantPaths, projectDir = projectRoot) {
+  const name = projectNameOf(projectDir);
   return {
-    project: path.join(paths.root, "project"),
+    project: name === projectName ? path.join(paths.root, "project") : path.join(paths.root, "projects", name),
     pulumiHome: path.join(paths.root, "pulumi-home"),
     backend: path.join(paths.root, "state"),
   };
@@ -79,7 +84,7 @@ export function localAuthorityHost(paths: TenantPaths, running = runningTenant(p
  * (a real tenant's credentials, say) are left out.
  */
 export function localCliOptions(options: LocalStackOptions, running: PidFile | undefined): RunPulumiOptions {
-  const runPaths = localRunPaths(options.paths);
+  const runPaths = localRunPaths(options.paths, options.projectDir);
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ARM_")));
   const admin = fs.existsSync(options.paths.admin) ? administrator(options.paths) : undefined;
   const deployer = options.deployer ?? admin;
@@ -104,13 +109,16 @@ export function localCliOptions(options: LocalStackOptions, running: PidFile | u
 
 /**
  * Everything a CLI run on a local stack needs but the tenant itself: our providers installed (cached) and the shadow
- * project written for the tenant's address. Says which of the stack files' settings the tenant's replace.
+ * project written for the tenant's address, with a copy for `stack` even when the project has no file for it. Says
+ * which of the stack files' settings the tenant's replace.
  */
-export async function prepareShadowProject(options: LocalStackOptions, running: PidFile | undefined) {
+export async function prepareShadowProject(options: LocalStackOptions, running: PidFile | undefined, stack?: string) {
+  const projectDir = options.projectDir ?? projectRoot;
   const shadow = writeShadowProject(
-    options.projectDir ?? projectRoot,
-    localRunPaths(options.paths).project,
+    projectDir,
+    localRunPaths(options.paths, projectDir).project,
     localAuthorityHost(options.paths, running),
+    stack === undefined ? [] : [stack],
   );
   const cli = localCliOptions(options, running);
   for (const [name, entry] of Object.entries(localProviders)) {

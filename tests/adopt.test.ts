@@ -505,4 +505,22 @@ describe("mergeIntoStackFile", () => {
       ].join("\n"),
     );
   });
+
+  it("quotes a new entry's dates, which the Pulumi CLI's YAML reader would otherwise take for timestamps", () => {
+    const plan = {
+      section: "clients" as const,
+      name: "second",
+      target: undefined,
+      values: { name: "second", credential: "secret", secretRotatedOn: "2026-12-01", apis: ["orders"] },
+      report: [],
+      heading: "",
+    };
+    const merged = mergeIntoStackFile(
+      "config:\n  apim-entra-auth:clients:\n    - name: reporting\n",
+      [plan],
+      "apim-entra-auth",
+    ).text;
+    expect(merged).toContain('      secretRotatedOn: "2026-12-01"\n');
+    expect(merged).toContain("    - name: second\n      credential: secret\n");
+  });
 });

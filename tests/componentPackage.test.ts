@@ -133,7 +133,7 @@ describe("the YAML example", () => {
   const program = parse(readFileSync("examples/yaml/Pulumi.yaml", "utf8")) as {
     packages: Record<string, string>;
     resources: Record<string, { type: string; properties: Record<string, unknown> }>;
-    outputs: Record<string, string>;
+    outputs: Record<string, unknown>;
   };
 
   /** Every key of `value` that the schema type `property` does not declare, as a path. */
@@ -165,9 +165,14 @@ describe("the YAML example", () => {
     expect((properties.clients as unknown[]).length).toBe(1);
   });
 
-  it("exports only outputs the component has", () => {
+  it("exports only outputs the component has (a client's, field by field)", () => {
     const outputs = Object.keys(schema.resources[token]?.properties ?? {});
-    const used = Object.values(program.outputs).map((expression) => /^\$\{catalogue\.(\w+)\}$/.exec(expression)?.[1]);
+    const expressions = (value: unknown): string[] =>
+      typeof value === "string" ? [value] : Object.values(value as Record<string, unknown>).flatMap(expressions);
+    const used = expressions(program.outputs).map(
+      (expression) => /^\$\{catalogue\.(\w+)[\w.]*\}$/.exec(expression)?.[1],
+    );
     expect(used.filter((name) => !name || !outputs.includes(name))).toEqual([]);
+    expect(new Set(used)).toEqual(new Set(outputs));
   });
 });

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArmStore } from "../local/armStore";
 import { runLocal } from "../local/cli";
-import { ensureExistingService } from "../local/localStack";
+import { ensureExistingService, localRunPaths } from "../local/localStack";
 import { armMount, localSubscriptionId, localTenantPaths, tenantClock } from "../local/server";
 import { writeShadowProject } from "../local/shadowProject";
 import { projectDir } from "../tools/plan";
@@ -93,6 +93,56 @@ describe("the shadow project", () => {
   });
 });
 
+describe("the shadow project of another program (one that uses the component)", () => {
+  const otherProject = [
+    "name: orders-platform",
+    "runtime:",
+    "  name: python",
+    "  options:",
+    "    virtualenv: venv",
+    "packages:",
+    "  apim-entra-auth: ../apim-entra-auth",
+    "  pinned:",
+    "    source: ./vendor/pinned",
+    "    version: 1.0.0",
+    "  registry: github.com/contoso/other@v1.2.0",
+    "",
+  ].join("\n");
+
+  it("lives under projects/<its name>, and this program's under project", () => {
+    const root = temporary("local-root-");
+    const other = temporary("other-program-");
+    fs.writeFileSync(path.join(other, "Pulumi.yaml"), otherProject);
+    const paths = localTenantPaths(root);
+    expect(localRunPaths(paths, other).project).toBe(path.join(root, "projects", "orders-platform"));
+    expect(localRunPaths(paths).project).toBe(path.join(root, "project"));
+  });
+
+  it("points its packages' local sources and its virtualenv back at the program, and copies a stack it has no file for", () => {
+    const other = temporary("other-program-");
+    fs.writeFileSync(path.join(other, "Pulumi.yaml"), otherProject);
+    const shadow = path.join(temporary("local-root-"), "projects", "orders-platform");
+    writeShadowProject(other, shadow, "https://127.0.0.1:18443", ["dev"]);
+
+    const project = parse(fs.readFileSync(path.join(shadow, "Pulumi.yaml"), "utf8")) as {
+      main: string;
+      runtime: { options: { virtualenv: string } };
+      packages: Record<string, unknown>;
+    };
+    expect(path.resolve(shadow, project.main)).toBe(other);
+    expect(project.runtime.options.virtualenv).toBe(path.join(other, "venv"));
+    expect(project.packages).toEqual({
+      "apim-entra-auth": path.resolve(other, "../apim-entra-auth"),
+      pinned: { source: path.join(other, "vendor", "pinned"), version: "1.0.0" },
+      registry: "github.com/contoso/other@v1.2.0",
+    });
+    expect(parse(fs.readFileSync(path.join(shadow, "Pulumi.dev.yaml"), "utf8"))).toEqual({
+      config: { "orders-platform:authorityHost": "https://127.0.0.1:18443" },
+    });
+    expect(fs.readdirSync(other)).toEqual(["Pulumi.yaml"]);
+  });
+});
+
 describe("npm run local before anything is made", () => {
   const capture = async (argv: string[], projectDirectory?: string) => {
     const root = temporary("local-root-");
@@ -120,6 +170,25 @@ describe("npm run local before anything is made", () => {
     expect(up.made).toEqual([]);
   });
 
+  it("--project names another program's folder: up checks that project's stack file", async () => {
+    // This repository has no Pulumi.staging.yaml: the message comes from the project's.
+    const up = await capture(["--project", projectWith({ staging: stagingFile }), "up", "--stack", "staging"]);
+    expect(up.code).toBe(1);
+    expect(up.err).toMatch(/^Invalid configuration for stack "staging":\n {2}- apim-entra-auth:apis: /);
+    expect(up.made).toEqual([]);
+  });
+
+  it("--project refuses a folder without a Pulumi.yaml, naming it, and a missing folder", async () => {
+    const empty = temporary("not-a-project-");
+    const refused = await capture(["--project", empty, "up"]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`--project ${empty}: ${empty} holds no Pulumi.yaml; name a Pulumi project's folder`);
+    const missing = await capture(["--project", "up"]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("--project up:");
+    expect((await capture(["--project"])).err).toContain("--project needs a folder");
+  });
+
   it("up names the stack files there are when the stack has none", async () => {
     const up = await capture(["up", "--stack", "nope"], projectWith({ staging: stagingFile }));
     expect(up.code).toBe(1);
@@ -127,15 +196,17 @@ describe("npm run local before anything is made", () => {
     expect(up.made).toEqual([]);
   });
 
-  it("destroy, smoke, drift and the CLI's commands that run the program ask for the tenant to be started first", async () => {
+  it("destroy, smoke, drift, adopt and the CLI's commands that run the program ask for the tenant to be started first", async () => {
     const notRunning = "The local tenant is not running. Start it with: npm run local -- start";
-    for (const argv of [
+    const commands = [
       ["destroy"],
       ["smoke"],
       ["drift"],
+      ["adopt", "--stack", "dev", "--api", "My-APIM-API"],
       ["pulumi", "preview", "--stack", "dev"],
       ["pulumi", "refresh"],
-    ]) {
+    ];
+    for (const argv of commands) {
       const run = await capture(argv);
       expect([argv, run.code, run.err]).toEqual([argv, 1, notRunning]);
     }

@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -141,7 +141,6 @@ describe("requestToken", () => {
   });
 
   it.each([
-    [501051, "is not assigned to a role"],
     [1002012, "scope is not valid"],
     [90002, "Tenant not found"],
     [7000218, "must contain client_secret"],
@@ -312,6 +311,22 @@ describe("runToken", () => {
     expect(run.execs).toEqual([]);
   });
 
+  it("signs in where the client's token endpoint says when the outputs name no authority host", async () => {
+    // A program using the component may export its clients but not authorityHost: a sovereign cloud's client must
+    // not be sent to the public cloud.
+    const sovereign = `https://login.microsoftonline.us/${tenant}/oauth2/v2.0/token`;
+    const { authorityHost: _, ...rest } = outputs;
+    const file = join(dirname(outputsFile), "outputs-without-authority.json");
+    await writeFile(
+      file,
+      JSON.stringify({ ...rest, clients: { reporting: { ...rest.clients.reporting, tokenEndpoint: sovereign } } }),
+    );
+    const run = cli();
+
+    expect(await runToken(["--outputs", file, "--client", "reporting"], run.io)).toBe(0);
+    expect(run.calls[0]?.url).toBe(sovereign);
+  });
+
   it("prefers flags over environment variables over the outputs", async () => {
     const env = {
       TENANT_ID: "11111111-2222-3333-4444-555555555555",
@@ -398,13 +413,13 @@ describe("runToken", () => {
   });
 
   it("reports retries on stderr and exits 1 with the sentence when Entra refuses", async () => {
-    const run = cli({}, entraError(700016), entraError(501051, "Application is not assigned to a role."));
+    const run = cli({}, entraError(700016), entraError(1002012, "The provided value for scope is not valid."));
 
     expect(await runToken(["--outputs", outputsFile, "--client", "reporting"], run.io)).toBe(1);
     expect(run.out).toEqual([]);
     expect(run.err).toEqual([
       `attempt 2 of 6 in 2 s: AADSTS700016 ${explainAadsts(700016, undefined)}`,
-      `error: ${explainAadsts(501051, undefined)} (AADSTS501051)`,
+      `error: ${explainAadsts(1002012, undefined)} (AADSTS1002012)`,
     ]);
     expect(run.delays).toEqual([2000]);
   });

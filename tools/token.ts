@@ -1,6 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { publicCloudAuthorityHost, tokenEndpoint, tokenProfile } from "../entra/tokenProfile";
+import {
+  authorityHostOfTokenEndpoint,
+  publicCloudAuthorityHost,
+  tokenEndpoint,
+  tokenProfile,
+} from "../entra/tokenProfile";
 import { type ClientProof, type RetryNotice, requestToken, type TokenRequest } from "./sign-in/clientCredentials";
 import { authCodeSignIn, deviceCodeSignIn } from "./sign-in/userSignIn";
 import { authorityHostFault } from "../entra/loopback";
@@ -185,7 +190,12 @@ export async function resolveTokenRequest(
   const { name: clientName, client } = chooseClient(outputs, values.client);
   const chosenApi = needApi || !given.scope ? chooseApi(outputs, clientName, values.api) : undefined;
   const tenantId = checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId);
-  const authorityHost = checkedAuthority(given.authority ?? outputs.authorityHost ?? publicCloudAuthorityHost);
+  const authorityHost = checkedAuthority(
+    given.authority ??
+      outputs.authorityHost ??
+      authorityHostOfTokenEndpoint(client.tokenEndpoint, tenantId) ??
+      publicCloudAuthorityHost,
+  );
   const clientId = given.clientId ?? client.clientId;
   const proof = proofFor(clientName, client, clientId, givenProof);
   const scope =
@@ -349,11 +359,17 @@ export async function resolveUserSignIn(
   }
   const proof =
     kind === "web" ? proofFor(clientName, client, given.clientId ?? client.clientId, givenProof) : givenProof;
+  const tenantId = checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId);
   return {
     flow,
     clientName,
-    authorityHost: checkedAuthority(given.authority ?? outputs.authorityHost ?? publicCloudAuthorityHost),
-    tenantId: checkedTenant(given.tenant ?? client.tenantId ?? outputs.tenantId),
+    authorityHost: checkedAuthority(
+      given.authority ??
+        outputs.authorityHost ??
+        authorityHostOfTokenEndpoint(client.tokenEndpoint, tenantId) ??
+        publicCloudAuthorityHost,
+    ),
+    tenantId,
     clientId: given.clientId ?? client.clientId,
     scope,
     ...(redirectUri ? { redirectUri } : {}),

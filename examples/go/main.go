@@ -8,8 +8,14 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
+		// Where Entra issues tokens: the public cloud unless the stack names another (a sovereign cloud, the local tenant).
+		var authorityHost *string
+		if host, ok := ctx.GetConfig(ctx.Project() + ":authorityHost"); ok && host != "" {
+			authorityHost = &host
+		}
 		catalogue, err := apimentraauth.NewEntraProtectedApis(ctx, "catalogue", &apimentraauth.EntraProtectedApisArgs{
-			Apim: apimentraauth.ApimServiceSpecArgs{ResourceGroupName: "rg-apim-dev", ServiceName: "apim-contoso-dev"},
+			AuthorityHost: authorityHost,
+			Apim:          apimentraauth.ApimServiceSpecArgs{ResourceGroupName: "rg-apim-dev", ServiceName: "apim-contoso-dev"},
 			Apis: []apimentraauth.ApiSpecArgs{{
 				Name:         "orders",
 				DisplayName:  "My-APIM-API",
@@ -28,6 +34,7 @@ func main() {
 		if err != nil {
 			return err
 		}
+		ctx.Export("authorityHost", catalogue.AuthorityHost)
 		ctx.Export("gatewayUrl", catalogue.GatewayUrl)
 		ctx.Export("tenantId", catalogue.TenantId)
 		ctx.Export("apis", catalogue.Apis)

@@ -5,6 +5,8 @@ import pulumi_apim_entra_auth as apim_entra_auth
 
 catalogue = apim_entra_auth.EntraProtectedApis(
     "catalogue",
+    # Where Entra issues tokens: the public cloud unless the stack names another (a sovereign cloud, the local tenant).
+    authority_host=pulumi.Config().get("authorityHost"),
     apim=apim_entra_auth.ApimServiceSpecArgs(resource_group_name="rg-apim-dev", service_name="apim-contoso-dev"),
     apis=[
         apim_entra_auth.ApiSpecArgs(
@@ -26,6 +28,7 @@ catalogue = apim_entra_auth.EntraProtectedApis(
     ],
 )
 
+pulumi.export("authorityHost", catalogue.authority_host)
 pulumi.export("gatewayUrl", catalogue.gateway_url)
 pulumi.export("tenantId", catalogue.tenant_id)
 pulumi.export("apis", catalogue.apis)

@@ -82,7 +82,9 @@ describe("npm run local -- drift on the dev stack", () => {
     );
     // Nothing else drifted: the refresh reads back exactly what up wrote.
     expect(lines).toContain("1 to create, 2 to update, 0 to replace, 0 to delete");
-    expect(run.out).toMatch(/^! smoke: token issued: expected access token, got .*\(AADSTS501051\)/m);
+    expect(run.out).toMatch(
+      /^! smoke: token issued: expected access token, got .*\(AADSTS501051; gave up after 6 attempts\)/m,
+    );
     expect(run.out).toContain("drift: stack dev has drifted: 3 changes to put back and 1 failed smoke check.");
 
     const repaired = await up();

@@ -173,6 +173,16 @@ export const guideTenant = {
 };
 const { portalUser, portalSecret } = guideTenant;
 
+/** The scope the guide's "Expose an API" step adds: access_as_app, admins only. */
+export const guideScope = (id: string) => ({
+  id,
+  value: "access_as_app",
+  type: "Admin",
+  isEnabled: true,
+  adminConsentDisplayName: "access_as_app",
+  adminConsentDescription: "This token can be used to access my API.",
+});
+
 /**
  * The guide's steps, in the portal: My-Client-App with a client secret; My-APIM-API with api://<its client id> and the
  * admins-only scope access_as_app (token version left null: v1 tokens); then My-Client-App's "Application permission"
@@ -189,16 +199,7 @@ export function seedLikeTheGuide(fake: GraphFake) {
   api.application.identifierUris = [`api://${api.application.appId}`];
   api.application.api = {
     requestedAccessTokenVersion: null,
-    oauth2PermissionScopes: [
-      {
-        id: scopeId,
-        value: "access_as_app",
-        type: "Admin",
-        isEnabled: true,
-        adminConsentDisplayName: "access_as_app",
-        adminConsentDescription: "This token can be used to access my API.",
-      },
-    ],
+    oauth2PermissionScopes: [guideScope(scopeId)],
   };
   client.application.requiredResourceAccess = [
     { resourceAppId: api.application.appId, resourceAccess: [{ id: scopeId, type: "Role" }] },

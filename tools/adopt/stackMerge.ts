@@ -1,4 +1,4 @@
-import { type Document, isMap, isScalar, isSeq, type Node, parseDocument, YAMLMap, YAMLSeq } from "yaml";
+import { type Document, isMap, isScalar, isSeq, type Node, parse, parseDocument, visit, YAMLMap, YAMLSeq } from "yaml";
 import { isDeepStrictEqual } from "node:util";
 import type { EntryPlan } from "./proposal";
 
@@ -22,16 +22,34 @@ function sectionOf(document: Document, namespace: string, section: string): YAML
   return list;
 }
 
+/**
+ * A node for a value adopt writes, its strings quoted wherever a YAML 1.1 reader would read the plain text as something
+ * else: the Pulumi CLI reads stack files with Go's yaml.v3, which takes a plain 2026-12-01 for a timestamp and hands
+ * the program "2026-12-01 00:00:00 +0000 UTC" (secretRotatedOn); yes, on and 0x1F likewise. The yaml package writes
+ * YAML 1.2, where they are plain strings.
+ */
+function nodeOf(document: Document, value: unknown): Node {
+  const node = document.createNode(value) as Node;
+  visit(node, {
+    Scalar(_, scalar) {
+      if (typeof scalar.value === "string" && parse(scalar.value, { version: "1.1" }) !== scalar.value) {
+        scalar.type = "QUOTE_DOUBLE";
+      }
+    },
+  });
+  return node;
+}
+
 /** Sets a key to a value, keeping the old node (and its comments and style) where the value is the same. */
 function setKeepingStyle(document: Document, map: YAMLMap, key: string, value: unknown): void {
   const old = map.get(key, true) as Node | undefined;
   if (old && isDeepStrictEqual((old as { toJSON(): unknown }).toJSON(), value)) return;
-  const node = document.createNode(value) as Node & { flow?: boolean };
+  const node = nodeOf(document, value) as Node & { flow?: boolean };
   if (old) {
     node.comment = old.comment;
     node.commentBefore = old.commentBefore;
     if ((isSeq(old) || isMap(old)) && (isSeq(node) || isMap(node))) node.flow = old.flow ?? false;
-    if (isScalar(old) && isScalar(node) && typeof value === "string" && typeof old.value === "string")
+    if (isScalar(old) && isScalar(node) && typeof value === "string" && typeof old.value === "string" && !node.type)
       node.type = old.type;
   }
   map.set(key, node);
@@ -53,7 +71,7 @@ export function mergeIntoStackFile(
     const list = sectionOf(document, namespace, plan.section);
     const entry = plan.target === undefined ? undefined : list.items[plan.target];
     if (entry === undefined) {
-      list.add(document.createNode(plan.values));
+      list.add(nodeOf(document, plan.values));
       continue;
     }
     if (!isMap(entry))

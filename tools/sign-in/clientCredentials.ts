@@ -38,9 +38,11 @@ export interface AccessToken {
 
 /**
  * Codes Entra returns while a new app, service principal or credential is still replicating. 700211 and 700213
- * are what Entra now returns (instead of 70021) while a new federated credential's issuer or subject is unknown.
+ * are what Entra now returns (instead of 70021) while a new federated credential's issuer or subject is unknown;
+ * 501051 while a new admin consent (the client's app role assignment) is, as right after the `pulumi up` that granted
+ * it. Like 7000215 it is also final (a client never granted): the retries then cost about a minute.
  */
-export const replicationCodes: readonly number[] = [500011, 700016, 7000215, 70021, 700211, 700213];
+export const replicationCodes: readonly number[] = [500011, 700016, 7000215, 70021, 700211, 700213, 501051];
 
 /** A token request Entra (or the network) refused; the message never contains the secret or the assertion. */
 export class TokenRequestError extends Error {
@@ -79,7 +81,7 @@ const sentences: Record<number, string> = {
   7000272:
     "The key that signed the client assertion is not among its issuer's published keys: the token was not issued by the federated credential's issuer.",
   501051:
-    "The client is not assigned a role on the API: the API requires assignment and the client was not granted its application permission (no app role assignment / admin consent).",
+    "The client is not assigned a role on the API: the API requires assignment and the client was not granted its application permission (no app role assignment / admin consent), or the grant was just made and has not replicated yet.",
   1002012:
     "The scope is not valid for client credentials: it must be the API's identifier URI followed by /.default, e.g. api://<api client id>/.default.",
   90002: "The tenant was not found: check the tenant id, and that the authority host is the cloud the tenant lives in.",

@@ -24,11 +24,12 @@ type Call = { request: ResourceRequest };
 /**
  * @pulumi/pulumi's provider `main` (provider/server.js, 3.276) answers Configure without `supportsPreview` and drops
  * the `preview` flag of Create and Update, so the engine never asks a Node.js provider to plan: in a preview it takes an
- * update's inputs as its outputs, and every computed output (a service principal's objectId) turns unknown. The bridged
- * azuread provider plans (pulumi-terraform-bridge pkg/tfbridge/provider.go: Configure answers `SupportsPreview: true`;
- * Create and Update with `req.GetPreview()` return the proposed state and call no API). This does the same: it says
- * so in Configure's answer and answers a preview's Create and Update from `planner`, leaving the rest to the SDK.
- * Call before `main`.
+ * update's inputs as its outputs, and every computed output turns unknown (a service principal's objectId, so each
+ * admin consent naming it previews as a replace; an adopted application's clientId, so its service principal does),
+ * though `up` replaces nothing. The bridged azuread provider plans (pulumi-terraform-bridge pkg/tfbridge/provider.go:
+ * Configure answers `SupportsPreview: true`; Create and Update with `req.GetPreview()` return the proposed state and
+ * call no API). This does the same: it says so in Configure's answer and answers a preview's Create and Update from
+ * `planner`, leaving the rest to the SDK. Call before `main`.
  */
 export function answerPreviews(planner: PreviewPlanner): void {
   wrapProviderService((implementation) => {

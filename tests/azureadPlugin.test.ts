@@ -4,11 +4,14 @@ import { once } from "node:events";
 import * as pulumiProvider from "@pulumi/pulumi/provider";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { captureConfigure } from "../local/providers/azuread/configureHook";
+import { answerPreviews } from "../local/providers/azuread/previewHook";
+import { unknownValue } from "../local/providers/azuread/properties";
 import { AzureadProvider } from "../local/providers/azuread/provider";
-import { ownedByDeployer } from "./support/azureadHarness";
+import { ownedByDeployer, tokens, urnOf } from "./support/azureadHarness";
 import { FakeClock, FakeGraph, fakeHost } from "./support/fakeGraph";
 
-// The provider as the engine sees it: the SDK's gRPC server (provider.main) with Configure handed to the provider.
+// The provider as the engine sees it: the SDK's gRPC server (provider.main) with Configure handed to the provider and
+// a preview's Create and Update answered from its plan.
 // What this cannot prove: the Pulumi CLI's own calls (the engine tier runs those).
 
 const fromPulumi = createRequire(require.resolve("@pulumi/pulumi/package.json"));
@@ -40,6 +43,7 @@ describe("the plugin surface", () => {
     const graph = new FakeGraph([ownedByDeployer]);
     const azuread = new AzureadProvider({ transport: graph.fetch, clock: new FakeClock(), env: {} });
     captureConfigure((config) => azuread.configure(config));
+    answerPreviews(azuread);
     const printed = vi.spyOn(console, "log").mockImplementation(() => undefined);
     await pulumiProvider.main(azuread, []);
     const port = String(printed.mock.calls[0]![0]);
@@ -65,8 +69,35 @@ describe("the plugin surface", () => {
         },
       }),
     );
-    const configured = await rpc<{ getAcceptsecrets(): boolean }>(client, "configure", request);
+    const configured = await rpc<{ getAcceptsecrets(): boolean; getSupportspreview(): boolean }>(
+      client,
+      "configure",
+      request,
+    );
     expect(configured.getAcceptsecrets()).toBe(true);
+    // Like the bridged provider: the engine then sends a preview's Create and Update here instead of guessing.
+    expect(configured.getSupportspreview()).toBe(true);
+
+    const callsBeforePreview = graph.calls.length;
+    const previewCreate = new messages.CreateRequest();
+    previewCreate.setUrn(urnOf(tokens.servicePrincipal, "api-sp"));
+    previewCreate.setProperties(Struct.fromJavaScript({ clientId: unknownValue, accountEnabled: true }));
+    previewCreate.setPreview(true);
+    type Answer = { getId(): string; getProperties(): { toJavaScript(): Record<string, unknown> } };
+    const planned = await rpc<Answer>(client, "create", previewCreate);
+    expect(planned.getId()).toBe("");
+    expect(planned.getProperties().toJavaScript()).toMatchObject({ clientId: unknownValue, objectId: unknownValue });
+
+    const olds = { clientId: "c1", objectId: "o1", accountEnabled: true, owners: [] };
+    const previewUpdate = new messages.UpdateRequest();
+    previewUpdate.setId("/servicePrincipals/o1");
+    previewUpdate.setUrn(urnOf(tokens.servicePrincipal, "api-sp"));
+    previewUpdate.setOlds(Struct.fromJavaScript(olds));
+    previewUpdate.setNews(Struct.fromJavaScript({ clientId: "c1", accountEnabled: true, owners: ["u1"] }));
+    previewUpdate.setPreview(true);
+    const plannedUpdate = await rpc<Answer>(client, "update", previewUpdate);
+    expect(plannedUpdate.getProperties().toJavaScript()).toEqual({ ...olds, owners: ["u1"] });
+    expect(graph.calls.length).toBe(callsBeforePreview);
 
     const invoke = new messages.InvokeRequest();
     invoke.setTok("azuread:index/getClientConfig:getClientConfig");

@@ -104,7 +104,7 @@ describe("upgrading a dev stack deployed before the EntraProtectedApis component
     before = await identitySnapshot(session, devService);
   });
 
-  it("previews today's program on that state replacing and deleting no registration, principal, password or API", async () => {
+  it("previews today's program on that state replacing and deleting no registration, principal, password, consent or API", async () => {
     const projectDir = projectWithStacks({ dev: config });
     const steps = await previewSteps(session, "dev", { projectDir }, ["--show-sames"]);
     const kept = steps.filter((step) => keptTypes.includes(step.type));
@@ -112,8 +112,9 @@ describe("upgrading a dev stack deployed before the EntraProtectedApis component
     // Four registrations and principals (orders, inventory, reporting, pipeline), one password, two APIM APIs.
     expect(kept).toHaveLength(11);
     // The principals' update lists the deployer in their owners (added after the component refactor), the policies'
-    // adds the WWW-Authenticate challenge. The provider answers the preview of an update with the planned state (as
-    // the Terraform bridge does), so the principals' object ids stay known and no admin consent naming them moves.
+    // adds the WWW-Authenticate challenge. Our azuread provider plans previews as the bridged one does (Create and
+    // Update answer the proposed state), so the principals' object ids stay known and no admin consent that names
+    // them changes: the preview replaces nothing, as up then does.
     expect(changes(steps)).toEqual([
       "create EntraProtectedApis apim-entra-auth",
       "update ApiPolicy inventory-policy",
@@ -122,6 +123,13 @@ describe("upgrading a dev stack deployed before the EntraProtectedApis component
       "update ServicePrincipal orders-sp",
       "update ServicePrincipal pipeline-sp",
       "update ServicePrincipal reporting-sp",
+    ]);
+    const consents = steps.filter((step) => step.type === "azuread:index/appRoleAssignment:AppRoleAssignment");
+    // Not vacuous: the three admin consents of the fixture (pipeline to inventory, reporting to inventory and orders).
+    expect(consents.map((step) => `${step.op} ${step.name}`).sort()).toEqual([
+      "same pipeline--inventory-admin-consent",
+      "same reporting--inventory-admin-consent",
+      "same reporting--orders-admin-consent",
     ]);
   });
 

@@ -9,7 +9,7 @@ import { AzureadProvider } from "./provider";
  */
 const azuread = new AzureadProvider();
 captureConfigure((config) => azuread.configure(config));
-answerPreviews();
+answerPreviews(azuread);
 provider.main(azuread, process.argv.slice(2)).catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -1,63 +1,80 @@
-import { createRequire } from "node:module";
+import type { CreateResult, UpdateResult } from "@pulumi/pulumi/provider";
+import type { PropertyMap } from "./properties";
+import { type GrpcCallback, grpcError, messages, Struct, wrapProviderService } from "./sdkProviderServer";
 
-interface Struct {
-  toJavaScript(): Record<string, unknown>;
+/** What a preview's Create and Update are answered from: plans, never Graph calls. */
+export interface PreviewPlanner {
+  planCreate(urn: string, inputs: PropertyMap): CreateResult;
+  planUpdate(id: string, urn: string, olds: PropertyMap, news: PropertyMap): UpdateResult;
 }
-interface ChangeRequest {
+
+interface JsStruct {
+  toJavaScript(): PropertyMap;
+}
+interface ResourceRequest {
   getPreview(): boolean;
-  getNews?(): Struct;
-  getOlds?(): Struct;
-  getProperties?(): Struct;
+  getUrn(): string;
+  getId(): string;
+  getProperties(): JsStruct;
+  getOlds(): JsStruct;
+  getNews(): JsStruct;
 }
-type GrpcCallback = (error: unknown, response?: unknown) => void;
-type Handler = (call: { request: ChangeRequest }, callback: GrpcCallback) => void;
+type Call = { request: ResourceRequest };
 
 /**
- * Answers the engine's previews of a create or an update as the real azuread provider (the Terraform bridge) does,
- * with the planned state, instead of letting the engine fall back to the new inputs: @pulumi/pulumi's provider `main`
- * (provider/server.js, 3.276) neither says it supports previews nor passes the preview flag on. Without this, the
- * preview of an in-place update of an application hands back its inputs only, its client id becomes unknown, and
- * every service principal that names it previews as a replacement that `up` never makes (an adopted app's first
- * `pulumi up` is such an update). The plan: an update keeps the state it has, with the new inputs over it (what the
- * bridge plans for attributes nobody changes); a create has its inputs, the rest unknown until it exists. Nothing
- * reaches Graph during a preview. Call before `main`; it wraps only the SDK's own ResourceProvider service.
+ * @pulumi/pulumi's provider `main` (provider/server.js, 3.276) answers Configure without `supportsPreview` and drops
+ * the `preview` flag of Create and Update, so the engine never asks a Node.js provider to plan: in a preview it takes an
+ * update's inputs as its outputs, and every computed output turns unknown (a service principal's objectId, so each
+ * admin consent naming it previews as a replace; an adopted application's clientId, so its service principal does),
+ * though `up` replaces nothing. The bridged azuread provider plans (pulumi-terraform-bridge pkg/tfbridge/provider.go:
+ * Configure answers `SupportsPreview: true`; Create and Update with `req.GetPreview()` return the proposed state and
+ * call no API). This does the same: it says so in Configure's answer and answers a preview's Create and Update from
+ * `planner`, leaving the rest to the SDK. Call before `main`.
  */
-export function answerPreviews(): void {
-  const fromPulumi = createRequire(require.resolve("@pulumi/pulumi/package.json"));
-  const grpc = fromPulumi("@grpc/grpc-js") as {
-    Server: { prototype: { addService(service: unknown, implementation: Record<string, Handler>): void } };
-  };
-  const { ResourceProviderService } = fromPulumi("./proto/provider_grpc_pb") as { ResourceProviderService: unknown };
-  const proto = fromPulumi("./proto/provider_pb") as Record<string, new () => Record<string, (value: unknown) => void>>;
-  const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb") as {
-    Struct: { fromJavaScript(value: Record<string, unknown>): unknown };
-  };
-  const addService = grpc.Server.prototype.addService;
-  grpc.Server.prototype.addService = function (service, implementation) {
-    if (service === ResourceProviderService) {
-      const configure = implementation.configure!.bind(implementation);
-      implementation.configure = (call, callback) =>
-        configure(call, (error, response) => {
-          (response as { setSupportspreview?(value: boolean): void } | undefined)?.setSupportspreview?.(true);
-          callback(error, response);
-        });
-      const create = implementation.create!.bind(implementation);
-      implementation.create = (call, callback) => {
-        if (!call.request.getPreview()) return create(call, callback);
-        const response = new proto.CreateResponse!();
-        response.setId!("");
-        response.setProperties!(Struct.fromJavaScript(call.request.getProperties!().toJavaScript()));
-        callback(null, response);
-      };
-      const update = implementation.update!.bind(implementation);
-      implementation.update = (call, callback) => {
-        if (!call.request.getPreview()) return update(call, callback);
-        const planned = { ...call.request.getOlds!().toJavaScript(), ...call.request.getNews!().toJavaScript() };
-        const response = new proto.UpdateResponse!();
-        response.setProperties!(Struct.fromJavaScript(planned));
-        callback(null, response);
-      };
-    }
-    return addService.call(this, service, implementation);
-  };
+export function answerPreviews(planner: PreviewPlanner): void {
+  wrapProviderService((implementation) => {
+    const configure = implementation.configure!.bind(implementation);
+    implementation.configure = (call, callback) =>
+      configure(call, (error, response) => {
+        (response as { setSupportspreview(value: boolean): void } | undefined)?.setSupportspreview(true);
+        callback(error, response);
+      });
+
+    const create = implementation.create!.bind(implementation);
+    implementation.create = (call: Call, callback: GrpcCallback) => {
+      if (!call.request.getPreview()) return create(call as never, callback);
+      answer(callback, () => {
+        const planned = planner.planCreate(call.request.getUrn(), call.request.getProperties().toJavaScript());
+        const response = new messages.CreateResponse();
+        response.setId(planned.id);
+        response.setProperties(Struct.fromJavaScript(planned.outs));
+        return response;
+      });
+    };
+
+    const update = implementation.update!.bind(implementation);
+    implementation.update = (call: Call, callback: GrpcCallback) => {
+      if (!call.request.getPreview()) return update(call as never, callback);
+      answer(callback, () => {
+        const { request } = call;
+        const planned = planner.planUpdate(
+          request.getId(),
+          request.getUrn(),
+          request.getOlds().toJavaScript(),
+          request.getNews().toJavaScript(),
+        );
+        const response = new messages.UpdateResponse();
+        response.setProperties(Struct.fromJavaScript(planned.outs ?? {}));
+        return response;
+      });
+    };
+  });
+}
+
+function answer(callback: GrpcCallback, respond: () => unknown): void {
+  try {
+    callback(null, respond());
+  } catch (error) {
+    callback(grpcError(error));
+  }
 }

@@ -28,6 +28,7 @@ import { applicationRegistration } from "./resources/applicationRegistration";
 import { appRoleAssignment } from "./resources/appRoleAssignment";
 import { servicePrincipal } from "./resources/servicePrincipal";
 import { servicePrincipalDelegatedPermissionGrant } from "./resources/servicePrincipalDelegatedPermissionGrant";
+import { plannedCreate, plannedUpdate } from "./plan";
 import { connect } from "./session";
 import { resolveSettings } from "./settings";
 
@@ -128,6 +129,18 @@ export class AzureadProvider implements provider.Provider {
     const read = await type.read(op, id, { ...state, ...plain });
     if (!read) throw new Error(`${type.token} ${id}: not found when read back right after it was updated`);
     return { outs: outputs(type, { ...state, ...plain, ...read }, secretKeys(news)) };
+  }
+
+  /** A preview's Create (the engine asks once Configure says previews are supported): no Graph call, the plan. */
+  planCreate(urn: string, inputs: PropertyMap): provider.CreateResult {
+    const type = typeOf(urn);
+    return { id: "", outs: outputs(type, plannedCreate(type, revealMap(inputs)), secretKeys(inputs)) };
+  }
+
+  /** A preview's Update: no Graph call, the old outputs with the new inputs applied. */
+  planUpdate(_id: string, urn: string, olds: PropertyMap, news: PropertyMap): provider.UpdateResult {
+    const type = typeOf(urn);
+    return { outs: outputs(type, plannedUpdate(type, revealMap(olds), revealMap(news)), secretKeys(news)) };
   }
 
   async delete(id: string, urn: string, props: PropertyMap): Promise<void> {

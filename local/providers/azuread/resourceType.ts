@@ -26,6 +26,11 @@ export interface ResourceType {
   properties: Properties;
   /** Minutes, from the Terraform resource's Timeouts. */
   timeouts: { create: number; read: number; update?: number; delete: number };
+  /**
+   * Outputs only Graph assigns (Terraform `Computed` without an input; the ones @pulumi/azuread's classes mark `out`):
+   * a preview of a create plans them unknown, one of an update keeps their values.
+   */
+  computedOutputs?: string[];
   /** Outputs the bridge marks secret (`Sensitive: true`). */
   secretOutputs?: string[];
   /** Creates the object; `state` carries what only creation learns (a password's value). */

@@ -28,6 +28,7 @@ export const appRoleAssignment: ResourceType = {
     resourceObjectId: { type: "string", required: true, validate: uuid },
   },
   timeouts: { create: 5, read: 5, delete: 5 },
+  computedOutputs: ["principalDisplayName", "principalType", "resourceDisplayName"],
 
   async create(op, inputs) {
     const resourceId = inputs.resourceObjectId as string;

@@ -55,6 +55,7 @@ export const applicationFederatedIdentityCredential: ResourceType = {
   token: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
   properties,
   timeouts: { create: 15, read: 5, update: 5, delete: 5 },
+  computedOutputs: ["credentialId"],
 
   async create(op, inputs) {
     const objectId = ids.parseApplicationId(inputs.applicationId as string);

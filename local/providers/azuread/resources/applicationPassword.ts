@@ -40,6 +40,7 @@ export const applicationPassword: ResourceType = {
   token: "azuread:index/applicationPassword:ApplicationPassword",
   properties,
   timeouts: { create: 15, read: 5, delete: 5 },
+  computedOutputs: ["keyId", "value"],
   secretOutputs: ["value"],
 
   async create(op, inputs) {

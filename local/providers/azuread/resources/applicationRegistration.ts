@@ -46,6 +46,7 @@ export const applicationRegistration: ResourceType = {
   token: "azuread:index/applicationRegistration:ApplicationRegistration",
   properties,
   timeouts: { create: 10, read: 5, update: 10, delete: 5 },
+  computedOutputs: ["clientId", "disabledByMicrosoft", "objectId", "publisherDomain"],
 
   // Create: one POST /applications with every argument (no owners: Graph makes the caller the owner).
   async create(op, inputs) {

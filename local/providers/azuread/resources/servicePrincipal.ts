@@ -110,6 +110,22 @@ export const servicePrincipal: ResourceType = {
   token: "azuread:index/servicePrincipal:ServicePrincipal",
   properties,
   timeouts: { create: 10, read: 5, update: 10, delete: 5 },
+  computedOutputs: [
+    "appRoleIds",
+    "appRoles",
+    "applicationTenantId",
+    "displayName",
+    "homepageUrl",
+    "logoutUrl",
+    "oauth2PermissionScopeIds",
+    "oauth2PermissionScopes",
+    "objectId",
+    "redirectUris",
+    "samlMetadataUrl",
+    "servicePrincipalNames",
+    "signInAudience",
+    "type",
+  ],
 
   async create(op, inputs) {
     const clientId = inputs.clientId as string;

@@ -24,7 +24,8 @@ import {
   removeTemporaryProjects,
   writeStackFile,
 } from "./support/projects";
-import { createPrincipalsGroup, ensureServices, graphServicePrincipalId } from "./support/deployerTenant";
+import { createAssignedGroups } from "./support/assignedGroups";
+import { ensureServices, graphServicePrincipalId } from "./support/deployerTenant";
 
 const bootstrapDir = path.join(projectRoot, "bootstrap");
 const bootstrapStackFile = path.join(bootstrapDir, "Pulumi.contoso.yaml");
@@ -193,7 +194,7 @@ describe("the dev stack deployed as the deployer", () => {
 
 describe("the prod stack deployed as the deployer", () => {
   it("is created, with its developer portal's delegated consent", async () => {
-    await createPrincipalsGroup(session, "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "Orders developers");
+    await createAssignedGroups(session, "prod");
     const up = await upAsDeployerOk("prod", prod);
     expect(up.out).toContain("9 of 9 checks passed");
     expect(await servicePrincipalOwners("prod")).toEqual(Array(4).fill([deployerPrincipalId]));

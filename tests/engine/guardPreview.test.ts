@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apimApiVersion } from "../../local/armResources";
 import { projectRoot } from "../../local/engine";
 import { localSubscriptionId } from "../../local/server";
+import { createAssignedGroups } from "./support/assignedGroups";
 import { type LocalSession, startLocalSession } from "./support/localSession";
 import { programCopy, projectWithStacks, removeTemporaryProjects } from "./support/projects";
 import { prepareStack } from "./support/stacks";
@@ -67,14 +68,7 @@ describe("pulumi preview --policy-pack guard on the real engine", () => {
   });
 
   it("passes the prod stack, deployed from its stack file as it is, with its one advisory", async () => {
-    // The group prod's assignedPrincipals names, which a person would have in the tenant already.
-    await session.restOk("POST", "graph:/v1.0/groups", {
-      id: "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
-      displayName: "Orders developers",
-      mailEnabled: false,
-      mailNickname: "orders-developers",
-      securityEnabled: true,
-    });
+    await createAssignedGroups(session, "prod");
     await session.localOk(["up", "--stack", "prod"]);
     const preview = await guarded(["preview"], "prod");
     expect(preview.code, preview.output).toBe(0);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../local/engine";
 import { localSubscriptionId } from "../../local/server";
 import { parseStackOutputs, type StackOutputs } from "../../tools/sign-in/stackOutputs";
+import { createAssignedGroups } from "./support/assignedGroups";
 import { callApi, clientToken, type LocalSession, startLocalSession } from "./support/localSession";
 
 const stackFile = path.join(projectRoot, "Pulumi.dev.yaml");
@@ -137,15 +138,7 @@ describe("a stack with several clients (Pulumi.prod.yaml as it is)", () => {
   it("deploys, and the smoke test runs for each client and API it is granted, without a token where smoke needs a person", async () => {
     const prodFile = path.join(projectRoot, "Pulumi.prod.yaml");
     const prodBytes = fs.readFileSync(prodFile);
-    // The group its assignedPrincipals names, which a person would have in the tenant already.
-    const group = await rest("POST", "graph:/v1.0/groups", {
-      id: "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
-      displayName: "Orders developers",
-      mailEnabled: false,
-      mailNickname: "orders-developers",
-      securityEnabled: true,
-    });
-    expect(group.code).toBe(0);
+    await createAssignedGroups(session, "prod");
 
     const up = await localOk("up", "--stack", "prod");
     const smokeRuns = up.out.split("\n").filter((line) => /checks passed/.test(line));

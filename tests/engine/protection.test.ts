@@ -4,6 +4,7 @@
 // which Pulumi would pass to every child that did not state its own (components/protection.ts). What this cannot
 // prove: that Azure's resource locks, which Pulumi's protect does not set, behave the same.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAssignedGroups } from "./support/assignedGroups";
 import { startLocalSession, type LocalSession } from "./support/localSession";
 import { changes, previewSteps } from "./support/previewSteps";
 import {
@@ -58,14 +59,7 @@ const refusedSecret = /^refused: invalid_client: AADSTS7000215: Invalid client s
 beforeAll(async () => {
   session = await startLocalSession();
   await session.restartOn("2026-11-23");
-  // The group Pulumi.prod.yaml's assignedPrincipals names, which the tenant would hold already.
-  await session.restOk("POST", "graph:/v1.0/groups", {
-    id: "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
-    displayName: "Orders developers",
-    mailEnabled: false,
-    mailNickname: "orders-developers",
-    securityEnabled: true,
-  });
+  await createAssignedGroups(session, "prod");
   projectDir = projectWithStacks({ prod: committedStackConfig("prod") });
   await session.localOk(["up", "--stack", "prod"], { projectDir });
   given["2026-11-23"] = (await stackOutputs(session, "prod", { projectDir })).clients.reporting?.clientSecret ?? "";

@@ -18,17 +18,6 @@ export async function ensureServices(
   }
 }
 
-/** A security group with this object id, as a stack's assignedPrincipals names it. */
-export async function createPrincipalsGroup(session: LocalSession, id: string, displayName: string): Promise<void> {
-  await session.restOk("POST", "graph:/v1.0/groups", {
-    id,
-    displayName,
-    mailEnabled: false,
-    mailNickname: displayName.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
-    securityEnabled: true,
-  });
-}
-
 /** The object id of Microsoft Graph's service principal in the tenant: the resource of every Graph app role. */
 export async function graphServicePrincipalId(session: LocalSession): Promise<string> {
   const graph = await session.restOk(

@@ -45,21 +45,31 @@ const servicesByMount: Record<string, keyof Latency> = { "/graph": "graph", "/ar
 
 /**
  * Delays each request to Graph and ARM by its service's latency (`sleep` is injectable: a test observes the delay
- * without waiting for it) and counts the requests each service answered, which `/local/status` reports.
+ * without waiting for it) and counts the requests each service answered and the most answered at once, which
+ * `/local/status` reports.
  */
 export function serviceDelays(latency: Latency, sleep: Sleep = sleepFor) {
   const requests: Record<keyof Latency, number> = { graph: 0, arm: 0 };
+  /** Graph and ARM requests being answered now, and the most there have been at once. */
+  const inFlight = { now: 0, most: 0 };
   return {
     latency,
     requests,
+    inFlight,
     /** The handler mounted under `prefix`, delayed when it serves Graph or ARM; any other as it is. */
     wrap(prefix: string, handler: MountedHandler): MountedHandler {
       const service = servicesByMount[prefix];
       if (!service) return handler;
       return async (request, response, path) => {
         requests[service] += 1;
-        if (latency[service] > 0) await sleep(latency[service]);
-        return handler(request, response, path);
+        inFlight.now += 1;
+        inFlight.most = Math.max(inFlight.most, inFlight.now);
+        try {
+          if (latency[service] > 0) await sleep(latency[service]);
+          return await handler(request, response, path);
+        } finally {
+          inFlight.now -= 1;
+        }
       };
     },
   };

@@ -202,6 +202,7 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
           time: directory.time(),
           latency: delays.latency,
           requests: delays.requests,
+          mostRequestsInFlight: delays.inFlight.most,
         });
       }
       for (const [prefix, handler] of mounts) {

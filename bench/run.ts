@@ -11,6 +11,7 @@ import { evaluateProgram } from "../tools/preview/mockEngine";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { readStackFileConfig } from "../tools/preview/stackFiles";
 import { benchLocalUp } from "./localUp";
+import { scaleRows } from "./scaleRows";
 
 const projectDir = path.resolve(__dirname, "..");
 const median = (values: number[]) => {
@@ -163,6 +164,9 @@ async function main() {
     rows.push(["local up again, no changes, with smoke (s)", seconds(local.map((run) => run.again))]);
     rows.push(["local tenant resident memory after up (MB)", median(local.map((run) => run.residentMb)).toFixed(0)]);
   }
+
+  // 5. Preview and up at scale against the tenant with Azure's round trips injected, next to the critical path.
+  rows.push(...(await scaleRows(process.env)));
 
   const width = Math.max(...rows.map(([label]) => label.length));
   process.stdout.write(`median of ${runs} runs (${processRuns} for whole processes), Node ${process.version}\n`);

@@ -70,8 +70,32 @@ function stackFileText(config: Record<string, unknown>): string {
   return stringify({ config: keys }, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" });
 }
 
+/**
+ * How the CLI runs: its defaults, or with one of its own settings changed to show what limits `up` (both are the
+ * CLI's environment variables: sdk/v3 go/common/env/env.go).
+ */
+export const engineVariants = {
+  default: { label: "the CLI's defaults", env: {} },
+  unbounded: { label: "PULUMI_PARALLEL=2147483647 (no limit)", env: { PULUMI_PARALLEL: "2147483647" } },
+  nocheckpoints: { label: "PULUMI_SKIP_CHECKPOINTS=true", env: { PULUMI_SKIP_CHECKPOINTS: "true" } },
+} as const;
+export type EngineVariant = keyof typeof engineVariants;
+
+export function parseVariants(variable: string, text: string): EngineVariant[] {
+  return text
+    .split(",")
+    .filter(Boolean)
+    .map((part) => {
+      if (!(part in engineVariants)) {
+        throw new Error(`${variable}: "${part}" is not one of ${Object.keys(engineVariants).join(", ")}`);
+      }
+      return part as EngineVariant;
+    });
+}
+
 export interface ScaleRun {
   label: string;
+  variant: EngineVariant;
   /** Resources that deploy something (not components or providers). */
   resources: number;
   /** The engine's parallelism for the run: PULUMI_PARALLEL, else the CLI's default (4 × CPUs). */
@@ -97,6 +121,8 @@ export interface ScaleRun {
 export interface ScaleOptions {
   latency: Latency;
   sizes: CatalogueSize[];
+  /** Each case runs once per variant; default only the CLI's defaults. */
+  variants?: EngineVariant[];
   log?: (line: string) => void;
 }
 
@@ -111,11 +137,16 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleRun[]> {
   process.env.APIM_ENTRA_AUTH_TODAY ??= "2026-11-23";
   const runs: ScaleRun[] = [];
   try {
-    runs.push(await oneCase("dev", "dev", undefined, options));
+    const cases: { label: string; stack: string; projectDir?: string }[] = [{ label: "dev", stack: "dev" }];
     for (const size of options.sizes) {
       const stack = `synthetic${size.apis}x${size.clients}`;
       const projectDir = projectWithStacks({ [stack]: stackFileText(syntheticCatalogue(size)) });
-      runs.push(await oneCase(`${size.apis} APIs × ${size.clients} clients`, stack, projectDir, options));
+      cases.push({ label: `${size.apis} APIs × ${size.clients} clients`, stack, projectDir });
+    }
+    for (const { label, stack, projectDir } of cases) {
+      for (const variant of options.variants ?? ["default"]) {
+        runs.push(await oneCase(label, stack, projectDir, variant, options));
+      }
     }
   } finally {
     removeTemporaryProjects();
@@ -127,6 +158,7 @@ async function oneCase(
   label: string,
   stack: string,
   projectDir: string | undefined,
+  variant: EngineVariant,
   options: ScaleOptions,
 ): Promise<ScaleRun> {
   const log = options.log ?? (() => undefined);
@@ -143,7 +175,8 @@ async function oneCase(
     if (!running) throw new Error("the local tenant did not write its pid file");
     const catalogue = checkStackFile(projectDir ?? projectRoot, stack, localAuthorityHost(paths));
     await ensureExistingService(paths, running, catalogue.apim);
-    const { cli } = await prepareShadowProject({ paths, projectDir, io, stdio: "pipe" }, running);
+    const prepared = await prepareShadowProject({ paths, projectDir, io, stdio: "pipe" }, running);
+    const cli = { ...prepared.cli, baseEnv: { ...prepared.cli.baseEnv, ...engineVariants[variant].env } };
     const pulumi = async (...args: string[]) => {
       const began = process.hrtime.bigint();
       const run = await runPulumi(args, { ...cli, stdio: "pipe" } satisfies RunPulumiOptions);
@@ -163,10 +196,12 @@ async function oneCase(
       };
 
     await pulumi("stack", "select", "--create", "--non-interactive", stack);
-    log(`${label}: pulumi preview (${describeLatency(options.latency) ?? "no latency"})`);
+    log(
+      `${label}, ${engineVariants[variant].label}: pulumi preview (${describeLatency(options.latency) ?? "no latency"})`,
+    );
     const preview = await pulumi("preview", "--non-interactive", "--stack", stack);
     const before = await tenantStatus();
-    log(`${label}: pulumi up`);
+    log(`${label}, ${engineVariants[variant].label}: pulumi up`);
     const up = await pulumi("up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack);
     const after = await tenantStatus();
     const previewAfter = await pulumi("preview", "--non-interactive", "--expect-no-changes", "--stack", stack);
@@ -189,6 +224,7 @@ async function oneCase(
       throw new Error(`no create time in pulumi up's output for ${missing.map((r) => r.urn).join(", ")}`);
     return {
       label,
+      variant,
       resources: deployed.length,
       parallelism,
       preview: preview.ms,

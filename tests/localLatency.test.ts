@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runLocal } from "../local/cli";
 import { requestWithCa } from "../local/http";
 import { type Latency, parseLatency } from "../local/latency";
@@ -71,6 +71,32 @@ describe("a tenant started with latency", () => {
       requests: { graph: 1, arm: 1 },
     });
     expect(slept).toEqual([150, 300]);
+  });
+});
+
+describe("the tenant's count of requests in flight", () => {
+  it("reports the most Graph and ARM requests it answered at once", async () => {
+    const waiting: (() => void)[] = [];
+    const local = await startTestTenant({
+      latency: { graph: 150, arm: 0 },
+      sleep: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    });
+    try {
+      const graph = graphClient(local.tenant, local.ca);
+      // One request alone (it also fetches the token the next two share), then two held until both are in.
+      const first = graph("GET", "/v1.0/applications");
+      await vi.waitFor(() => expect(waiting).toHaveLength(1), { timeout: 30_000 });
+      waiting.shift()?.();
+      expect((await first).status).toBe(200);
+      const both = Promise.all([graph("GET", "/v1.0/applications"), graph("GET", "/v1.0/servicePrincipals")]);
+      await vi.waitFor(() => expect(waiting).toHaveLength(2), { timeout: 30_000 });
+      for (const release of waiting.splice(0)) release();
+      expect((await both).map((answer) => answer.status)).toEqual([200, 200]);
+      const status = await requestWithCa(`${local.tenant.endpoints.login}/local/status`, { ca: local.ca });
+      expect(JSON.parse(status.text)).toMatchObject({ requests: { graph: 3, arm: 0 }, mostRequestsInFlight: 2 });
+    } finally {
+      await local.close();
+    }
   });
 });
 

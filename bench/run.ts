@@ -11,16 +11,10 @@ import { evaluateProgram } from "../tools/preview/mockEngine";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { readStackFileConfig } from "../tools/preview/stackFiles";
 import { benchLocalUp } from "./localUp";
+import { median } from "./median";
 import { scaleRows } from "./scaleRows";
 
 const projectDir = path.resolve(__dirname, "..");
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function timeEach(runs: number, action: () => Promise<unknown> | unknown): Promise<number[]> {
   const times: number[] = [];

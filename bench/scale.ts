@@ -14,6 +14,7 @@ import { localTenantPaths } from "../local/server";
 import { runningTenant } from "../local/tenantProcess";
 import { committedStackConfig, projectWithStacks, removeTemporaryProjects } from "../tests/engine/support/projects";
 import { stringify } from "yaml";
+import { median } from "./median";
 import { criticalPath, type StateResource } from "./criticalPath";
 
 /** `20x100`: 20 APIs and 100 clients. */
@@ -95,6 +96,8 @@ export function parseVariants(variable: string, text: string): EngineVariant[] {
 
 export interface ScaleRun {
   label: string;
+  /** How many runs the times are the median of. */
+  runs: number;
   variant: EngineVariant;
   /** Resources that deploy something (not components or providers). */
   resources: number;
@@ -123,6 +126,8 @@ export interface ScaleOptions {
   sizes: CatalogueSize[];
   /** Each case runs once per variant; default only the CLI's defaults. */
   variants?: EngineVariant[];
+  /** Runs of each case and variant, each in a new root; the times are their medians. Default 1. */
+  runs?: number;
   log?: (line: string) => void;
 }
 
@@ -145,7 +150,11 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleRun[]> {
     }
     for (const { label, stack, projectDir } of cases) {
       for (const variant of options.variants ?? ["default"]) {
-        runs.push(await oneCase(label, stack, projectDir, variant, options));
+        const repeated: ScaleRun[] = [];
+        for (let run = 0; run < (options.runs ?? 1); run++) {
+          repeated.push(await oneCase(label, stack, projectDir, variant, options));
+        }
+        runs.push(medianRun(repeated));
       }
     }
   } finally {
@@ -224,6 +233,7 @@ async function oneCase(
       throw new Error(`no create time in pulumi up's output for ${missing.map((r) => r.urn).join(", ")}`);
     return {
       label,
+      runs: 1,
       variant,
       resources: deployed.length,
       parallelism,
@@ -249,6 +259,20 @@ async function oneCase(
     await runLocal(["stop"], { out: () => undefined, err: () => undefined }, { root });
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The first run with each time replaced by the median over the runs. */
+function medianRun(runs: ScaleRun[]): ScaleRun {
+  const of = (time: (run: ScaleRun) => number) => median(runs.map(time));
+  return {
+    ...(runs[0] as ScaleRun),
+    runs: runs.length,
+    preview: of((run) => run.preview),
+    up: of((run) => run.up),
+    previewAfter: of((run) => run.previewAfter),
+    providerBound: of((run) => run.providerBound),
+    slotBound: of((run) => run.slotBound),
+  };
 }
 
 /** `ApplicationPassword client3-secret-2026-11-23`: a resource's type (its last word) and name, as up prints them. */

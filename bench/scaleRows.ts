@@ -2,6 +2,7 @@
 //   BENCH_LATENCY          each Graph / ARM request's delay, default graph=150,arm=300
 //   BENCH_SCALE            synthetic catalogues besides dev, <APIs>x<clients>[,…], default 2x10 (20x100: the
 //                          issue's size, about 720 resources; run it on its own, it takes minutes)
+//   BENCH_SCALE_RUNS       runs of each (new root each time), whose median times are shown; default 1
 //   BENCH_SCALE_VARIANTS   default (the CLI's defaults), unbounded (PULUMI_PARALLEL=2147483647), nocheckpoints
 //                          (PULUMI_SKIP_CHECKPOINTS=true); default "default"
 import * as fs from "node:fs";
@@ -21,12 +22,13 @@ export async function scaleRows(env: NodeJS.ProcessEnv): Promise<[string, string
     latency,
     sizes: parseSizes("BENCH_SCALE", env.BENCH_SCALE ?? "2x10"),
     variants: parseVariants("BENCH_SCALE_VARIANTS", env.BENCH_SCALE_VARIANTS ?? "default"),
+    runs: wholeRuns("BENCH_SCALE_RUNS", env.BENCH_SCALE_RUNS ?? "1"),
     log: (line) => process.stderr.write(`bench: ${line}\n`),
   });
   const rows: [string, string][] = [];
   for (const run of runs) {
     rows.push([
-      `${run.label}: ${run.resources} resources, Graph ${latency.graph} ms, ARM ${latency.arm} ms; ${engineVariants[run.variant].label}`,
+      `${run.label}: ${run.resources} resources, Graph ${latency.graph} ms, ARM ${latency.arm} ms; ${engineVariants[run.variant].label}; median of ${run.runs}`,
       "",
     ]);
     rows.push(["  pulumi preview of the new stack (s)", seconds(run.preview)]);
@@ -51,4 +53,9 @@ export async function scaleRows(env: NodeJS.ProcessEnv): Promise<[string, string
     rows.push(["  slowest creates", run.slowest.join("; ")]);
   }
   return rows;
+}
+
+function wholeRuns(variable: string, text: string): number {
+  if (!/^[1-9]\d*$/.test(text)) throw new Error(`${variable}: "${text}" is not a whole number from 1`);
+  return Number(text);
 }

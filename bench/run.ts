@@ -51,7 +51,18 @@ function catalogue(size: number): Record<string, unknown> {
   return { ...config, apis, clients };
 }
 
+function printRows(heading: string, rows: [string, string][]) {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stdout.write(`${heading}, Node ${process.version}\n`);
+  for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+}
+
 async function main() {
+  // BENCH_ONLY=scale: only the rows of section 5, e.g. for BENCH_SCALE=20x100, which takes minutes on its own.
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== "scale")
+    throw new Error(`BENCH_ONLY: "${only}" is not scale (or unset: every row)`);
+  if (only === "scale") return printRows("scale only", await scaleRows(process.env));
   const rows: [string, string][] = [];
   const runs = Number(process.env.BENCH_RUNS ?? 15);
 
@@ -162,9 +173,7 @@ async function main() {
   // 5. Preview and up at scale against the tenant with Azure's round trips injected, next to the critical path.
   rows.push(...(await scaleRows(process.env)));
 
-  const width = Math.max(...rows.map(([label]) => label.length));
-  process.stdout.write(`median of ${runs} runs (${processRuns} for whole processes), Node ${process.version}\n`);
-  for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+  printRows(`median of ${runs} runs (${processRuns} for whole processes)`, rows);
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@
 //   BENCH_LATENCY          each Graph / ARM request's delay, default graph=150,arm=300
 //   BENCH_SCALE            synthetic catalogues besides dev, <APIs>x<clients>[,…], default 2x10 (20x100: the
 //                          issue's size, about 720 resources; run it on its own, it takes minutes)
+//   BENCH_ONLY=scale       these rows alone (npm run bench's other sections left out)
 //   BENCH_SCALE_RUNS       runs of each (new root each time), whose median times are shown; default 1
 //   BENCH_SCALE_VARIANTS   default (the CLI's defaults), unbounded (PULUMI_PARALLEL=2147483647), nocheckpoints
 //                          (PULUMI_SKIP_CHECKPOINTS=true); default "default"

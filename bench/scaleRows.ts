@@ -48,6 +48,10 @@ export async function scaleRows(env: NodeJS.ProcessEnv): Promise<[string, string
     const parallel = run.parallelism >= 2 ** 31 - 1 ? "no limit" : String(run.parallelism);
     rows.push([`  the creates' summed time ÷ the engine's parallelism (${parallel}) (s)`, seconds(run.slotBound)]);
     rows.push([
+      "    ratio up : the larger of those two (what the provider and the engine's slots allow)",
+      (run.up / Math.max(run.providerBound, run.slotBound)).toFixed(1),
+    ]);
+    rows.push([
       "  requests during up: Graph, ARM; the most in flight at once",
       `${run.requests.graph}, ${run.requests.arm}; ${run.requests.mostInFlight}`,
     ]);

@@ -117,6 +117,8 @@ export interface ScaleRun {
   slotBound: number;
   /** Graph and ARM requests during `up`, and the most the tenant answered at once. */
   requests: { graph: number; arm: number; mostInFlight: number };
+  /** Graph and ARM requests during the preview of the new stack (the program's lookup, the providers' sign-in). */
+  previewRequests: { graph: number; arm: number };
   /** The slowest creates, e.g. `ApplicationPassword client3-secret-2026-11-23 5.2 s`. */
   slowest: string[];
 }
@@ -208,6 +210,7 @@ async function oneCase(
     log(
       `${label}, ${engineVariants[variant].label}: pulumi preview (${describeLatency(options.latency) ?? "no latency"})`,
     );
+    const beforePreview = await tenantStatus();
     const preview = await pulumi("preview", "--non-interactive", "--stack", stack);
     const before = await tenantStatus();
     log(`${label}, ${engineVariants[variant].label}: pulumi up`);
@@ -245,6 +248,10 @@ async function oneCase(
       providerBound: lookup + byCreateTime.cost,
       providerChain: byCreateTime.chain.map((urn) => urn.split("::").at(-1) ?? urn),
       slotBound: deployed.reduce((sum, resource) => sum + timeOf(resource), 0) / parallelism,
+      previewRequests: {
+        graph: before.requests.graph - beforePreview.requests.graph,
+        arm: before.requests.arm - beforePreview.requests.arm,
+      },
       requests: {
         graph: after.requests.graph - before.requests.graph,
         arm: after.requests.arm - before.requests.arm,

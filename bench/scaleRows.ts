@@ -32,7 +32,10 @@ export async function scaleRows(env: NodeJS.ProcessEnv): Promise<[string, string
       `${run.label}: ${run.resources} resources, Graph ${latency.graph} ms, ARM ${latency.arm} ms; ${engineVariants[run.variant].label}; median of ${run.runs}`,
       "",
     ]);
-    rows.push(["  pulumi preview of the new stack (s)", seconds(run.preview)]);
+    rows.push([
+      `  pulumi preview of the new stack (s; Graph ${run.previewRequests.graph}, ARM ${run.previewRequests.arm} requests)`,
+      seconds(run.preview),
+    ]);
     rows.push(["  pulumi up --skip-preview (s)", seconds(run.up)]);
     rows.push(["  pulumi preview after it, no changes (s)", seconds(run.previewAfter)]);
     rows.push([

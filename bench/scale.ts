@@ -139,10 +139,21 @@ export function defaultParallelism(env: NodeJS.ProcessEnv = process.env, cpus = 
   return Number.isInteger(set) && set > 0 ? set : 4 * cpus;
 }
 
-/** Dev, then each synthetic size, one run each. */
-export async function benchScale(options: ScaleOptions): Promise<ScaleRun[]> {
+/** A case whose deployment failed: a result too (the tenant or the engine gave way at that size). */
+export interface ScaleFailure {
+  label: string;
+  variant: EngineVariant;
+  failure: string;
+}
+
+/**
+ * Dev, then each synthetic size, each with every variant in turn. A failed run is reported and the rest go on; each
+ * result is logged as it comes, so a run stopped part way still leaves what it measured.
+ */
+export async function benchScale(options: ScaleOptions): Promise<(ScaleRun | ScaleFailure)[]> {
   process.env.APIM_ENTRA_AUTH_TODAY ??= "2026-11-23";
-  const runs: ScaleRun[] = [];
+  const log = options.log ?? (() => undefined);
+  const runs: (ScaleRun | ScaleFailure)[] = [];
   try {
     const cases: { label: string; stack: string; projectDir?: string }[] = [{ label: "dev", stack: "dev" }];
     for (const size of options.sizes) {
@@ -153,10 +164,18 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleRun[]> {
     for (const { label, stack, projectDir } of cases) {
       for (const variant of options.variants ?? ["default"]) {
         const repeated: ScaleRun[] = [];
-        for (let run = 0; run < (options.runs ?? 1); run++) {
-          repeated.push(await oneCase(label, stack, projectDir, variant, options));
+        try {
+          for (let run = 0; run < (options.runs ?? 1); run++) {
+            repeated.push(await oneCase(label, stack, projectDir, variant, options));
+          }
+          const result = medianRun(repeated);
+          runs.push(result);
+          log(`${label}, ${variant}: ${JSON.stringify({ ...result, providerChain: undefined, slowest: undefined })}`);
+        } catch (error) {
+          const failure = error instanceof Error ? error.message : String(error);
+          runs.push({ label, variant, failure });
+          log(`${label}, ${variant}: failed: ${failure}`);
         }
-        runs.push(medianRun(repeated));
       }
     }
   } finally {

@@ -24,10 +24,14 @@ export async function scaleRows(env: NodeJS.ProcessEnv): Promise<[string, string
     sizes: parseSizes("BENCH_SCALE", env.BENCH_SCALE ?? "2x10"),
     variants: parseVariants("BENCH_SCALE_VARIANTS", env.BENCH_SCALE_VARIANTS ?? "default"),
     runs: wholeRuns("BENCH_SCALE_RUNS", env.BENCH_SCALE_RUNS ?? "1"),
-    log: (line) => process.stderr.write(`bench: ${line}\n`),
+    log: (line) => process.stderr.write(`bench ${new Date().toISOString().slice(11, 19)}: ${line}\n`),
   });
   const rows: [string, string][] = [];
   for (const run of runs) {
+    if ("failure" in run) {
+      rows.push([`${run.label}; ${engineVariants[run.variant].label}: failed`, firstErrors(run.failure)]);
+      continue;
+    }
     rows.push([
       `${run.label}: ${run.resources} resources, Graph ${latency.graph} ms, ARM ${latency.arm} ms; ${engineVariants[run.variant].label}; median of ${run.runs}`,
       "",
@@ -66,4 +70,10 @@ export async function scaleRows(env: NodeJS.ProcessEnv): Promise<[string, string
 function wholeRuns(variable: string, text: string): number {
   if (!/^[1-9]\d*$/.test(text)) throw new Error(`${variable}: "${text}" is not a whole number from 1`);
   return Number(text);
+}
+
+/** The failure's first lines that name an error, enough to say what gave way. */
+function firstErrors(failure: string): string {
+  const errors = failure.split("\n").filter((line) => /error/i.test(line));
+  return (errors.length > 0 ? errors : failure.split("\n")).slice(0, 3).join(" | ");
 }

@@ -11,15 +11,10 @@ import { evaluateProgram } from "../tools/preview/mockEngine";
 import { readTokenCheck } from "../policies/readTokenCheck";
 import { readStackFileConfig } from "../tools/preview/stackFiles";
 import { benchLocalUp } from "./localUp";
+import { median } from "./median";
+import { scaleRows } from "./scaleRows";
 
 const projectDir = path.resolve(__dirname, "..");
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function timeEach(runs: number, action: () => Promise<unknown> | unknown): Promise<number[]> {
   const times: number[] = [];
@@ -56,7 +51,18 @@ function catalogue(size: number): Record<string, unknown> {
   return { ...config, apis, clients };
 }
 
+function printRows(heading: string, rows: [string, string][]) {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stdout.write(`${heading}, Node ${process.version}\n`);
+  for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+}
+
 async function main() {
+  // BENCH_ONLY=scale: only the rows of section 5, e.g. for BENCH_SCALE=20x100, which takes minutes on its own.
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== "scale")
+    throw new Error(`BENCH_ONLY: "${only}" is not scale (or unset: every row)`);
+  if (only === "scale") return printRows("scale only", await scaleRows(process.env));
   const rows: [string, string][] = [];
   const runs = Number(process.env.BENCH_RUNS ?? 15);
 
@@ -164,9 +170,10 @@ async function main() {
     rows.push(["local tenant resident memory after up (MB)", median(local.map((run) => run.residentMb)).toFixed(0)]);
   }
 
-  const width = Math.max(...rows.map(([label]) => label.length));
-  process.stdout.write(`median of ${runs} runs (${processRuns} for whole processes), Node ${process.version}\n`);
-  for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+  // 5. Preview and up at scale against the tenant with Azure's round trips injected, next to the critical path.
+  rows.push(...(await scaleRows(process.env)));
+
+  printRows(`median of ${runs} runs (${processRuns} for whole processes)`, rows);
 }
 
 main().catch((error: unknown) => {

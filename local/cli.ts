@@ -15,6 +15,7 @@ import {
   localSmokeCommand,
   localUp,
 } from "./localRun";
+import { type Latency, parseLatency } from "./latency";
 import { localTenantPaths, type TenantSettings } from "./server";
 import {
   describeTenant,
@@ -49,8 +50,10 @@ export const usage = `Usage: npm run local -- [--project <folder>] <command>
                  the Pulumi CLI on the local stacks (file backend, plugins and a copy of each stack file under
                  .local/; your Pulumi.<stack>.yaml is never written), e.g. pulumi preview --stack dev or
                  pulumi stack output --show-secrets
-  start [--port <n>] [--replication-delay <seconds>]
-                 start the local tenant in the background (once; a second start says where it runs)
+  start [--port <n>] [--replication-delay <seconds>] [--latency graph=<ms>,arm=<ms>]
+                 start the local tenant in the background (once; a second start says where it runs);
+                 --latency delays each Graph / ARM request as Azure's round trip would (kept for later starts;
+                 graph=0,arm=0 turns it off)
   stop           stop it; its directory stays in .local/ for the next start
   status         its process, addresses and what its directory holds
   adopt --stack <s> [--api <app>]… [--client <app>]… [adopt's flags…]
@@ -119,12 +122,17 @@ export async function runLocal(argv: string[], io: CliIo, options: LocalOptions 
         // adopt's own flags pass through, and it judges them.
         return await localAdopt(args, run);
       case "start": {
-        const { values } = commandArgs(args, { port: { type: "string" }, "replication-delay": { type: "string" } });
+        const { values } = commandArgs(args, {
+          port: { type: "string" },
+          "replication-delay": { type: "string" },
+          latency: { type: "string" },
+        });
         const changes: Partial<TenantSettings> = {};
         if (values.port !== undefined) changes.port = wholeNumber("--port", values.port, 0, 65535);
         if (values["replication-delay"] !== undefined) {
           changes.replicationDelaySeconds = wholeNumber("--replication-delay", values["replication-delay"], 0, 3600);
         }
+        if (values.latency !== undefined) changes.latency = latencyFlag(values.latency);
         return (await startTenantProcess(paths, changes, io, run.startTimeoutMs)) ? 0 : 1;
       }
       case "stop":
@@ -193,12 +201,17 @@ async function status(paths: TenantPaths, io: CliIo): Promise<number> {
   }
   const ca = readFileSync(running.caFile, "utf8");
   const answer = await requestWithCa(`${running.endpoints.login}/local/status`, { ca });
-  const report = JSON.parse(answer.text) as { counts: Record<string, number>; residentBytes: number; time: number };
+  const report = JSON.parse(answer.text) as {
+    counts: Record<string, number>;
+    residentBytes: number;
+    time: number;
+    latency?: Latency;
+  };
   const settings = savedSettings(paths);
   io.out(
     `The local tenant runs at ${running.endpoints.login} (pid ${running.pid}, ${Math.round(report.residentBytes / 2 ** 20)} MB resident).`,
   );
-  io.out(describeTenant(running, settings.replicationDelaySeconds).join("\n"));
+  io.out(describeTenant(running, settings.replicationDelaySeconds, report.latency).join("\n"));
   if (Math.abs(report.time - Date.now()) > 12 * 3600_000) {
     io.out(`  clock                   ${new Date(report.time).toISOString()} (APIM_ENTRA_AUTH_TODAY pinned its day)`);
   }
@@ -253,6 +266,14 @@ async function rest(paths: TenantPaths, args: string[], body: string | undefined
     return 1;
   }
   return 0;
+}
+
+function latencyFlag(value: string): Latency {
+  try {
+    return parseLatency("--latency", value);
+  } catch (error) {
+    throw new UsageError(errorText(error));
+  }
 }
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {

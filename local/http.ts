@@ -15,6 +15,8 @@ export interface ListenOptions {
   port?: number;
   /** PEM certificate and key: HTTPS instead of HTTP. */
   tls?: { cert: string; key: string };
+  /** Connections open at once; more are dropped. Default 64. */
+  maxConnections?: number;
 }
 
 const maxBodyBytes = 1024 * 1024;
@@ -37,7 +39,7 @@ export async function listenBounded(
   const server: Server = options.tls
     ? createTlsServer({ ...limits, cert: options.tls.cert, key: options.tls.key }, serve)
     : createServer(limits, serve);
-  server.maxConnections = 64;
+  server.maxConnections = options.maxConnections ?? 64;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());

@@ -13,6 +13,7 @@ import { ensureTls } from "./tls";
 import { today } from "../config/clock";
 import { generateSigningKey, type SigningKey, tokenService, type TokenService } from "./tokens";
 import { directoryIdentities, managedIdentityEndpoint } from "./managedIdentityEndpoint";
+import { type Latency, noLatency, serviceDelays, type Sleep } from "./latency";
 
 /** Where the local tenant keeps its state: `.local/` at the project root (git-ignored). */
 export const defaultLocalRoot = join(__dirname, "..", ".local");
@@ -38,10 +39,12 @@ export function localTenantPaths(root = defaultLocalRoot) {
 export interface TenantSettings {
   port: number;
   replicationDelaySeconds: number;
+  /** What each Graph and ARM request waits (ms) before it is answered, as Azure's round trip would. */
+  latency: Latency;
 }
 
 /** 8443: the usual alternative HTTPS port; `start --port` chooses another and keeps it. */
-export const defaultSettings: TenantSettings = { port: 8443, replicationDelaySeconds: 0 };
+export const defaultSettings: TenantSettings = { port: 8443, replicationDelaySeconds: 0, latency: noLatency };
 
 /** The administrator application's credentials, written to .local/tenant/admin.json on first start. */
 export interface AdminCredentials {
@@ -99,6 +102,10 @@ export interface TenantOptions {
   root?: string;
   port?: number;
   replicationDelaySeconds?: number;
+  /** Default none. */
+  latency?: Latency;
+  /** How a delayed request waits; a test observes the delays through it. Default a timer. */
+  sleep?: Sleep;
   /** Routes of other modules; Graph (`/graph`), Entra (`/<tenant>/…`) and the metadata document are the tenant's own. */
   mounts?: Mount[];
   now?: () => number;
@@ -179,7 +186,8 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
     },
   });
 
-  const mounts = new Map<string, MountedHandler>([["/graph", graph]]);
+  const delays = serviceDelays(options.latency ?? noLatency, options.sleep);
+  const mounts = new Map<string, MountedHandler>([["/graph", delays.wrap("/graph", graph)]]);
 
   const server = await listenBounded(
     async (request, response) => {
@@ -192,6 +200,9 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
           counts: directory.counts(),
           residentBytes: process.memoryUsage().rss,
           time: directory.time(),
+          latency: delays.latency,
+          requests: delays.requests,
+          mostRequestsInFlight: delays.inFlight.most,
         });
       }
       for (const [prefix, handler] of mounts) {
@@ -201,13 +212,15 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
       if (await tokens.handle(request, response)) return;
       sendGraphError(response, { status: 404, code: "NotFound", message: `No local tenant service answers ${path}.` });
     },
-    { port: options.port ?? 0, tls: { cert: tls.cert, key: tls.key } },
+    // The engine with unbounded parallelism (PULUMI_PARALLEL) keeps a connection open per request in flight: 64, the
+    // stand-ins' bound, dropped a 4 APIs × 20 clients up's connections (npm run bench, BENCH_SCALE_VARIANTS=unbounded).
+    { port: options.port ?? 0, tls: { cert: tls.cert, key: tls.key }, maxConnections: tenantConnections },
   );
   endpoints = tenantEndpoints(server.port);
   // Mounted once the port is known: a module may take the tenant's addresses as they are (ARM's audience).
   for (const mount of options.mounts ?? []) {
     const { prefix, handler } = mount(context);
-    mounts.set(prefix, handler);
+    mounts.set(prefix, delays.wrap(prefix, handler));
   }
 
   return {
@@ -224,6 +237,9 @@ export async function startTenant(options: TenantOptions = {}): Promise<RunningT
     },
   };
 }
+
+/** Connections the tenant keeps open at once: Azure drops none of a deployment's; the file descriptors allow it. */
+export const tenantConnections = 4096;
 
 /**
  * The cloud metadata document (`GET /metadata/endpoints?api-version=2022-09-01`): the single-cloud object that
@@ -479,6 +495,7 @@ async function serve(argv: string[]): Promise<void> {
       now: tenantClock(process.env),
       port: settings.port,
       replicationDelaySeconds: settings.replicationDelaySeconds,
+      latency: settings.latency,
       mounts: [armMount(arm), gatewayMountOver(arm, echo.url), ...managedIdentityMounts()],
     });
   } catch (error) {

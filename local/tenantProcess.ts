@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CliIo } from "../tools/cli";
+import { describeLatency, type Latency } from "./latency";
 import { defaultSettings, localTenantPaths, type PidFile, type TenantSettings } from "./server";
 
 export type TenantPaths = ReturnType<typeof localTenantPaths>;
@@ -89,13 +90,14 @@ export async function startTenantProcess(
   }
   child.unref();
   io.out(`The local tenant runs at ${started.endpoints.login} (pid ${started.pid}).`);
-  io.out(describeTenant(started, settings.replicationDelaySeconds).join("\n"));
+  io.out(describeTenant(started, settings.replicationDelaySeconds, settings.latency).join("\n"));
   return started;
 }
 
 /** The addresses a person needs, one a line. */
-export function describeTenant(running: PidFile, replicationDelaySeconds?: number): string[] {
+export function describeTenant(running: PidFile, replicationDelaySeconds?: number, latency?: Latency): string[] {
   const { endpoints } = running;
+  const delays = describeLatency(latency);
   return [
     `  login (authority host)  ${endpoints.login}`,
     `  Microsoft Graph         ${endpoints.graph}`,
@@ -104,6 +106,7 @@ export function describeTenant(running: PidFile, replicationDelaySeconds?: numbe
     `  metadata host           ${endpoints.metadataHost}`,
     `  trust its CA            SSL_CERT_FILE=${running.caFile} NODE_EXTRA_CA_CERTS=${running.caFile}`,
     ...(replicationDelaySeconds ? [`  replication delay       ${replicationDelaySeconds} s`] : []),
+    ...(delays ? [`  latency                 ${delays}`] : []),
   ];
 }
 

@@ -5,6 +5,8 @@
 // against a real tenant and repository does.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { loadTypeScriptCompilerOptions } from "@pulumi/pulumi/tsutils";
+import ts from "typescript";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { bootstrapProject, bootstrapSettings, validateBootstrapConfig } from "../bootstrap/config";
@@ -496,6 +498,38 @@ function nodeRuntimeEntryPoint(projectDir: string): string {
 describe("bootstrap/Pulumi.yaml's entry point", () => {
   it("is bootstrap/index.ts, not the repository package's main (the component provider)", () => {
     expect(nodeRuntimeEntryPoint(bootstrapDir)).toBe(path.join(bootstrapDir, "index.ts"));
+  });
+});
+
+describe("bootstrap/'s TypeScript options as pulumi up loads them", () => {
+  // @pulumi/pulumi's cmd/run reads tsconfig.json in the working folder only (no walk up, no `extends`) and takes
+  // transpileOnly from its own noCheck: without bootstrap/tsconfig.json, ts-node type-checked bootstrap/ with its
+  // default options on every preview. What this cannot prove is the CLI's run; tests/engine/deployer.test.ts runs it.
+  const tsconfig = path.join(bootstrapDir, "tsconfig.json");
+
+  it("skips the type check as the root program does, which npm test's tsc performs instead", () => {
+    expect(loadTypeScriptCompilerOptions(tsconfig)).toMatchObject({ noCheck: true });
+  });
+
+  it("compiles with the root's compiler options otherwise", () => {
+    const options = (file: string) => {
+      const parsed = ts.parseJsonConfigFileContent(
+        ts.readConfigFile(file, ts.sys.readFile).config,
+        ts.sys,
+        path.dirname(path.resolve(file)),
+      );
+      const { configFilePath: _, ...rest } = parsed.options;
+      return { errors: parsed.errors, options: rest, files: parsed.fileNames };
+    };
+    const bootstrap = options(tsconfig);
+    expect(bootstrap.errors).toEqual([]);
+    expect(bootstrap.options).toEqual(options("tsconfig.json").options);
+    expect(bootstrap.files.map((file) => path.basename(file)).sort()).toEqual(
+      fs
+        .readdirSync(bootstrapDir)
+        .filter((file) => file.endsWith(".ts"))
+        .sort(),
+    );
   });
 });
 

@@ -5,7 +5,7 @@
 // against a real tenant and repository does.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadTypeScriptCompilerOptions } from "@pulumi/pulumi/tsutils";
+import * as pulumiTsUtils from "@pulumi/pulumi/tsutils";
 import ts from "typescript";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
@@ -506,6 +506,10 @@ describe("bootstrap/'s TypeScript options as pulumi up loads them", () => {
   // transpileOnly from its own noCheck: without bootstrap/tsconfig.json, ts-node type-checked bootstrap/ with its
   // default options on every preview. What this cannot prove is the CLI's run; tests/engine/deployer.test.ts runs it.
   const tsconfig = path.join(bootstrapDir, "tsconfig.json");
+  // The runtime's own reader, which @pulumi/pulumi marks @internal (so its typings leave it out).
+  const { loadTypeScriptCompilerOptions } = pulumiTsUtils as unknown as {
+    loadTypeScriptCompilerOptions(tsConfigPath: string): Record<string, unknown>;
+  };
 
   it("skips the type check as the root program does, which npm test's tsc performs instead", () => {
     expect(loadTypeScriptCompilerOptions(tsconfig)).toMatchObject({ noCheck: true });
